@@ -1,0 +1,69 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/url"
+	"syscall"
+
+	"golang.org/x/oauth2"
+
+	"github.com/hello-cli/hello/pkg/auth"
+	"github.com/hello-cli/hello/pkg/config"
+	"github.com/hello-cli/hello/pkg/exitcode"
+	"github.com/hello-cli/hello/pkg/loopback"
+	"github.com/hello-cli/hello/pkg/session"
+)
+
+// classify maps the errors of hello's packages to exit codes.
+func classify(err error) (int, bool) {
+	var cfgErr *config.Error
+	if errors.As(err, &cfgErr) {
+		return exitcode.Usage, true
+	}
+	for _, target := range []error{
+		session.ErrNotLoggedIn, session.ErrExpired,
+		auth.ErrAccessDenied, auth.ErrInvalidGrant, auth.ErrDeviceExpired,
+		loopback.ErrTimeout,
+	} {
+		if errors.Is(err, target) {
+			return exitcode.NoSession, true
+		}
+	}
+	var cbErr *loopback.CallbackError
+	if errors.As(err, &cbErr) {
+		return exitcode.NoSession, true
+	}
+	var oauthErr *auth.OAuthError
+	if errors.As(err, &oauthErr) && oauthErr.StatusCode >= 500 {
+		return exitcode.Unavailable, true
+	}
+	var retrieveErr *oauth2.RetrieveError
+	if errors.As(err, &retrieveErr) && retrieveErr.Response != nil && retrieveErr.Response.StatusCode >= 500 {
+		return exitcode.Unavailable, true
+	}
+	if unreachable(err) {
+		return exitcode.Unavailable, true
+	}
+	return 0, false
+}
+
+// unreachable reports network failures: refused, reset, unknown host, timeout.
+func unreachable(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ECONNREFUSED) ||
+		errors.Is(err, syscall.ECONNRESET) {
+		return true
+	}
+	var dnsErr *net.DNSError
+	var opErr *net.OpError
+	if errors.As(err, &dnsErr) || errors.As(err, &opErr) {
+		return true
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) && urlErr.Timeout() {
+		return true
+	}
+	var netErr net.Error
+	return errors.As(err, &netErr) && netErr.Timeout()
+}

@@ -1,0 +1,127 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/hello-cli/hello/pkg/auth"
+	"github.com/hello-cli/hello/pkg/config"
+	"github.com/hello-cli/hello/pkg/iostreams"
+	"github.com/hello-cli/hello/pkg/session"
+	"github.com/hello-cli/hello/pkg/tokencache"
+	"github.com/hello-cli/hello/pkg/transport"
+	"github.com/hello-cli/hello/pkg/webbrowser"
+)
+
+// Factory hands commands their dependencies. Fields are filled by NewFactory
+// for the real process and by tests with doubles; what depends on the parsed
+// configuration is built lazily, once, after the root command loaded it.
+type Factory struct {
+	IO       *iostreams.IOStreams
+	Getenv   func(string) (string, bool)
+	WorkDir  string
+	Browser  webbrowser.Browser
+	Now      func() time.Time
+	CacheDir func() (string, error)
+	// ConfigHome is where $XDG_CONFIG_HOME/hello/config is looked for.
+	ConfigHome func() (string, error)
+	// CanOpenBrowser reports whether this machine can show the user a browser.
+	CanOpenBrowser func() bool
+
+	// Settings is set by the root command once flags are parsed.
+	Settings *config.Settings
+	Verbose  bool
+
+	httpOnce   sync.Once
+	httpClient *http.Client
+	httpErr    error
+	authOnce   sync.Once
+	authClient *auth.Client
+	authErr    error
+}
+
+// NewFactory returns the Factory of the real process.
+func NewFactory() *Factory {
+	io := iostreams.System()
+	wd, _ := os.Getwd()
+	getenv := func(k string) string { return os.Getenv(k) }
+	return &Factory{
+		IO:       io,
+		Getenv:   os.LookupEnv,
+		WorkDir:  wd,
+		Browser:  webbrowser.System{Stderr: io.ErrOut, Getenv: getenv},
+		Now:      time.Now,
+		CacheDir: tokencache.DefaultDir,
+		ConfigHome: func() (string, error) {
+			if d := os.Getenv("XDG_CONFIG_HOME"); d != "" {
+				return d, nil
+			}
+			return os.UserConfigDir()
+		},
+		CanOpenBrowser: func() bool {
+			return !io.CI() && io.IsStderrTTY() && webbrowser.CanOpen(getenv, runtime.GOOS)
+		},
+	}
+}
+
+// HTTPClient is the one client every request goes through.
+func (f *Factory) HTTPClient() (*http.Client, error) {
+	f.httpOnce.Do(func() {
+		opts := transport.Options{Verbose: f.Verbose, Log: f.IO.ErrOut}
+		if f.Settings != nil {
+			opts.CAFile = f.Settings.CAFile
+		}
+		f.httpClient, f.httpErr = transport.New(opts)
+	})
+	return f.httpClient, f.httpErr
+}
+
+// AuthClient discovers the provider. It is only called when the provider is
+// really needed: a valid cached token must not cost a discovery request.
+func (f *Factory) AuthClient(ctx context.Context) (*auth.Client, error) {
+	f.authOnce.Do(func() {
+		hc, err := f.HTTPClient()
+		if err != nil {
+			f.authErr = err
+			return
+		}
+		s := f.Settings
+		f.authClient, f.authErr = auth.New(ctx, auth.Config{
+			Issuer:       s.Issuer,
+			ClientID:     s.ClientID,
+			ClientSecret: s.ClientSecret,
+			Audience:     s.Audience,
+			HTTPClient:   hc,
+			Now:          f.Now,
+		})
+		if f.authErr != nil && s.Sandbox {
+			f.authErr = fmt.Errorf("%w\nhello talks to the local sandbox by default: start it with \"hello sandbox\", or configure your provider (see \"hello --help\")", f.authErr)
+		}
+	})
+	return f.authClient, f.authErr
+}
+
+// Session returns the session manager for the configured issuer, client and audience.
+func (f *Factory) Session() (*session.Manager, error) {
+	dir, err := f.CacheDir()
+	if err != nil {
+		return nil, fmt.Errorf("find the cache directory: %w", err)
+	}
+	s := f.Settings
+	return &session.Manager{
+		Store: tokencache.New(dir),
+		Key:   tokencache.Key{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience},
+		Connect: func(ctx context.Context) (session.Renewer, error) {
+			return f.AuthClient(ctx)
+		},
+		Now: f.Now,
+	}, nil
+}
+
+// JSON reports whether -o json was asked for.
+func (f *Factory) JSON() bool { return f.Settings != nil && f.Settings.Output == config.OutputJSON }

@@ -1,0 +1,118 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hello-cli/hello/pkg/auth"
+	"github.com/hello-cli/hello/pkg/exitcode"
+	"github.com/hello-cli/hello/pkg/loopback"
+	"github.com/hello-cli/hello/pkg/session"
+)
+
+// LogoutOptions are the inputs of `hello logout`.
+type LogoutOptions struct {
+	Local bool
+	Port  int
+	Wait  time.Duration
+}
+
+// NewCmdLogout builds `hello logout`.
+func NewCmdLogout(f *Factory, runF func(*LogoutOptions) error) *cobra.Command {
+	opts := &LogoutOptions{Port: 4040, Wait: 2 * time.Minute}
+	cmd := &cobra.Command{
+		Use:   "logout",
+		Short: "Forget the session, revoke its refresh token, end the provider's browser session",
+		Long: `Delete the cached session, revoke its refresh token when the provider can,
+and end the provider's browser session so that the next login asks for the
+password again. Without a browser (no terminal, CI) the logout URL is printed
+instead. --local only deletes the cache. Logging out twice is not an error.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Port < 0 || opts.Port > 65535 {
+				return exitcode.Newf(exitcode.Usage, "bad --port %d: expected 0 to 65535", opts.Port)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return logoutRun(cmd.Context(), f, opts)
+		},
+	}
+	cmd.Flags().BoolVar(&opts.Local, "local", false, "only delete the cached session")
+	cmd.Flags().IntVar(&opts.Port, "port", opts.Port, "port that answers the provider's post-logout redirect")
+	cmd.Flags().DurationVar(&opts.Wait, "wait", opts.Wait, "how long to wait for the browser to finish the provider's logout")
+	return cmd
+}
+
+func logoutRun(ctx context.Context, f *Factory, o *LogoutOptions) error {
+	mgr, err := f.Session()
+	if err != nil {
+		return err
+	}
+	e, err := mgr.Delete(ctx)
+	if err != nil {
+		return err
+	}
+	if e == nil {
+		fmt.Fprintln(f.IO.ErrOut, "Not logged in: nothing to do.")
+		return nil
+	}
+	fmt.Fprintln(f.IO.ErrOut, "Removed the cached session.")
+	if o.Local || e.Grant == session.GrantClientCredentials && e.RefreshToken == "" {
+		return nil
+	}
+	client, err := f.AuthClient(ctx)
+	if err != nil {
+		return fmt.Errorf("the local session is gone, but the provider could not be reached to end its session: %w", err)
+	}
+	if e.RefreshToken != "" {
+		switch err := client.Revoke(ctx, e.RefreshToken, "refresh_token"); {
+		case errors.Is(err, auth.ErrNoRevocation):
+		case err != nil:
+			return fmt.Errorf("the local session is gone, but revoking the refresh token failed: %w", err)
+		default:
+			fmt.Fprintln(f.IO.ErrOut, "Revoked the refresh token.")
+		}
+	}
+	if e.Grant == session.GrantClientCredentials {
+		return nil
+	}
+	return endProviderSession(ctx, f, client, o)
+}
+
+// endProviderSession sends the browser to the provider's logout. The URL
+// names the client rather than carrying the ID token as id_token_hint: it is
+// printed or handed to a launcher's argv, where tokens must never be.
+func endProviderSession(ctx context.Context, f *Factory, client *auth.Client, o *LogoutOptions) error {
+	returnTo := fmt.Sprintf("http://localhost:%d/", o.Port)
+	if !f.IO.Interactive() || !f.CanOpenBrowser() {
+		fmt.Fprintf(f.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", client.LogoutURL("", returnTo))
+		return nil
+	}
+	// Listen before opening the browser, so the provider's redirect back
+	// always finds the "logged out" page.
+	srv, err := loopback.ListenLoggedOut(ctx, o.Port, o.Wait)
+	if err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "warning: %v; the browser will not find hello's \"logged out\" page\n", err)
+	} else {
+		defer func() { _ = srv.Close() }()
+		returnTo = srv.RedirectURL()
+	}
+	url := client.LogoutURL("", returnTo)
+	if err := f.Browser.Open(url); err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, url)
+		return nil
+	}
+	fmt.Fprintln(f.IO.ErrOut, "Ending the provider's session in your browser…")
+	if srv == nil {
+		return nil
+	}
+	if _, err := srv.Wait(ctx); err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "The browser did not come back from the provider's logout (%v); if the page is still open, finish there.\n", err)
+	}
+	return nil
+}

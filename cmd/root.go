@@ -1,0 +1,142 @@
+// Package cmd holds hello's Cobra commands: one file per command, each
+// reading like its help text; the work is done by the packages under pkg/.
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hello-cli/hello/pkg/config"
+	"github.com/hello-cli/hello/pkg/exitcode"
+)
+
+// skipConfig marks commands that do not read the client configuration.
+const skipConfig = "hello/skip-config"
+
+// NewCmdRoot builds the command tree.
+func NewCmdRoot(f *Factory) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "hello",
+		Short: "Sign in through OpenID Connect and call the Hello World API",
+		Long: `hello signs you in through OpenID Connect (Auth0 or any compliant provider),
+shows your profile, and fetches the public, protected and admin messages of
+the Hello World API with your access token.
+
+With no configuration it talks to the local sandbox: run "hello sandbox" in
+another terminal, then "hello login".
+
+Configuration, highest precedence first: flags, HELLO_* environment
+variables, the config file (./.config, then $XDG_CONFIG_HOME/hello/config),
+built-in defaults. The client secret is read only from HELLO_CLIENT_SECRET
+or the config file.
+
+` + exitcode.Help,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			for c := cmd; c != nil; c = c.Parent() {
+				if c.Annotations[skipConfig] == "true" {
+					return nil
+				}
+			}
+			return loadSettings(f, cmd)
+		},
+	}
+	pf := root.PersistentFlags()
+	config.BindFlags(pf)
+	pf.BoolVar(&f.Verbose, "verbose", false, "log each HTTP request (method, URL, status, time) on stderr, secrets redacted")
+	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(config.OutputFormats(), cobra.ShellCompDirectiveNoFileComp))
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return exitcode.New(exitcode.Usage, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
+	})
+
+	root.AddCommand(
+		NewCmdLogin(f, nil),
+		NewCmdSignup(f, nil),
+		NewCmdLogout(f, nil),
+		NewCmdProfile(f, nil),
+		NewCmdMessages(f, nil),
+		NewCmdToken(f, nil),
+		NewCmdStatus(f, nil),
+		NewCmdSandbox(f, nil),
+		NewCmdVersion(f),
+	)
+	// Help and completion must work even with a broken configuration.
+	root.InitDefaultHelpCmd()
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "help" || c.Name() == "completion" {
+			c.Annotations = map[string]string{skipConfig: "true"}
+		}
+	}
+	return root
+}
+
+func loadSettings(f *Factory, cmd *cobra.Command) error {
+	home, err := f.ConfigHome()
+	if err != nil {
+		home = ""
+	}
+	s, err := config.Loader{Getenv: f.Getenv, WorkDir: f.WorkDir, ConfigHome: home}.Load(cmd.Flags())
+	if err != nil {
+		return err
+	}
+	f.Settings = s
+	for _, w := range s.Warnings {
+		fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", w)
+	}
+	return nil
+}
+
+// Execute runs hello with the process arguments and returns its exit code.
+func Execute(ctx context.Context, f *Factory) int {
+	return ExecuteArgs(ctx, f, nil)
+}
+
+// ExecuteArgs runs hello with args (nil: the process arguments), printing
+// any error on stderr, and returns the exit code.
+func ExecuteArgs(ctx context.Context, f *Factory, args []string) int {
+	root := NewCmdRoot(f)
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetIn(f.IO.In)
+	if args != nil {
+		root.SetArgs(args)
+	}
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitcode.OK
+	}
+	code := exitCode(ctx, err)
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "hello: ") {
+		msg = "hello: " + msg
+	}
+	fmt.Fprintln(f.IO.ErrOut, msg)
+	return code
+}
+
+// exitCode is the one place where errors become exit codes.
+func exitCode(ctx context.Context, err error) int {
+	if code, ok := exitcode.Of(err); ok {
+		return code
+	}
+	if code, ok := classify(err); ok {
+		return code
+	}
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return exitcode.Failure
+	}
+	// Cobra's own argument errors carry no type.
+	if msg := err.Error(); strings.HasPrefix(msg, "unknown command") ||
+		strings.HasPrefix(msg, "unknown flag") ||
+		strings.HasPrefix(msg, "invalid argument") ||
+		strings.Contains(msg, "arg(s)") {
+		return exitcode.Usage
+	}
+	return exitcode.Failure
+}

@@ -1,0 +1,133 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/hello-cli/hello/pkg/exitcode"
+	"github.com/hello-cli/hello/pkg/sandbox"
+	"github.com/hello-cli/hello/pkg/transport"
+)
+
+// SandboxOptions are the inputs of `hello sandbox`.
+type SandboxOptions struct {
+	sandbox.Options
+	Domain string
+}
+
+// NewCmdSandbox builds `hello sandbox`.
+func NewCmdSandbox(f *Factory, runF func(*SandboxOptions) error) *cobra.Command {
+	opts := &SandboxOptions{Options: sandbox.Options{
+		Addr:     "127.0.0.1:5055",
+		APIAddr:  "127.0.0.1:6060",
+		TokenTTL: time.Hour,
+	}}
+	cmd := &cobra.Command{
+		Use:   "sandbox",
+		Short: "Run a local OpenID provider and the Hello World API (no account, no network)",
+		Long: `Run the embedded sandbox: an OpenID provider on http://127.0.0.1:5055 and the
+Hello World API on http://127.0.0.1:6060, both on loopback. hello's defaults
+point at it, so "hello login" works at once.
+
+Users: alice@example.com / alice-password (with read:admin-messages) and
+bob@example.com / bob-password (without). Clients: public hello-cli, and
+confidential hello-ci / hello-ci-secret for client credentials.
+
+Once both listen, stdout gets exactly two lines, HELLO_ISSUER=<url> and
+HELLO_API_URL=<url>; everything else goes to stderr.
+
+With --issuer (or --domain) and --audience it runs the API alone, validating
+that provider's tokens: a drop-in for Auth0's sample API.`,
+		Example: `  hello sandbox
+  hello sandbox --addr 127.0.0.1:0 --api-addr 127.0.0.1:0 --ephemeral --token-ttl 30s
+  hello sandbox --domain example.eu.auth0.com --audience https://hello-world.example.com`,
+		Args:        noArgs,
+		Annotations: map[string]string{skipConfig: "true"},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := opts.fromRootFlags(cmd); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return sandboxRun(cmd.Context(), f, opts)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&opts.Addr, "addr", opts.Addr, "address of the identity provider (port 0 picks a free one)")
+	fs.StringVar(&opts.APIAddr, "api-addr", opts.APIAddr, "address of the Hello World API (port 0 picks a free one)")
+	fs.StringVar(&opts.StateDir, "state-dir", "", "where the signing key and signed-up users persist (default $XDG_STATE_HOME/hello/sandbox)")
+	fs.BoolVar(&opts.Ephemeral, "ephemeral", false, "keep everything in memory")
+	fs.DurationVar(&opts.TokenTTL, "token-ttl", opts.TokenTTL, "access token lifetime")
+	fs.DurationVar(&opts.DeviceInterval, "device-interval", 5*time.Second, "polling interval the device flow asks clients for")
+	return cmd
+}
+
+// fromRootFlags reads --issuer, --domain and --audience from the command
+// line only: a configured provider must not silently turn the sandbox into
+// an API-only server.
+func (o *SandboxOptions) fromRootFlags(cmd *cobra.Command) error {
+	fs := cmd.Flags()
+	get := func(name string) string {
+		if fl := fs.Lookup(name); fl != nil && fl.Changed {
+			return strings.TrimSpace(fl.Value.String())
+		}
+		return ""
+	}
+	o.Issuer, o.Domain, o.Audience = get("issuer"), get("domain"), get("audience")
+	if o.Issuer != "" && o.Domain != "" {
+		return exitcode.Newf(exitcode.Usage, "give --issuer or --domain, not both")
+	}
+	if o.Domain != "" {
+		if strings.Contains(o.Domain, "/") {
+			return exitcode.Newf(exitcode.Usage, "bad --domain %q: expected a host name such as example.eu.auth0.com; use --issuer for a URL", o.Domain)
+		}
+		o.Issuer = "https://" + o.Domain + "/"
+	}
+	if o.Issuer != "" && o.Audience == "" {
+		return exitcode.Newf(exitcode.Usage, "--issuer/--domain runs the API alone: give --audience too (the API identifier its tokens are for)")
+	}
+	if o.TokenTTL <= 0 || o.DeviceInterval <= 0 {
+		return exitcode.Newf(exitcode.Usage, "--token-ttl and --device-interval must be positive durations")
+	}
+	return nil
+}
+
+func sandboxRun(ctx context.Context, f *Factory, o *SandboxOptions) error {
+	if o.StateDir == "" && !o.Ephemeral && o.Issuer == "" {
+		dir, err := sandbox.DefaultStateDir()
+		if err != nil {
+			return err
+		}
+		o.StateDir = dir
+	}
+	hc, err := transport.New(transport.Options{Verbose: f.Verbose, Log: f.IO.ErrOut})
+	if err != nil {
+		return err
+	}
+	o.HTTPClient = hc
+	o.Log = f.IO.ErrOut
+	sb, err := sandbox.Start(ctx, o.Options)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f.IO.Out, "HELLO_ISSUER=%s\nHELLO_API_URL=%s\n", sb.IssuerURL, sb.APIURL)
+	if sb.Provider != nil {
+		fmt.Fprintf(f.IO.ErrOut, `Sandbox running: provider %s, API %s.
+Users: alice@example.com / alice-password (admin), bob@example.com / bob-password.
+In another terminal: hello login && hello messages admin
+Press Ctrl-C to stop.
+`, sb.IssuerURL, sb.APIURL)
+	} else {
+		fmt.Fprintf(f.IO.ErrOut, "Hello World API on %s, validating tokens of %s for %s. Press Ctrl-C to stop.\n", sb.APIURL, sb.IssuerURL, o.Audience)
+	}
+	<-ctx.Done()
+	fmt.Fprintln(f.IO.ErrOut, "Stopping the sandbox.")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return sb.Shutdown(shutdownCtx)
+}

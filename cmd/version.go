@@ -1,0 +1,57 @@
+package cmd
+
+import (
+	"fmt"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+)
+
+// Set at release time with -ldflags "-X github.com/hello-cli/hello/cmd.version=…".
+var (
+	version = "dev"
+	commit  = ""
+	date    = ""
+)
+
+// NewCmdVersion builds `hello version`.
+func NewCmdVersion(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:         "version",
+		Short:       "Print the version, commit and build date",
+		Args:        noArgs,
+		Annotations: map[string]string{skipConfig: "true"},
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintln(f.IO.Out, versionString())
+			return err
+		},
+	}
+}
+
+// versionString falls back on what the Go toolchain recorded, so that a
+// `go install` build still says which commit it is.
+func versionString() string {
+	v, c, d := version, commit, date
+	if info, ok := debug.ReadBuildInfo(); ok {
+		if v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
+			v = info.Main.Version
+		}
+		for _, s := range info.Settings {
+			switch {
+			case s.Key == "vcs.revision" && c == "":
+				c = s.Value
+			case s.Key == "vcs.time" && d == "":
+				d = s.Value
+			}
+		}
+	}
+	out := "hello " + v
+	if c != "" {
+		out += " (commit " + c
+		if d != "" {
+			out += ", built " + d
+		}
+		out += ")"
+	}
+	return out
+}

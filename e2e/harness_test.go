@@ -1,0 +1,384 @@
+// Package e2e runs the real hello binary against a real `hello sandbox`,
+// driving logins over HTTP like a browser would, or in headless Chromium.
+package e2e
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// helloBin is the binary under test, built once for the whole run.
+var helloBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "hello-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	helloBin = filepath.Join(dir, "hello")
+	build := exec.Command("go", "build", "-o", helloBin, "..")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build hello:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// sandbox is a running `hello sandbox` process.
+type sandbox struct {
+	Issuer string
+	API    string
+	cmd    *exec.Cmd
+	stderr *syncBuffer
+	done   chan error
+}
+
+// startSandbox runs `hello sandbox` on free ports and waits for its two lines.
+func startSandbox(t *testing.T, args ...string) *sandbox {
+	t.Helper()
+	base := []string{"sandbox", "--addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0", "--device-interval", "1s"}
+	if !contains(args, "--state-dir") {
+		base = append(base, "--ephemeral")
+	}
+	cmd := exec.Command(helloBin, append(base, args...)...)
+	cmd.Env = cleanEnv(t.TempDir())
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb := &sandbox{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stderr = sb.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	go func() { sb.done <- cmd.Wait() }()
+	t.Cleanup(func() { sb.stop(t) })
+	deadline := time.After(30 * time.Second)
+	for sb.Issuer == "" || sb.API == "" {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("sandbox exited before printing its addresses; stderr:\n%s", sb.stderr)
+			}
+			if v, ok := strings.CutPrefix(l, "HELLO_ISSUER="); ok {
+				sb.Issuer = v
+			} else if v, ok := strings.CutPrefix(l, "HELLO_API_URL="); ok {
+				sb.API = v
+			} else {
+				t.Fatalf("unexpected line on the sandbox's stdout: %q", l)
+			}
+		case <-deadline:
+			t.Fatalf("sandbox did not print its addresses in time; stderr:\n%s", sb.stderr)
+		}
+	}
+	return sb
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (sb *sandbox) stop(t *testing.T) {
+	t.Helper()
+	if sb.cmd.ProcessState != nil {
+		return
+	}
+	_ = sb.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-sb.done:
+		if err != nil && !t.Failed() {
+			t.Errorf("sandbox did not stop cleanly: %v; stderr:\n%s", err, sb.stderr)
+		}
+	case <-time.After(15 * time.Second):
+		_ = sb.cmd.Process.Kill()
+		t.Errorf("sandbox did not stop within 15s of SIGTERM")
+	}
+}
+
+// stats reads the sandbox provider's grant counters.
+func (sb *sandbox) stats(t *testing.T) map[string]any {
+	t.Helper()
+	var out map[string]any
+	getJSON(t, sb.Issuer+"/sandbox/stats", &out)
+	return out
+}
+
+// grants returns how many tokens the provider issued with grant type g.
+func (sb *sandbox) grants(t *testing.T, g string) int {
+	t.Helper()
+	m, _ := sb.stats(t)["grants"].(map[string]any)
+	n, _ := m[g].(float64)
+	return int(n)
+}
+
+// user is one person using hello: their own home, cache and config.
+type user struct {
+	t    *testing.T
+	home string
+	env  []string
+	dir  string // working directory
+}
+
+func newUser(t *testing.T, sb *sandbox) *user {
+	t.Helper()
+	home := t.TempDir()
+	u := &user{t: t, home: home, dir: home, env: cleanEnv(home)}
+	if sb != nil {
+		u.setenv("HELLO_ISSUER", sb.Issuer)
+		u.setenv("HELLO_API_URL", sb.API)
+	}
+	return u
+}
+
+func (u *user) setenv(k, v string) {
+	u.env = append(u.env, k+"="+v)
+}
+
+// result is what one hello run did.
+type result struct {
+	Stdout, Stderr string
+	Code           int
+}
+
+// run runs hello to completion.
+func (u *user) run(args ...string) result {
+	u.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, helloBin, args...)
+	cmd.Env, cmd.Dir = u.env, u.dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		u.t.Fatalf("run hello %v: %v", args, err)
+	}
+	return result{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
+}
+
+// mustRun runs hello and fails the test unless it exits 0.
+func (u *user) mustRun(args ...string) result {
+	u.t.Helper()
+	r := u.run(args...)
+	if r.Code != 0 {
+		u.t.Fatalf("hello %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
+	}
+	return r
+}
+
+// background is a hello process still running, e.g. a login waiting for
+// its browser.
+type background struct {
+	cmd    *exec.Cmd
+	stdout *syncBuffer
+	stderr *syncBuffer
+	done   chan result
+}
+
+func (u *user) start(args ...string) *background {
+	u.t.Helper()
+	cmd := exec.Command(helloBin, args...)
+	cmd.Env, cmd.Dir = u.env, u.dir
+	b := &background{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan result, 1)}
+	cmd.Stdout, cmd.Stderr = b.stdout, b.stderr
+	if err := cmd.Start(); err != nil {
+		u.t.Fatal(err)
+	}
+	go func() {
+		err := cmd.Wait()
+		code := 0
+		var exitErr *exec.ExitError
+		if errors.As(err, &exitErr) {
+			code = exitErr.ExitCode()
+		}
+		b.done <- result{Stdout: b.stdout.String(), Stderr: b.stderr.String(), Code: code}
+	}()
+	u.t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+		}
+	})
+	return b
+}
+
+// waitStderr waits until stderr matches re and returns the first submatch
+// (or the whole match).
+func (b *background) waitStderr(t *testing.T, re *regexp.Regexp) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := re.FindStringSubmatch(b.stderr.String()); m != nil {
+			return m[len(m)-1]
+		}
+		select {
+		case r := <-b.done:
+			b.done <- r
+			t.Fatalf("hello exited (%d) before printing %v; stderr:\n%s", r.Code, re, r.Stderr)
+		case <-b.stderr.changed():
+		case <-time.After(time.Second):
+		}
+	}
+	t.Fatalf("hello did not print %v in time; stderr:\n%s", re, b.stderr)
+	return ""
+}
+
+// wait waits for the process to end.
+func (b *background) wait(t *testing.T) result {
+	t.Helper()
+	select {
+	case r := <-b.done:
+		return r
+	case <-time.After(60 * time.Second):
+		_ = b.cmd.Process.Kill()
+		t.Fatalf("hello did not finish; stderr:\n%s", b.stderr)
+	}
+	return result{}
+}
+
+// loginURL matches the authorize URL that `hello login --no-browser` prints.
+var loginURL = regexp.MustCompile(`(https?://\S+/authorize\?\S+)`)
+
+// cleanEnv is a minimal environment: nothing from the developer's machine
+// (their real cache, config or CI variables) leaks into the run.
+func cleanEnv(home string) []string {
+	return []string{
+		"HOME=" + home,
+		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
+		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config-home"),
+		"XDG_STATE_HOME=" + filepath.Join(home, ".state"),
+		"PATH=" + os.Getenv("PATH"),
+		"TMPDIR=" + os.TempDir(),
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, body)
+	}
+	if err := jsonUnmarshal(body, v); err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer process and a reading test.
+type syncBuffer struct {
+	mu     sync.Mutex
+	buf    bytes.Buffer
+	notify chan struct{}
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.notify != nil {
+		close(b.notify)
+		b.notify = nil
+	}
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// changed returns a channel closed on the next write.
+func (b *syncBuffer) changed() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.notify == nil {
+		b.notify = make(chan struct{})
+	}
+	return b.notify
+}
+
+// browserClient is an HTTP client with cookies, like a browser.
+func browserClient(t *testing.T) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &http.Client{Jar: jar, Timeout: 30 * time.Second}
+}
+
+var (
+	formRe   = regexp.MustCompile(`(?is)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
+	inputRe  = regexp.MustCompile(`(?is)<input[^>]*>`)
+	attrRe   = regexp.MustCompile(`(?is)(\w+)="([^"]*)"`)
+	buttonRe = regexp.MustCompile(`(?is)<button[^>]*name="([^"]*)"[^>]*value="([^"]*)"[^>]*>`)
+)
+
+// form is an HTML form as a browser would submit it.
+type form struct {
+	Action string
+	Values url.Values
+}
+
+// parseForm returns the first form of page whose inputs include field.
+func parseForm(t *testing.T, page, field string) form {
+	t.Helper()
+	for _, m := range formRe.FindAllStringSubmatch(page, -1) {
+		values := url.Values{}
+		for _, in := range inputRe.FindAllString(m[2], -1) {
+			attrs := map[string]string{}
+			for _, a := range attrRe.FindAllStringSubmatch(in, -1) {
+				attrs[strings.ToLower(a[1])] = htmlUnescape(a[2])
+			}
+			if attrs["name"] != "" {
+				values.Set(attrs["name"], attrs["value"])
+			}
+		}
+		if _, ok := values[field]; ok {
+			return form{Action: htmlUnescape(m[1]), Values: values}
+		}
+	}
+	t.Fatalf("no form with field %q in page:\n%s", field, page)
+	return form{}
+}

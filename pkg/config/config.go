@@ -1,0 +1,108 @@
+// Package config resolves hello's settings from flags, the environment
+// (HELLO_*), the seed web app's INI `.config` file and built-in defaults, in
+// that order of precedence, and validates them before any network call.
+package config
+
+import (
+	"fmt"
+	"maps"
+	"strings"
+)
+
+// Built-in defaults. They point at `hello sandbox`, so a new user can run the
+// whole flow with no configuration, no account and no network.
+const (
+	DefaultIssuer   = "http://127.0.0.1:5055"
+	DefaultClientID = "hello-cli"
+	DefaultAudience = "https://hello-world.example.com"
+	DefaultAPIURL   = "http://localhost:6060"
+	DefaultOutput   = OutputText
+)
+
+// Output formats accepted by -o/--output.
+const (
+	OutputText = "text"
+	OutputJSON = "json"
+)
+
+// OutputFormats lists the values -o/--output accepts, for shell completion.
+func OutputFormats() []string { return []string{OutputText, OutputJSON} }
+
+// redacted replaces the client secret wherever Settings are shown.
+const redacted = "[redacted]"
+
+// Settings is the resolved, validated configuration.
+type Settings struct {
+	// Issuer is the OpenID issuer URL exactly as configured (trimmed), or
+	// https://DOMAIN/ when it came from Domain, or DefaultIssuer.
+	Issuer string
+	// Domain is the Auth0 domain the issuer was derived from, "" when the
+	// issuer was given directly or is the default.
+	Domain       string
+	ClientID     string
+	ClientSecret string `json:"-"` // never printed: see String and Redacted
+	// Audience is "" only when the user explicitly asked for none with
+	// --audience ""; then no audience parameter is sent.
+	Audience string
+	// APIURL is the Hello World API base URL without a trailing slash.
+	APIURL string
+	Output string
+	// CAFile is a PEM file of extra root certificates, already checked to
+	// contain at least one certificate; "" when none.
+	CAFile string
+	// ConfigFile is the config file actually read, "" when none.
+	ConfigFile string
+	// Sandbox is true when neither issuer nor domain was configured anywhere.
+	Sandbox bool
+	// Sources maps each key that has a value (issuer, domain, client_id,
+	// client_secret, audience, api_url, output, ca_file, config) to where
+	// the value came from, e.g. "environment HELLO_ISSUER" or "default".
+	Sources map[string]string
+	// Warnings are notes for stderr, such as unknown keys in the config file.
+	Warnings []string
+}
+
+// Redacted returns a copy safe to print or encode: the client secret, when
+// set, is replaced by a placeholder.
+func (s Settings) Redacted() Settings {
+	if s.ClientSecret != "" {
+		s.ClientSecret = redacted
+	}
+	s.Sources = maps.Clone(s.Sources)
+	s.Warnings = append([]string(nil), s.Warnings...)
+	return s
+}
+
+// String lists the settings with the client secret redacted, so a stray
+// fmt.Print or log line cannot leak it.
+func (s Settings) String() string {
+	r := s.Redacted()
+	var b strings.Builder
+	for _, f := range []struct{ name, value string }{
+		{"issuer", r.Issuer},
+		{"domain", r.Domain},
+		{"client_id", r.ClientID},
+		{"client_secret", r.ClientSecret},
+		{"audience", r.Audience},
+		{"api_url", r.APIURL},
+		{"output", r.Output},
+		{"ca_file", r.CAFile},
+		{"config", r.ConfigFile},
+	} {
+		if f.value == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "%s=%q", f.name, f.value)
+		if src := r.Sources[f.name]; src != "" {
+			fmt.Fprintf(&b, " (%s)", src)
+		}
+		b.WriteByte('\n')
+	}
+	if r.Sandbox {
+		b.WriteString("sandbox=true\n")
+	}
+	return b.String()
+}
+
+// GoString keeps %#v from bypassing String and printing the secret.
+func (s Settings) GoString() string { return "config.Settings{\n" + s.String() + "}" }

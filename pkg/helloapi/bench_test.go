@@ -1,0 +1,103 @@
+package helloapi
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// BenchmarkAPI measures requests per second through a real loopback server
+// with keep-alive clients, for the public route and for the protected one
+// with a valid token (signature and claims checked on every request).
+func BenchmarkAPI(b *testing.B) {
+	ti := newTestIssuer(b)
+	s, err := New(Config{Issuer: ti.URL, Audience: testAudience, Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Prefetch(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	hs := httptest.NewServer(s)
+	defer hs.Close()
+	auth := "Bearer " + sign(b, rsaKey(b, 0), "k1", "", ti.claims(time.Now()))
+
+	var rates = map[string]float64{}
+	for _, bc := range []struct{ name, path, auth string }{
+		{"public", pathPublic, ""},
+		{"protected", pathProtected, auth},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			// Enough idle connections that every parallel client keeps its own.
+			tr := hs.Client().Transport.(*http.Transport).Clone()
+			tr.MaxIdleConnsPerHost = 256
+			client := &http.Client{Transport: tr}
+			defer tr.CloseIdleConnections()
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				req, err := http.NewRequest(http.MethodGet, hs.URL+bc.path, nil)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				if bc.auth != "" {
+					req.Header.Set("Authorization", bc.auth)
+				}
+				for pb.Next() {
+					resp, err := client.Do(req)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						b.Errorf("status %d", resp.StatusCode)
+						return
+					}
+				}
+			})
+			rate := float64(b.N) / b.Elapsed().Seconds()
+			b.ReportMetric(rate, "req/s")
+			rates[bc.name] = rate // the last, longest run wins
+			// The goal is protected >= 0.8x public; put the ratio on the
+			// protected line, against the latest public run.
+			if bc.name == "protected" && rates["public"] > 0 {
+				b.ReportMetric(rate/rates["public"], "protected/public")
+			}
+		})
+	}
+}
+
+// BenchmarkVerify shows what the token cache saves: the full check (parse,
+// RSA-2048 signature, claims) against a cache hit.
+func BenchmarkVerify(b *testing.B) {
+	ti := newTestIssuer(b)
+	s, err := New(Config{Issuer: ti.URL, Audience: testAudience, Logger: quietLogger()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Prefetch(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	tok := sign(b, rsaKey(b, 0), "k1", "", ti.claims(time.Now()))
+	b.Run("uncached", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.verifyToken(b.Context(), tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cached", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.verify(b.Context(), tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

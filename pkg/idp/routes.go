@@ -1,0 +1,374 @@
+package idp
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+)
+
+// maxBodyBytes bounds every request body; forms here are tiny.
+const maxBodyBytes = 64 << 10
+
+// routes wires our pages and thin wrappers around the library's endpoints.
+// The wrappers exist for what the library leaves to us: Auth0 parameters
+// (audience, screen_hint), the strict loopback allow-lists, grant counting,
+// slow_down, and turning its plain-text errors into protocol errors or HTML
+// pages.
+func (p *Provider) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(oidc.DiscoveryEndpoint, p.handleDiscovery)
+	mux.HandleFunc("/authorize", p.handleAuthorize)
+	mux.HandleFunc(callbackPath, p.handleAuthorizeCallback)
+	mux.HandleFunc("/oauth/token", p.handleToken)
+	mux.HandleFunc("/device_authorization", p.handleDeviceAuthorization)
+	mux.HandleFunc("/revoke", p.handleFormEndpoint)
+	mux.HandleFunc("/oauth/introspect", p.handleFormEndpoint)
+	mux.HandleFunc("/userinfo", p.handleUserinfo)
+	mux.HandleFunc("/end_session", p.handleEndSession)
+	mux.HandleFunc(loginPath, p.handleLogin)
+	mux.HandleFunc(signupPath, p.handleSignup)
+	mux.HandleFunc(devicePath, p.handleDevice)
+	mux.HandleFunc(approvePath, p.handleDeviceApprove)
+	mux.HandleFunc(loggedOutPath, p.handleLoggedOut)
+	mux.HandleFunc(statsPath, p.handleStats)
+	mux.Handle("/", p.op) // keys, healthz, ready, and the library's 404
+	return p.guard(mux)
+}
+
+// guard bounds request bodies and turns a panic into a plain server_error,
+// so no stack trace ever reaches a client.
+func (p *Provider) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				p.log.Error("panic serving request", "path", r.URL.Path, "panic", v)
+				writeOAuthError(w, http.StatusInternalServerError, oidc.ErrServerError().WithDescription("internal error"))
+			}
+		}()
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func supportedScopes() []string {
+	return []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}
+}
+
+func supportedClaims() []string {
+	return []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "amr", "azp", "at_hash", "c_hash",
+		"name", "nickname", "updated_at", "email", "email_verified"}
+}
+
+func supportedGrants() []string {
+	return []string{
+		string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken),
+		string(oidc.GrantTypeClientCredentials), string(oidc.GrantTypeDeviceCode),
+	}
+}
+
+// handleDiscovery serves the library's document, narrowed to what the
+// sandbox really supports, plus prompt_values_supported (the library has no
+// field for it) so clients can see prompt=create.
+func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeOAuthError(w, http.StatusMethodNotAllowed, oidc.ErrInvalidRequest().WithDescription("use GET"))
+		return
+	}
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r)
+	var doc map[string]any
+	if buf.status != http.StatusOK || json.Unmarshal(buf.body.Bytes(), &doc) != nil {
+		buf.flushTo(w)
+		return
+	}
+	doc["grant_types_supported"] = supportedGrants()
+	doc["response_types_supported"] = []string{string(oidc.ResponseTypeCode)}
+	doc["response_modes_supported"] = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
+	doc["code_challenge_methods_supported"] = []string{string(oidc.CodeChallengeMethodS256)}
+	doc["prompt_values_supported"] = []string{oidc.PromptNone, oidc.PromptLogin, PromptCreate}
+	doc["token_endpoint_auth_methods_supported"] = []string{
+		string(oidc.AuthMethodNone), string(oidc.AuthMethodBasic), string(oidc.AuthMethodPost),
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+// handleAuthorize passes audience and screen_hint to storage and renders the
+// library's plain-text refusals (bad client or redirect_uri, which must not
+// be redirected) as an HTML page.
+func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		p.methodNotAllowed(w, "GET, POST")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		p.errorPage(w, http.StatusBadRequest, "The sign-in request is malformed.")
+		return
+	}
+	extras := requestExtras{audience: r.Form.Get("audience"), screenHint: r.Form.Get("screen_hint")}
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r.WithContext(withExtras(r.Context(), extras)))
+	p.browserResult(w, buf)
+}
+
+func (p *Provider) handleAuthorizeCallback(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		p.methodNotAllowed(w, "GET")
+		return
+	}
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r)
+	p.browserResult(w, buf)
+}
+
+// browserResult forwards the library's answer to a browser, replacing a
+// plain-text error with an HTML page.
+func (p *Provider) browserResult(w http.ResponseWriter, buf *bufferedResponse) {
+	if buf.status < 400 || !strings.HasPrefix(buf.header.Get("Content-Type"), "text/plain") {
+		buf.flushTo(w)
+		return
+	}
+	detail := strings.TrimSpace(buf.body.String())
+	if len(detail) > 300 {
+		detail = detail[:300] + "…"
+	}
+	if detail == "" {
+		detail = http.StatusText(buf.status)
+	}
+	p.errorPage(w, buf.status, "The application's sign-in request was refused: "+detail)
+}
+
+// handleToken checks what the library does not (method, form syntax, the
+// supported grants, audience, device polling rate), runs the library's
+// token endpoint and counts successful grants for Stats.
+func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
+	if !p.formPreamble(w, r) {
+		return
+	}
+	if r.Method == http.MethodOptions {
+		p.op.ServeHTTP(w, r) // CORS preflight
+		return
+	}
+	grantType := r.PostForm.Get("grant_type")
+	switch {
+	case grantType == "":
+		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("grant_type missing"))
+		return
+	case !slices.Contains(supportedGrants(), grantType):
+		writeOAuthError(w, http.StatusBadRequest, oidc.ErrUnsupportedGrantType().WithDescription("grant_type not supported"))
+		return
+	}
+	extras := requestExtras{audience: r.PostForm.Get("audience")}
+	if extras.audience != "" && extras.audience != p.cfg.Audience {
+		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidTarget().WithDescription("unknown audience"))
+		return
+	}
+	if grantType == string(oidc.GrantTypeDeviceCode) {
+		clientID := r.PostForm.Get("client_id")
+		if id, _, ok := r.BasicAuth(); ok {
+			clientID = id
+		}
+		if clientID != "" && r.PostForm.Get("device_code") != "" {
+			if e := p.store.checkDevicePoll(clientID, r.PostForm.Get("device_code"), time.Now()); e != nil {
+				writeOAuthError(w, http.StatusBadRequest, e)
+				return
+			}
+		}
+	}
+	rec := &statusRecorder{ResponseWriter: w}
+	p.op.ServeHTTP(rec, r.WithContext(withExtras(r.Context(), extras)))
+	if rec.status == http.StatusOK {
+		p.store.recordGrant(grantType)
+	}
+}
+
+func (p *Provider) handleDeviceAuthorization(w http.ResponseWriter, r *http.Request) {
+	if !p.formPreamble(w, r) {
+		return
+	}
+	extras := requestExtras{audience: r.PostForm.Get("audience")}
+	if extras.audience != "" && extras.audience != p.cfg.Audience {
+		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidTarget().WithDescription("unknown audience"))
+		return
+	}
+	p.op.ServeHTTP(w, r.WithContext(withExtras(r.Context(), extras)))
+}
+
+// handleFormEndpoint fronts revocation and introspection.
+func (p *Provider) handleFormEndpoint(w http.ResponseWriter, r *http.Request) {
+	if p.formPreamble(w, r) {
+		p.op.ServeHTTP(w, r)
+	}
+}
+
+// formPreamble accepts POST (and CORS preflights) with a well-formed body,
+// and answers anything else with an OAuth error. It reports whether to go on.
+func (p *Provider) formPreamble(w http.ResponseWriter, r *http.Request) bool {
+	switch r.Method {
+	case http.MethodOptions:
+		return true
+	case http.MethodPost:
+	default:
+		w.Header().Set("Allow", "POST")
+		writeOAuthError(w, http.StatusMethodNotAllowed, oidc.ErrInvalidRequest().WithDescription("use POST"))
+		return false
+	}
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeOAuthError(w, http.StatusRequestEntityTooLarge, oidc.ErrInvalidRequest().WithDescription("request body too large"))
+			return false
+		}
+		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("malformed form body"))
+		return false
+	}
+	return true
+}
+
+// handleUserinfo answers token problems the RFC 6750 way (401 with
+// WWW-Authenticate) instead of the library's plain text or 403.
+func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodPost, http.MethodOptions:
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		writeOAuthError(w, http.StatusMethodNotAllowed, oidc.ErrInvalidRequest().WithDescription("use GET or POST"))
+		return
+	}
+	if r.Method == http.MethodPost {
+		if err := r.ParseForm(); err != nil {
+			writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("malformed form body"))
+			return
+		}
+	}
+	if r.Method != http.MethodOptions && r.Header.Get("Authorization") == "" && r.PostFormValue("access_token") == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hello sandbox"`)
+		writeOAuthError(w, http.StatusUnauthorized, oidc.ErrInvalidRequest().WithDescription("access token missing"))
+		return
+	}
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r)
+	if buf.status == http.StatusUnauthorized || buf.status == http.StatusForbidden {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hello sandbox", error="invalid_token"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "access token invalid, expired or revoked"})
+		return
+	}
+	buf.flushTo(w)
+}
+
+// handleEndSession always ends the browser's provider session, then lets
+// the library validate id_token_hint and redirect. A return address outside
+// the loopback allow-list is never followed: the user sees the logged-out
+// page instead.
+func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		p.methodNotAllowed(w, "GET, POST")
+		return
+	}
+	p.endBrowserSession(w, r)
+	const title = "You are logged out"
+	if err := r.ParseForm(); err != nil {
+		p.message(w, http.StatusBadRequest, title, "You are logged out. The logout request was malformed, so you stay here.")
+		return
+	}
+	if uri := r.Form.Get("post_logout_redirect_uri"); uri != "" && !isLoopbackCallback(uri, "/") {
+		p.message(w, http.StatusBadRequest, title, "You are logged out. The return address is not allowed, so you stay here.")
+		return
+	}
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r)
+	if buf.status == http.StatusFound {
+		buf.flushTo(w)
+		return
+	}
+	p.log.Info("end_session refused", "status", buf.status, "detail", strings.TrimSpace(buf.body.String()))
+	p.message(w, http.StatusBadRequest, title, "You are logged out. The logout request was not valid (for example an unknown id_token_hint or return address), so you stay here.")
+}
+
+func (p *Provider) handleStats(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeOAuthError(w, http.StatusMethodNotAllowed, oidc.ErrInvalidRequest().WithDescription("use GET"))
+		return
+	}
+	writeJSON(w, http.StatusOK, p.Stats())
+}
+
+// writeOAuthError writes an RFC 6749 §5.2 error body.
+func writeOAuthError(w http.ResponseWriter, status int, e *oidc.Error) {
+	writeJSON(w, status, e)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// bufferedResponse captures a library response so a wrapper can inspect
+// it before anything reaches the client.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newBufferedResponse() *bufferedResponse { return &bufferedResponse{header: http.Header{}} }
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.body.Write(p)
+}
+
+func (b *bufferedResponse) flushTo(w http.ResponseWriter) {
+	for k, vs := range b.header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	w.WriteHeader(b.status)
+	_, _ = b.body.WriteTo(w)
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(status int) {
+	if s.status == 0 {
+		s.status = status
+	}
+	s.ResponseWriter.WriteHeader(status)
+}
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}

@@ -1,0 +1,227 @@
+package idp
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// PermissionReadAdminMessages is the permission the Hello World API demands
+// for /api/messages/admin.
+const PermissionReadAdminMessages = "read:admin-messages"
+
+// The built-in users. Their password hashes are constants so that starting a
+// provider (which tests do dozens of times) costs no bcrypt work; they are
+// bcrypt(cost 10) of "alice-password" and "bob-password".
+const (
+	AliceEmail    = "alice@example.com"
+	AlicePassword = "alice-password"
+	BobEmail      = "bob@example.com"
+	BobPassword   = "bob-password"
+
+	aliceHash = "$2a$10$4ay5aswcAarwdxBpIi93xOj0BxAPo6TNveYWr5Dez4QsLrGQkdWpi"
+	bobHash   = "$2a$10$pUJ0F2HPU33gZlfAOv2uPuEj4ciYeekBIEdaKaaq2UgR7BfYBOrl2"
+
+	// dummyHash is compared against when the email is unknown, so a wrong
+	// email costs as much time as a wrong password and timing does not tell
+	// which accounts exist.
+	dummyHash = "$2a$10$pUJ0F2HPU33gZlfAOv2uPuEj4ciYeekBIEdaKaaq2UgR7BfYBOrl2"
+
+	usersFile = "users.json"
+
+	minPasswordLen = 8
+	maxPasswordLen = 72 // bcrypt ignores anything longer
+	maxNameLen     = 100
+	maxEmailLen    = 254
+)
+
+// user is an account. Email is the login name; ID is the stable sub.
+type user struct {
+	ID            string    `json:"id"`
+	Email         string    `json:"email"`
+	Name          string    `json:"name"`
+	PasswordHash  string    `json:"password_hash"`
+	EmailVerified bool      `json:"email_verified"`
+	Permissions   []string  `json:"permissions,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// userStore holds the built-in users plus those who signed up; only the
+// latter are written to disk.
+type userStore struct {
+	persist *stateDir // nil when ephemeral
+
+	mu      sync.RWMutex
+	byEmail map[string]*user // key: lower-cased email
+	byID    map[string]*user
+	signups []*user // persisted, in sign-up order
+}
+
+// errEmailTaken is returned by signUp for an email that already has an account.
+var errEmailTaken = errors.New("an account with this email already exists")
+
+// signupError is a sign-up refusal whose text can be shown to the user.
+type signupError struct{ msg string }
+
+func (e *signupError) Error() string { return e.msg }
+
+func defaultUsers() []*user {
+	return []*user{
+		{ID: "sandbox|alice", Email: AliceEmail, Name: "Alice Example", PasswordHash: aliceHash,
+			EmailVerified: true, Permissions: []string{PermissionReadAdminMessages}},
+		{ID: "sandbox|bob", Email: BobEmail, Name: "Bob Example", PasswordHash: bobHash,
+			EmailVerified: true},
+	}
+}
+
+func loadUsers(persist *stateDir) (*userStore, error) {
+	s := &userStore{persist: persist, byEmail: map[string]*user{}, byID: map[string]*user{}}
+	for _, u := range defaultUsers() {
+		s.add(u)
+	}
+	if persist == nil {
+		return s, nil
+	}
+	data, err := persist.read(usersFile)
+	if err != nil || data == nil {
+		return s, err
+	}
+	var saved []*user
+	if err := json.Unmarshal(data, &saved); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", persist.file(usersFile), err)
+	}
+	for _, u := range saved {
+		if u == nil || u.ID == "" || u.Email == "" || u.PasswordHash == "" {
+			return nil, fmt.Errorf("parse %s: incomplete user entry", persist.file(usersFile))
+		}
+		if s.byEmail[strings.ToLower(u.Email)] != nil || s.byID[u.ID] != nil {
+			continue // never let a file shadow a built-in user
+		}
+		s.add(u)
+		s.signups = append(s.signups, u)
+	}
+	return s, nil
+}
+
+// add indexes u; the caller holds mu or owns s exclusively.
+func (s *userStore) add(u *user) {
+	s.byEmail[strings.ToLower(u.Email)] = u
+	s.byID[u.ID] = u
+}
+
+// get returns a copy of the user with the given sub.
+func (s *userStore) get(id string) (user, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, ok := s.byID[id]
+	if !ok {
+		return user{}, false
+	}
+	return *u, true
+}
+
+// authenticate checks an email and password. It does the same bcrypt work
+// whether or not the email exists.
+func (s *userStore) authenticate(email, password string) (user, bool) {
+	s.mu.RLock()
+	u, ok := s.byEmail[strings.ToLower(strings.TrimSpace(email))]
+	var found user
+	if ok {
+		found = *u
+	}
+	s.mu.RUnlock()
+
+	hash := dummyHash
+	if ok {
+		hash = found.PasswordHash
+	}
+	// bcrypt rejects passwords over 72 bytes; cut them so the comparison
+	// still runs and simply fails.
+	pw := []byte(password)
+	if len(pw) > maxPasswordLen {
+		pw = pw[:maxPasswordLen]
+		ok = false
+	}
+	if err := bcrypt.CompareHashAndPassword([]byte(hash), pw); err != nil || !ok {
+		return user{}, false
+	}
+	return found, true
+}
+
+// signUp validates the form, creates the user and persists it. Validation
+// failures are *signupError; a duplicate email is errEmailTaken.
+func (s *userStore) signUp(name, email, password string) (user, error) {
+	name = strings.TrimSpace(name)
+	email = strings.TrimSpace(email)
+	switch {
+	case name == "" || utf8.RuneCountInString(name) > maxNameLen || !utf8.ValidString(name):
+		return user{}, &signupError{fmt.Sprintf("Enter your name (at most %d characters).", maxNameLen)}
+	case !validEmail(email):
+		return user{}, &signupError{"Enter a valid email address, like name@example.com."}
+	case len(password) < minPasswordLen || len(password) > maxPasswordLen:
+		return user{}, &signupError{fmt.Sprintf("Choose a password of %d to %d characters.", minPasswordLen, maxPasswordLen)}
+	}
+	// Hash before taking the lock: bcrypt is deliberately slow.
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return user{}, fmt.Errorf("hash password: %w", err)
+	}
+	id, err := randomHex(12)
+	if err != nil {
+		return user{}, err
+	}
+	u := &user{
+		ID: "sandbox|" + id, Email: email, Name: name, PasswordHash: string(hash),
+		CreatedAt: time.Now().UTC().Truncate(time.Second),
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byEmail[strings.ToLower(email)] != nil {
+		return user{}, errEmailTaken
+	}
+	if s.persist != nil {
+		data, err := json.MarshalIndent(append(slices.Clone(s.signups), u), "", "  ")
+		if err != nil {
+			return user{}, fmt.Errorf("encode users: %w", err)
+		}
+		if err := s.persist.write(usersFile, data); err != nil {
+			return user{}, fmt.Errorf("save users: %w", err)
+		}
+	}
+	s.add(u)
+	s.signups = append(s.signups, u)
+	return *u, nil
+}
+
+// validEmail accepts a bare addr-spec with a dot in the domain, the shape
+// people type into a sign-up form.
+func validEmail(email string) bool {
+	if len(email) > maxEmailLen {
+		return false
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(email, '@')
+	return at > 0 && strings.Contains(email[at+1:], ".")
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}

@@ -1,0 +1,201 @@
+// Package session keeps the signed-in session usable: it reads the token
+// cache, and renews an expired access token under the cache lock so that
+// several hello processes never race each other's refresh-token rotation.
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hello-cli/hello/pkg/auth"
+	"github.com/hello-cli/hello/pkg/tokencache"
+)
+
+// ErrNotLoggedIn means there is no usable session in the cache.
+var ErrNotLoggedIn = errors.New(`not logged in: run "hello login"`)
+
+// ErrExpired means the session exists but the provider refused to renew it.
+var ErrExpired = errors.New(`session expired: run "hello login"`)
+
+// Renewer is the part of the provider a session needs to renew itself.
+type Renewer interface {
+	Refresh(ctx context.Context, refreshToken string) (*auth.Tokens, error)
+	ClientCredentials(ctx context.Context) (*auth.Tokens, error)
+}
+
+// Manager hands out usable tokens for one cache key.
+type Manager struct {
+	Store *tokencache.Store
+	Key   tokencache.Key
+	// Connect reaches the provider. It is called only when a token must be
+	// renewed: a valid cached token costs no request to the provider.
+	Connect func(ctx context.Context) (Renewer, error)
+	Now     func() time.Time
+	// Margin renews tokens this close to expiry, so a token does not expire
+	// between the check and the API call.
+	Margin time.Duration
+}
+
+// DefaultMargin is the Margin used when none is set.
+const DefaultMargin = 30 * time.Second
+
+func (m *Manager) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+func (m *Manager) margin() time.Duration {
+	if m.Margin > 0 {
+		return m.Margin
+	}
+	return DefaultMargin
+}
+
+// Load returns the cached entry. A missing entry is ErrNotLoggedIn; a
+// corrupt one is ErrNotLoggedIn too, wrapping the corruption so the caller
+// can report it.
+func (m *Manager) Load() (*tokencache.Entry, error) {
+	e, err := m.Store.Load(m.Key)
+	switch {
+	case errors.Is(err, tokencache.ErrNotFound):
+		return nil, ErrNotLoggedIn
+	case err != nil:
+		return nil, &CorruptError{Err: err}
+	}
+	return e, nil
+}
+
+// CorruptError reports an unreadable cache entry, which counts as logged out.
+type CorruptError struct{ Err error }
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("%v; treating it as logged out: run \"hello login\"", e.Err)
+}
+
+// Unwrap lets errors.Is(err, ErrNotLoggedIn) hold.
+func (e *CorruptError) Unwrap() []error { return []error{e.Err, ErrNotLoggedIn} }
+
+// Token returns a usable entry, renewing the access token first when it has
+// expired. With force it renews even a valid token, unless another process
+// already replaced the token stale (the one the API just rejected).
+func (m *Manager) Token(ctx context.Context, stale string) (*tokencache.Entry, error) {
+	e, err := m.Load()
+	if err != nil {
+		return nil, err
+	}
+	if stale == "" && e.Valid(m.now(), m.margin()) {
+		return e, nil
+	}
+	return m.renew(ctx, stale)
+}
+
+// renew takes the cache lock, re-reads the entry (another process may have
+// renewed it while we waited) and renews only if that is still needed.
+func (m *Manager) renew(ctx context.Context, stale string) (*tokencache.Entry, error) {
+	unlock, err := m.Store.Lock(ctx, m.Key)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = unlock() }()
+
+	e, err := m.Load()
+	if err != nil {
+		return nil, err
+	}
+	if e.AccessToken != stale && e.Valid(m.now(), m.margin()) {
+		return e, nil
+	}
+	if e.Grant != GrantClientCredentials && e.RefreshToken == "" {
+		return nil, ErrExpired
+	}
+	p, err := m.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var t *auth.Tokens
+	if e.Grant == GrantClientCredentials {
+		t, err = p.ClientCredentials(ctx)
+	} else {
+		t, err = p.Refresh(ctx, e.RefreshToken)
+	}
+	if errors.Is(err, auth.ErrInvalidGrant) {
+		// The cached entry is left alone: deleting it would lose the ID
+		// token that logout needs to end the provider session.
+		return nil, fmt.Errorf("%w (%v)", ErrExpired, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("renew the access token: %w", err)
+	}
+	renewed := m.entry(t, e.Grant)
+	if renewed.RefreshToken == "" {
+		renewed.RefreshToken = e.RefreshToken
+	}
+	if renewed.IDToken == "" {
+		renewed.IDToken = e.IDToken
+	}
+	if len(renewed.Scopes) == 0 {
+		renewed.Scopes = e.Scopes
+	}
+	if err := m.Store.Save(m.Key, renewed); err != nil {
+		return nil, err
+	}
+	return renewed, nil
+}
+
+// Grant names stored in the cache.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantDeviceCode        = "device_code"
+	GrantClientCredentials = "client_credentials"
+)
+
+// Save stores the tokens of a fresh login under the cache lock. Nothing is
+// written before the login succeeded, so a failed login never destroys a
+// working session.
+func (m *Manager) Save(ctx context.Context, t *auth.Tokens, grant string) (*tokencache.Entry, error) {
+	unlock, err := m.Store.Lock(ctx, m.Key)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = unlock() }()
+	e := m.entry(t, grant)
+	if err := m.Store.Save(m.Key, e); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Delete removes the cached session under the cache lock and returns what
+// was there (nil when nothing or something unreadable was).
+func (m *Manager) Delete(ctx context.Context) (*tokencache.Entry, error) {
+	unlock, err := m.Store.Lock(ctx, m.Key)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = unlock() }()
+	e, _ := m.Store.Load(m.Key)
+	if err := m.Store.Delete(m.Key); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func (m *Manager) entry(t *auth.Tokens, grant string) *tokencache.Entry {
+	return &tokencache.Entry{
+		Issuer:       m.Key.Issuer,
+		ClientID:     m.Key.ClientID,
+		Audience:     m.Key.Audience,
+		AccessToken:  t.AccessToken,
+		RefreshToken: t.RefreshToken,
+		IDToken:      t.IDToken,
+		TokenType:    t.TokenType,
+		Expiry:       t.Expiry,
+		Scopes:       t.Scopes,
+		Grant:        grant,
+		SavedAt:      m.now().UTC(),
+	}
+}

@@ -1,0 +1,52 @@
+package tokencache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// lockRetryDelay is how often Lock polls a held lock. Refreshes take tens to
+// hundreds of milliseconds, so polling faster than this buys nothing.
+const lockRetryDelay = 25 * time.Millisecond
+
+// Lock takes the exclusive lock for k, waiting up to s.LockTimeout or until
+// ctx is done, whichever comes first; both give an error matching
+// ErrLockTimeout (and ctx's error when ctx ended the wait).
+//
+// The lock excludes other processes and, because each call opens the lock
+// file anew (flock locks belong to the open file description), other
+// goroutines of this process too. Call unlock when done; calling it again is
+// harmless. The lock is released by the OS if the process dies.
+func (s *Store) Lock(ctx context.Context, k Key) (unlock func() error, err error) {
+	if err := s.ensureDir(); err != nil {
+		return nil, err
+	}
+	timeout := s.LockTimeout
+	if timeout <= 0 {
+		timeout = DefaultLockTimeout
+	}
+	path := s.lockPath(k)
+	fl := flock.New(path, flock.SetPermissions(0o600))
+
+	wctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	ok, err := fl.TryLockContext(wctx, lockRetryDelay)
+	switch {
+	case ok:
+		return sync.OnceValue(fl.Unlock), nil
+	case err == nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+		waited := time.Since(start).Round(time.Millisecond)
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("%w %s (another hello process holds it; waited %s): %w", ErrLockTimeout, path, waited, ctx.Err())
+		}
+		return nil, fmt.Errorf("%w %s: another hello process holds it (waited %s); try again, or stop that process", ErrLockTimeout, path, waited)
+	default:
+		return nil, fmt.Errorf("token cache: lock %s: %w", path, err)
+	}
+}
