@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -381,4 +382,75 @@ func parseForm(t *testing.T, page, field string) form {
 	}
 	t.Fatalf("no form with field %q in page:\n%s", field, page)
 	return form{}
+}
+
+// writeFile writes name in the user's working directory.
+func (u *user) writeFile(name, content string) {
+	u.t.Helper()
+	if err := os.WriteFile(filepath.Join(u.dir, name), []byte(content), 0o600); err != nil {
+		u.t.Fatal(err)
+	}
+}
+
+// cachePath is the user's one token cache entry.
+func (u *user) cachePath() string {
+	u.t.Helper()
+	matches, _ := filepath.Glob(filepath.Join(u.home, ".cache", "hello", "*.json"))
+	if len(matches) != 1 {
+		u.t.Fatalf("want one cache entry, found %v", matches)
+	}
+	return matches[0]
+}
+
+// cacheEntry reads the user's cache entry.
+func (u *user) cacheEntry() map[string]any {
+	u.t.Helper()
+	b, err := os.ReadFile(u.cachePath())
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	var m map[string]any
+	if err := jsonUnmarshal(b, &m); err != nil {
+		u.t.Fatal(err)
+	}
+	return m
+}
+
+func newRequest(t *testing.T, url string) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// do sends req and checks the status, returning the body.
+func do(t *testing.T, req *http.Request, status int) string {
+	t.Helper()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != status {
+		t.Fatalf("%s %s: %d %s, want %d", req.Method, req.URL, resp.StatusCode, body, status)
+	}
+	return string(body)
+}
+
+// expireToken makes the cached access token look expired, as it would be an
+// hour after login, without waiting that hour.
+func (u *user) expireToken() {
+	u.t.Helper()
+	e := u.cacheEntry()
+	e["expiry"] = time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	b, err := json.Marshal(e)
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	if err := os.WriteFile(u.cachePath(), b, 0o600); err != nil {
+		u.t.Fatal(err)
+	}
 }

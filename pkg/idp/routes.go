@@ -28,7 +28,7 @@ func (p *Provider) routes() http.Handler {
 	mux.HandleFunc("/oauth/token", p.handleToken)
 	mux.HandleFunc("/device_authorization", p.handleDeviceAuthorization)
 	mux.HandleFunc("/revoke", p.handleFormEndpoint)
-	mux.HandleFunc("/oauth/introspect", p.handleFormEndpoint)
+	mux.HandleFunc("/oauth/introspect", p.handleIntrospect)
 	mux.HandleFunc("/userinfo", p.handleUserinfo)
 	mux.HandleFunc("/end_session", p.handleEndSession)
 	mux.HandleFunc(loginPath, p.handleLogin)
@@ -210,6 +210,23 @@ func (p *Provider) handleFormEndpoint(w http.ResponseWriter, r *http.Request) {
 	if p.formPreamble(w, r) {
 		p.op.ServeHTTP(w, r)
 	}
+}
+
+// handleIntrospect fronts RFC 7662 introspection, whose library handler
+// answers every request error with plain text and 401; it is always a
+// client-authentication failure, so say so in JSON.
+func (p *Provider) handleIntrospect(w http.ResponseWriter, r *http.Request) {
+	if !p.formPreamble(w, r) {
+		return
+	}
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r)
+	if buf.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="hello sandbox"`)
+		writeOAuthError(w, http.StatusUnauthorized, oidc.ErrInvalidClient().WithDescription("client authentication failed"))
+		return
+	}
+	buf.flushTo(w)
 }
 
 // formPreamble accepts POST (and CORS preflights) with a well-formed body,

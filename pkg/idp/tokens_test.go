@@ -216,3 +216,22 @@ func TestUserinfoAndRevocation(t *testing.T) {
 		t.Errorf("revocation counted as reuse: %+v", st)
 	}
 }
+
+func TestIntrospection(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, nil)
+	cc := clientcredentials.Config{ClientID: CIClientID, ClientSecret: CIClientSecret, TokenURL: s.rp.Endpoint().TokenURL}
+	tok, err := cc.Token(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := func(r *http.Request) { r.SetBasicAuth(CIClientID, CIClientSecret) }
+	status, body := s.postForm(t, "/oauth/introspect", url.Values{"token": {tok.AccessToken}}, auth)
+	if status != http.StatusOK || body["active"] != true || body["sub"] != "hello-ci@clients" {
+		t.Errorf("introspection: %d %v", status, body)
+	}
+	status, body = s.postForm(t, "/oauth/introspect", url.Values{"token": {"garbage"}}, auth)
+	if status != http.StatusOK || body["active"] != false {
+		t.Errorf("introspection of garbage: %d %v", status, body)
+	}
+}

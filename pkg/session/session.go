@@ -39,7 +39,7 @@ type Manager struct {
 }
 
 // DefaultMargin is the Margin used when none is set.
-const DefaultMargin = 30 * time.Second
+const DefaultMargin = 10 * time.Second
 
 func (m *Manager) now() time.Time {
 	if m.Now != nil {
