@@ -47,7 +47,10 @@ func TestCompletionScriptsCommitted(t *testing.T) {
 			t.Parallel()
 			got := completionRun(t, "completion", tc.shell)
 			if len(got) == 0 {
-				t.Fatalf("hello completion %s printed nothing", tc.shell)
+				// Cobra's completion command captures the root's output when
+				// InitDefaultCompletionCmd runs: the root must have its streams
+				// set before that, or the script goes to os.Stdout.
+				t.Fatalf("hello completion %s printed nothing on the Factory's IO.Out", tc.shell)
 			}
 			want, err := os.ReadFile(filepath.Join("..", "completions", tc.file))
 			if err != nil {

@@ -2,14 +2,15 @@ package e2e
 
 import (
 	"context"
-	"fmt"
 	"encoding/json"
+	"fmt"
 	"html"
 	"io"
 	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -161,20 +162,42 @@ func chromeLogin(t *testing.T, ctx context.Context, authURL, email, password str
 	waitChromeText(t, ctx, "Logged in")
 }
 
-// waitChromeText waits until the page's text contains want.
+// waitChromeText waits until the page's text contains want. The page may
+// be navigating (redirects, form posts), so errors while it does are
+// retried until the deadline.
 func waitChromeText(t *testing.T, ctx context.Context, want string) {
 	t.Helper()
-	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	_, err := chromedp.Run(pctx, chromedp.Poll[bool](
-		`document.body && document.body.innerText.includes(`+jsString(want)+`)`,
-		chromedp.WithPollingTimeout(30*time.Second)))
-	if err != nil {
-		t.Fatalf("page never showed %q (%v); it shows:\n%s", want, err, chromeText(t, ctx))
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ectx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		found, err := chromedp.Run(ectx, chromedp.Evaluate[bool](
+			`!!document.body && document.body.innerText.includes(`+jsString(want)+`)`))
+		cancel()
+		if err == nil && found {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("page never showed %q (last error: %v); it shows:\n%s", want, err, chromeText(t, ctx))
+		}
+		<-tick.C
 	}
 }
 
 func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
+}
+
+func regexpMust(expr string) *regexp.Regexp { return regexp.MustCompile(expr) }
+
+// regexpFind returns the first submatch of expr in s.
+func regexpFind(t *testing.T, expr, s string) string {
+	t.Helper()
+	m := regexp.MustCompile(expr).FindStringSubmatch(s)
+	if m == nil {
+		t.Fatalf("no %s in:\n%s", expr, s)
+	}
+	return m[1]
 }

@@ -1,0 +1,176 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+)
+
+// These tests drive headless Chromium: the real pages, cookies, redirects
+// and forms a person sees.
+
+func TestBrowserLoginAliceAndBob(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	chrome := newChrome(t)
+
+	alice := newUser(t, sb)
+	bg := alice.start("login", "--no-browser", "--port", "0")
+	chromeLogin(t, chrome, bg.waitStderr(t, loginURL), "alice@example.com", "alice-password")
+	if r := bg.wait(t); r.Code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.Code, r.Stderr)
+	}
+	for kind, want := range map[string]string{"public": "public", "protected": "protected", "admin": "admin"} {
+		if got := alice.mustRun("messages", kind).Stdout; !strings.Contains(got, want) {
+			t.Errorf("alice's %s message = %q", kind, got)
+		}
+	}
+
+	// Bob logs in in a browser of his own (no provider session from alice).
+	bob := newUser(t, sb)
+	bg = bob.start("login", "--no-browser", "--port", "0")
+	chromeLogin(t, newChrome(t), bg.waitStderr(t, loginURL), "bob@example.com", "bob-password")
+	if r := bg.wait(t); r.Code != 0 {
+		t.Fatalf("bob's login: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if r := bob.run("messages", "admin"); r.Code != 5 {
+		t.Errorf("bob's admin message: exit %d, want 5\n%s", r.Code, r.Stderr)
+	}
+}
+
+func TestBrowserWrongPassword(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	chrome := newChrome(t)
+	u := newUser(t, sb)
+	bg := u.start("login", "--no-browser", "--port", "0")
+	chromeDo(t, chrome, "wrong password",
+		chromedp.Navigate(bg.waitStderr(t, loginURL)),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), "alice@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "not-her-password"),
+		chromedp.Click(chromedp.CSS("#submit")),
+	)
+	waitChromeText(t, chrome, "Wrong email or password")
+	// The form is shown again; the right password still works.
+	chromeDo(t, chrome, "right password",
+		chromedp.WaitVisible(chromedp.CSS("#password")),
+		chromedp.Clear(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), "alice@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "alice-password"),
+		chromedp.Click(chromedp.CSS("#submit")),
+	)
+	waitChromeText(t, chrome, "Logged in")
+	if r := bg.wait(t); r.Code != 0 {
+		t.Fatalf("login: exit %d\n%s", r.Code, r.Stderr)
+	}
+}
+
+func TestBrowserSignupThenProfile(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	chrome := newChrome(t)
+	u := newUser(t, sb)
+	bg := u.start("signup", "--no-browser", "--port", "0")
+	authURL := bg.waitStderr(t, loginURL)
+	if !strings.Contains(authURL, "screen_hint=signup") || !strings.Contains(authURL, "prompt=create") {
+		t.Errorf("signup URL lacks screen_hint=signup or prompt=create: %s", authURL)
+	}
+	chromeDo(t, chrome, "sign up",
+		chromedp.Navigate(authURL),
+		chromedp.WaitVisible(chromedp.CSS("#email")),
+		chromedp.SendKeys(chromedp.CSS("#name"), "Carol Newuser"),
+		chromedp.SendKeys(chromedp.CSS("#email"), "carol@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "carol-password-1"),
+		chromedp.Click(chromedp.CSS("#submit")),
+	)
+	waitChromeText(t, chrome, "Logged in")
+	if r := bg.wait(t); r.Code != 0 || !strings.Contains(r.Stderr, "carol@example.com") {
+		t.Fatalf("signup: exit %d\n%s", r.Code, r.Stderr)
+	}
+	var p map[string]any
+	if err := json.Unmarshal([]byte(u.mustRun("profile", "-o", "json").Stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	if p["email"] != "carol@example.com" || p["name"] != "Carol Newuser" {
+		t.Errorf("new user's profile = %v", p)
+	}
+	if got := u.mustRun("messages", "protected").Stdout; !strings.Contains(got, "protected") {
+		t.Errorf("new user's protected message = %q", got)
+	}
+	if r := u.run("messages", "admin"); r.Code != 5 {
+		t.Errorf("new user's admin message: exit %d, want 5", r.Code)
+	}
+}
+
+func TestBrowserLogoutEndsProviderSession(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	chrome := newChrome(t)
+	u := newUser(t, sb)
+	bg := u.start("login", "--no-browser", "--port", "0")
+	chromeLogin(t, chrome, bg.waitStderr(t, loginURL), "alice@example.com", "alice-password")
+	bg.wait(t)
+
+	// While the provider session lives, a second login needs no password.
+	bg = u.start("login", "--no-browser", "--port", "0")
+	chromeDo(t, chrome, "log in again", chromedp.Navigate(bg.waitStderr(t, loginURL)))
+	waitChromeText(t, chrome, "Logged in")
+	if r := bg.wait(t); r.Code != 0 {
+		t.Fatalf("second login: exit %d\n%s", r.Code, r.Stderr)
+	}
+
+	// The provider sends the browser back to the post-logout URL; here a
+	// test server stands in for hello's "logged out" page.
+	back := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("<p>Back from the provider's logout</p>"))
+	}))
+	defer back.Close()
+	r := u.mustRun("logout", "--port", back.URL[strings.LastIndex(back.URL, ":")+1:])
+	logoutURL := regexpFind(t, `(http://\S+/end_session\?\S+)`, r.Stderr)
+	chromeDo(t, chrome, "end the provider session", chromedp.Navigate(logoutURL))
+	waitChromeText(t, chrome, "Back from the provider's logout")
+
+	// Now the provider asks for the password again.
+	bg = u.start("login", "--no-browser", "--port", "0")
+	chromeDo(t, chrome, "log in after logout",
+		chromedp.Navigate(bg.waitStderr(t, loginURL)),
+		chromedp.WaitVisible(chromedp.CSS("#password")),
+	)
+	chromeLogin(t, chrome, bg.waitStderr(t, loginURL), "alice@example.com", "alice-password")
+	if r := bg.wait(t); r.Code != 0 {
+		t.Fatalf("login after logout: exit %d\n%s", r.Code, r.Stderr)
+	}
+}
+
+func TestBrowserDeviceFlow(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	chrome := newChrome(t)
+	u := newUser(t, sb)
+	bg := u.start("login", "--device")
+	code := bg.waitStderr(t, regexpMust(`enter the code (\S+)`))
+	verify := bg.waitStderr(t, regexpMust(`open (\S+) and enter the code`))
+	chromeDo(t, chrome, "type the user code",
+		chromedp.Navigate(verify),
+		chromedp.WaitVisible(chromedp.CSS("#user_code")),
+		chromedp.SendKeys(chromedp.CSS("#user_code"), code),
+		chromedp.Click(chromedp.CSS("#submit")),
+		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.SendKeys(chromedp.CSS("#username"), "alice@example.com"),
+		chromedp.SendKeys(chromedp.CSS("#password"), "alice-password"),
+		chromedp.Click(chromedp.CSS("#submit")),
+		chromedp.WaitVisible(chromedp.CSS("#approve")),
+		chromedp.Click(chromedp.CSS("#approve")),
+	)
+	if r := bg.wait(t); r.Code != 0 {
+		t.Fatalf("device login: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if got := u.mustRun("messages", "admin").Stdout; !strings.Contains(got, "admin") {
+		t.Errorf("admin message after device login = %q", got)
+	}
+}
