@@ -80,8 +80,6 @@ HELLO_CLIENT_SECRET or the config file.`,
 	addLoginFlags(cmd, opts)
 	cmd.Flags().BoolVar(&opts.Device, "device", false, "use the device authorization flow (RFC 8628)")
 	cmd.Flags().BoolVar(&opts.ClientCredentials, "client-credentials", false, "use the client credentials grant (machines, CI)")
-	cmd.MarkFlagsMutuallyExclusive("device", "client-credentials")
-	cmd.MarkFlagsMutuallyExclusive("no-browser", "client-credentials")
 	return cmd
 }
 
@@ -95,6 +93,9 @@ func addLoginFlags(cmd *cobra.Command, opts *LoginOptions) {
 func (o *LoginOptions) validate() error {
 	if o.Port < 0 || o.Port > 65535 {
 		return exitcode.Newf(exitcode.Usage, "bad --port %d: expected 0 to 65535", o.Port)
+	}
+	if o.ClientCredentials && (o.Device || o.NoBrowser) {
+		return exitcode.Newf(exitcode.Usage, "--client-credentials logs in a machine with no browser: it cannot be combined with --device or --no-browser")
 	}
 	if o.Timeout <= 0 {
 		return exitcode.Newf(exitcode.Usage, "bad --timeout %s: expected a positive duration such as 5m", o.Timeout)

@@ -65,6 +65,10 @@ or the config file.
 		NewCmdSandbox(f, nil),
 		NewCmdVersion(f),
 	)
+	// Cobra's completion command captures its output stream when created.
+	root.SetOut(f.IO.Out)
+	root.SetErr(f.IO.ErrOut)
+	root.SetIn(f.IO.In)
 	// Help and completion must work even with a broken configuration.
 	root.InitDefaultHelpCmd()
 	root.InitDefaultCompletionCmd()
@@ -101,9 +105,6 @@ func Execute(ctx context.Context, f *Factory) int {
 // any error on stderr, and returns the exit code.
 func ExecuteArgs(ctx context.Context, f *Factory, args []string) int {
 	root := NewCmdRoot(f)
-	root.SetOut(f.IO.Out)
-	root.SetErr(f.IO.ErrOut)
-	root.SetIn(f.IO.In)
 	if args != nil {
 		root.SetArgs(args)
 	}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/oauth2"
 )
 
@@ -29,13 +30,14 @@ type testIDP struct {
 	rp  *oidc.Provider // discovery as a relying party sees it
 }
 
-// startIDP starts an ephemeral provider with a 1s device interval; mod may
+// startIDP starts an ephemeral provider with a 1s device interval and cheap
+// password hashing; mod may
 // adjust the config (Issuer is set before mod runs).
 func startIDP(t *testing.T, mod func(*Config)) *testIDP {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
-	cfg := Config{Issuer: issuer, Ephemeral: true, DeviceInterval: time.Second, Logger: testLogger(t)}
+	cfg := Config{Issuer: issuer, Ephemeral: true, DeviceInterval: time.Second, PasswordCost: bcrypt.MinCost, Logger: testLogger(t)}
 	if mod != nil {
 		mod(&cfg)
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/op"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Defaults for the zero values of Config.
@@ -61,6 +62,10 @@ type Config struct {
 	SessionTTL time.Duration
 	// RefreshTokenTTL is the lifetime of a refresh-token family (default 30 days).
 	RefreshTokenTTL time.Duration
+	// PasswordCost is the bcrypt cost for signed-up users' passwords
+	// (default bcrypt.DefaultCost). Tests lower it to bcrypt.MinCost: the
+	// race detector makes bcrypt very slow.
+	PasswordCost int
 	// Logger receives the provider's own events. May be nil.
 	Logger *slog.Logger
 }
@@ -112,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("idp: signing key: %w", err)
 	}
-	users, err := loadUsers(persist)
+	users, err := loadUsers(persist, cfg.PasswordCost)
 	if err != nil {
 		return nil, fmt.Errorf("idp: users: %w", err)
 	}
@@ -203,6 +208,12 @@ func (c Config) withDefaults() (Config, *url.URL, error) {
 	}
 	if c.SessionTTL <= 0 {
 		c.SessionTTL = DefaultSessionTTL
+	}
+	if c.PasswordCost == 0 {
+		c.PasswordCost = bcrypt.DefaultCost
+	}
+	if c.PasswordCost < bcrypt.MinCost || c.PasswordCost > bcrypt.MaxCost {
+		return c, nil, fmt.Errorf("idp: PasswordCost %d out of bcrypt's range %d..%d", c.PasswordCost, bcrypt.MinCost, bcrypt.MaxCost)
 	}
 	if c.RefreshTokenTTL <= 0 {
 		c.RefreshTokenTTL = DefaultRefreshTTL

@@ -20,22 +20,17 @@ import (
 // for /api/messages/admin.
 const PermissionReadAdminMessages = "read:admin-messages"
 
-// The built-in users. Their password hashes are constants so that starting a
-// provider (which tests do dozens of times) costs no bcrypt work; they are
-// bcrypt(cost 10) of "alice-password" and "bob-password".
+// The built-in users. Their passwords are published, so their hashes use
+// bcrypt's minimum cost: hashing them again costs nothing to an attacker,
+// and it keeps logins fast in tests under the race detector.
 const (
 	AliceEmail    = "alice@example.com"
 	AlicePassword = "alice-password"
 	BobEmail      = "bob@example.com"
 	BobPassword   = "bob-password"
 
-	aliceHash = "$2a$10$4ay5aswcAarwdxBpIi93xOj0BxAPo6TNveYWr5Dez4QsLrGQkdWpi"
-	bobHash   = "$2a$10$pUJ0F2HPU33gZlfAOv2uPuEj4ciYeekBIEdaKaaq2UgR7BfYBOrl2"
-
-	// dummyHash is compared against when the email is unknown, so a wrong
-	// email costs as much time as a wrong password and timing does not tell
-	// which accounts exist.
-	dummyHash = "$2a$10$pUJ0F2HPU33gZlfAOv2uPuEj4ciYeekBIEdaKaaq2UgR7BfYBOrl2"
+	aliceHash = "$2a$04$R2i221WOO57BUL5AFEiTPOe8dmQVR.UimQG6HgA10TN99ksMdphu."
+	bobHash   = "$2a$04$Sc23G4jmj.PuGBwrg0/pX.epjAI3VKiiSK8GclAAeAQgNg6YPKNke"
 
 	usersFile = "users.json"
 
@@ -60,6 +55,11 @@ type user struct {
 // latter are written to disk.
 type userStore struct {
 	persist *stateDir // nil when ephemeral
+	cost    int       // bcrypt cost of new passwords
+	// dummyHash is compared against when the email is unknown, so a wrong
+	// email costs as much time as a wrong password of a signed-up user and
+	// timing does not tell which accounts exist.
+	dummyHash []byte
 
 	mu      sync.RWMutex
 	byEmail map[string]*user // key: lower-cased email
@@ -84,8 +84,15 @@ func defaultUsers() []*user {
 	}
 }
 
-func loadUsers(persist *stateDir) (*userStore, error) {
-	s := &userStore{persist: persist, byEmail: map[string]*user{}, byID: map[string]*user{}}
+func loadUsers(persist *stateDir, cost int) (*userStore, error) {
+	s := &userStore{persist: persist, cost: cost, byEmail: map[string]*user{}, byID: map[string]*user{}}
+	secret, err := randomToken()
+	if err != nil {
+		return nil, err
+	}
+	if s.dummyHash, err = bcrypt.GenerateFromPassword([]byte(secret), cost); err != nil {
+		return nil, fmt.Errorf("hash: %w", err)
+	}
 	for _, u := range defaultUsers() {
 		s.add(u)
 	}
@@ -141,9 +148,9 @@ func (s *userStore) authenticate(email, password string) (user, bool) {
 	}
 	s.mu.RUnlock()
 
-	hash := dummyHash
+	hash := s.dummyHash
 	if ok {
-		hash = found.PasswordHash
+		hash = []byte(found.PasswordHash)
 	}
 	// bcrypt rejects passwords over 72 bytes; cut them so the comparison
 	// still runs and simply fails.
@@ -152,7 +159,7 @@ func (s *userStore) authenticate(email, password string) (user, bool) {
 		pw = pw[:maxPasswordLen]
 		ok = false
 	}
-	if err := bcrypt.CompareHashAndPassword([]byte(hash), pw); err != nil || !ok {
+	if err := bcrypt.CompareHashAndPassword(hash, pw); err != nil || !ok {
 		return user{}, false
 	}
 	return found, true
@@ -172,7 +179,7 @@ func (s *userStore) signUp(name, email, password string) (user, error) {
 		return user{}, &signupError{fmt.Sprintf("Choose a password of %d to %d characters.", minPasswordLen, maxPasswordLen)}
 	}
 	// Hash before taking the lock: bcrypt is deliberately slow.
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {
 		return user{}, fmt.Errorf("hash password: %w", err)
 	}
