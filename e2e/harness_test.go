@@ -454,3 +454,5 @@ func (u *user) expireToken() {
 		u.t.Fatal(err)
 	}
 }
+
+var syscallSIGTERM = syscall.SIGTERM

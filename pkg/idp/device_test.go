@@ -65,8 +65,14 @@ func TestDeviceFlow(t *testing.T) {
 		t.Errorf("device response %+v", da)
 	}
 
-	if got := pollOnce(t, s, da.DeviceCode); got != "authorization_pending" {
-		t.Errorf("first poll: %q, want authorization_pending", got)
+	// The first poll authenticates the way golang.org/x/oauth2 tries first
+	// when it auto-detects: HTTP Basic with an empty secret.
+	status, body := s.postForm(t, "/oauth/token", url.Values{
+		"grant_type":  {"urn:ietf:params:oauth:grant-type:device_code"},
+		"device_code": {da.DeviceCode},
+	}, func(r *http.Request) { r.SetBasicAuth(CLIClientID, "") })
+	if status != http.StatusBadRequest || body["error"] != "authorization_pending" {
+		t.Errorf("first poll: %d %v, want authorization_pending", status, body)
 	}
 	if got := pollOnce(t, s, da.DeviceCode); got != "slow_down" {
 		t.Errorf("immediate second poll: %q, want slow_down", got)

@@ -8,6 +8,20 @@
 // browser session and a few Auth0 behaviours the library has no opinion on
 // (the audience parameter, the permissions claim, refresh-token reuse
 // detection).
+//
+// Paths served by Handler, besides discovery and the JWKS (/keys):
+//
+//	/authorize, /oauth/token, /device_authorization, /userinfo, /revoke,
+//	/oauth/introspect, /end_session        the OpenID / OAuth endpoints
+//	/login, /signup                        username + password, sign-up
+//	/device, /device/approve               RFC 8628 verification pages
+//	/logged-out                            where a logout without return address lands
+//	/sandbox/stats                         Stats as JSON
+//
+// Built-in users: alice@example.com / alice-password (permission
+// read:admin-messages) and bob@example.com / bob-password. Clients: the
+// public native app hello-cli (PKCE S256 required, any loopback port) and
+// the confidential hello-ci / hello-ci-secret (client credentials).
 package idp
 
 import (

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -160,6 +161,7 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 		p.op.ServeHTTP(w, r) // CORS preflight
 		return
 	}
+	p.publicClientInParams(r)
 	grantType := r.PostForm.Get("grant_type")
 	switch {
 	case grantType == "":
@@ -177,7 +179,7 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	if grantType == string(oidc.GrantTypeDeviceCode) {
 		clientID := r.PostForm.Get("client_id")
 		if id, _, ok := r.BasicAuth(); ok {
-			clientID = id
+			clientID, _ = url.QueryUnescape(id)
 		}
 		if clientID != "" && r.PostForm.Get("device_code") != "" {
 			if e := p.store.checkDevicePoll(clientID, r.PostForm.Get("device_code"), time.Now()); e != nil {
@@ -186,6 +188,9 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+	// RFC 6749 §5.1: token responses must not be cached.
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
 	rec := &statusRecorder{ResponseWriter: w}
 	p.op.ServeHTTP(rec, r.WithContext(withExtras(r.Context(), extras)))
 	if rec.status == http.StatusOK {
@@ -205,11 +210,34 @@ func (p *Provider) handleDeviceAuthorization(w http.ResponseWriter, r *http.Requ
 	p.op.ServeHTTP(w, r.WithContext(withExtras(r.Context(), extras)))
 }
 
-// handleFormEndpoint fronts revocation and introspection.
+// handleFormEndpoint fronts revocation.
 func (p *Provider) handleFormEndpoint(w http.ResponseWriter, r *http.Request) {
 	if p.formPreamble(w, r) {
+		p.publicClientInParams(r)
 		p.op.ServeHTTP(w, r)
 	}
+}
+
+// publicClientInParams moves a public client's id from an HTTP Basic header
+// with an empty secret (what golang.org/x/oauth2 sends first when it
+// auto-detects the auth style) into the form. The library would try to
+// authenticate it as a confidential client and fail, and the client's
+// immediate retry would then count as a too-fast device poll.
+func (p *Provider) publicClientInParams(r *http.Request) {
+	id, secret, ok := r.BasicAuth()
+	if !ok || secret != "" {
+		return
+	}
+	id, err := url.QueryUnescape(id)
+	if err != nil {
+		return
+	}
+	if c, known := p.store.clients[id]; !known || !c.public() {
+		return
+	}
+	r.Header.Del("Authorization")
+	r.PostForm.Set("client_id", id)
+	r.Form.Set("client_id", id)
 }
 
 // handleIntrospect fronts RFC 7662 introspection, whose library handler

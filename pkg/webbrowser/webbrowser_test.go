@@ -1,0 +1,96 @@
+package webbrowser
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCanOpen(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  map[string]string
+		goos string
+		want bool
+	}{
+		{"linux desktop", map[string]string{"DISPLAY": ":0"}, "linux", true},
+		{"wayland", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, "linux", true},
+		{"linux console", nil, "linux", false},
+		{"ssh session", map[string]string{"DISPLAY": ":0", "SSH_CONNECTION": "1 2 3 4"}, "linux", false},
+		{"ssh tty on a mac", map[string]string{"SSH_TTY": "/dev/ttys001"}, "darwin", false},
+		{"mac", nil, "darwin", true},
+		{"windows", nil, "windows", true},
+		{"BROWSER set by the user", map[string]string{"BROWSER": "lynx", "SSH_TTY": "x"}, "linux", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := CanOpen(func(k string) string { return tt.env[k] }, tt.goos); got != tt.want {
+				t.Errorf("CanOpen = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestBrowserVariable checks the $BROWSER convention: the first command
+// that starts wins, %s takes the URL, and launcher output goes to stderr.
+func TestBrowserVariable(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "args")
+	script := filepath.Join(dir, "browser")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\necho launcher-noise\nprintf '%s\\n' \"$@\" > "+out+".tmp && mv "+out+".tmp "+out+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	const url = "http://127.0.0.1:5055/authorize?a=1&b=2"
+	for name, cmdline := range map[string]string{
+		"plain":        script,
+		"placeholder":  script + " --new-tab %s",
+		"first absent": filepath.Join(dir, "missing") + ":" + script,
+	} {
+		var stderr bytes.Buffer
+		_ = os.Remove(out)
+		s := System{Stderr: &stderr, Getenv: func(k string) string {
+			if k == "BROWSER" {
+				return cmdline
+			}
+			return ""
+		}}
+		if err := s.Open(url); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		got := waitFile(t, out)
+		if !strings.HasSuffix(strings.TrimSpace(got), url) {
+			t.Errorf("%s: launcher got args %q, want the URL last", name, got)
+		}
+		if name == "placeholder" && !strings.HasPrefix(got, "--new-tab\n") {
+			t.Errorf("placeholder: args %q", got)
+		}
+	}
+}
+
+func TestBrowserVariableNothingStarts(t *testing.T) {
+	t.Parallel()
+	s := System{Stderr: &bytes.Buffer{}, Getenv: func(string) string { return "/nonexistent/browser" }}
+	if err := s.Open("http://localhost/"); err == nil || !strings.Contains(err.Error(), "$BROWSER") {
+		t.Fatalf("err = %v, want an error naming $BROWSER", err)
+	}
+}
+
+// waitFile waits for a file the launcher writes in the background.
+func waitFile(t *testing.T, path string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(path); err == nil {
+			return string(b)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("%s was never written", path)
+	return ""
+}
