@@ -23,7 +23,7 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 func htmlUnescape(s string) string { return html.UnescapeString(s) }
 
 // fetch GETs u with c and returns the final URL and body.
-func fetch(t *testing.T, c *http.Client, u string) (string, string) {
+func fetch(t testing.TB, c *http.Client, u string) (string, string) {
 	t.Helper()
 	resp, err := c.Get(u)
 	if err != nil {
@@ -33,7 +33,7 @@ func fetch(t *testing.T, c *http.Client, u string) (string, string) {
 }
 
 // submit posts f (relative to base) with c and returns the final URL and body.
-func submit(t *testing.T, c *http.Client, base string, f form) (string, string) {
+func submit(t testing.TB, c *http.Client, base string, f form) (string, string) {
 	t.Helper()
 	action, err := url.Parse(base)
 	if err != nil {
@@ -50,7 +50,7 @@ func submit(t *testing.T, c *http.Client, base string, f form) (string, string) 
 	return readPage(t, resp)
 }
 
-func readPage(t *testing.T, resp *http.Response) (string, string) {
+func readPage(t testing.TB, resp *http.Response) (string, string) {
 	t.Helper()
 	defer resp.Body.Close()
 	body, err := io.ReadAll(resp.Body)
@@ -64,7 +64,7 @@ func readPage(t *testing.T, resp *http.Response) (string, string) {
 // the URL, signs in on the sandbox's form (unless the provider session
 // makes that unnecessary) and follows the redirects back to hello's
 // loopback server, returning the final page.
-func httpLogin(t *testing.T, c *http.Client, authURL, email, password string) string {
+func httpLogin(t testing.TB, c *http.Client, authURL, email, password string) string {
 	t.Helper()
 	pageURL, page := fetch(t, c, authURL)
 	if strings.Contains(page, `name="password"`) {
@@ -81,7 +81,7 @@ func httpLogin(t *testing.T, c *http.Client, authURL, email, password string) st
 
 // chromium returns the path of the Chromium binary, skipping the test when
 // there is none: CI installs it, so CI never skips.
-func chromium(t *testing.T) string {
+func chromium(t testing.TB) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -97,7 +97,7 @@ func chromium(t *testing.T) string {
 
 // newChrome starts a headless Chromium with a fresh profile. The browser
 // lives as long as the test.
-func newChrome(t *testing.T) context.Context {
+func newChrome(t testing.TB) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium(t)),
@@ -127,7 +127,7 @@ func newChrome(t *testing.T) context.Context {
 }
 
 // chromeDo runs steps with a deadline.
-func chromeDo(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+func chromeDo(t testing.TB, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -137,7 +137,7 @@ func chromeDo(t *testing.T, ctx context.Context, what string, steps ...chromedp.
 }
 
 // chromeText returns the page's visible text.
-func chromeText(t *testing.T, ctx context.Context) string {
+func chromeText(t testing.TB, ctx context.Context) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()
@@ -150,7 +150,7 @@ func chromeText(t *testing.T, ctx context.Context) string {
 
 // chromeLogin opens authURL in Chromium and signs in on the sandbox's page,
 // waiting (with a deadline, no sleeps) for hello's success page.
-func chromeLogin(t *testing.T, ctx context.Context, authURL, email, password string) {
+func chromeLogin(t testing.TB, ctx context.Context, authURL, email, password string) {
 	t.Helper()
 	chromeDo(t, ctx, "log in",
 		chromedp.Navigate(authURL),
@@ -165,7 +165,7 @@ func chromeLogin(t *testing.T, ctx context.Context, authURL, email, password str
 // waitChromeText waits until the page's text contains want. The page may
 // be navigating (redirects, form posts), so errors while it does are
 // retried until the deadline.
-func waitChromeText(t *testing.T, ctx context.Context, want string) {
+func waitChromeText(t testing.TB, ctx context.Context, want string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	tick := time.NewTicker(100 * time.Millisecond)
@@ -193,7 +193,7 @@ func jsString(s string) string {
 func regexpMust(expr string) *regexp.Regexp { return regexp.MustCompile(expr) }
 
 // regexpFind returns the first submatch of expr in s.
-func regexpFind(t *testing.T, expr, s string) string {
+func regexpFind(t testing.TB, expr, s string) string {
 	t.Helper()
 	m := regexp.MustCompile(expr).FindStringSubmatch(s)
 	if m == nil {

@@ -55,7 +55,7 @@ type sandbox struct {
 }
 
 // startSandbox runs `hello sandbox` on free ports and waits for its two lines.
-func startSandbox(t *testing.T, args ...string) *sandbox {
+func startSandbox(t testing.TB, args ...string) *sandbox {
 	t.Helper()
 	base := []string{"sandbox", "--addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0", "--device-interval", "1s"}
 	if !contains(args, "--state-dir") {
@@ -104,7 +104,7 @@ func startSandbox(t *testing.T, args ...string) *sandbox {
 }
 
 // stop sends SIGTERM and expects a clean exit.
-func (sb *sandbox) stop(t *testing.T) {
+func (sb *sandbox) stop(t testing.TB) {
 	t.Helper()
 	if sb.cmd.ProcessState != nil {
 		return
@@ -122,7 +122,7 @@ func (sb *sandbox) stop(t *testing.T) {
 }
 
 // stats reads the sandbox provider's grant counters.
-func (sb *sandbox) stats(t *testing.T) map[string]any {
+func (sb *sandbox) stats(t testing.TB) map[string]any {
 	t.Helper()
 	var out map[string]any
 	getJSON(t, sb.Issuer+"/sandbox/stats", &out)
@@ -130,7 +130,7 @@ func (sb *sandbox) stats(t *testing.T) map[string]any {
 }
 
 // grants returns how many tokens the provider issued with grant type g.
-func (sb *sandbox) grants(t *testing.T, g string) int {
+func (sb *sandbox) grants(t testing.TB, g string) int {
 	t.Helper()
 	m, _ := sb.stats(t)["grants"].(map[string]any)
 	n, _ := m[g].(float64)
@@ -139,13 +139,13 @@ func (sb *sandbox) grants(t *testing.T, g string) int {
 
 // user is one person using hello: their own home, cache and config.
 type user struct {
-	t    *testing.T
+	t    testing.TB
 	home string
 	env  []string
 	dir  string // working directory
 }
 
-func newUser(t *testing.T, sb *sandbox) *user {
+func newUser(t testing.TB, sb *sandbox) *user {
 	t.Helper()
 	home := t.TempDir()
 	u := &user{t: t, home: home, dir: home, env: cleanEnv(home)}
@@ -233,7 +233,7 @@ func (u *user) start(args ...string) *background {
 
 // waitStderr waits until stderr matches re and returns the first submatch
 // (or the whole match).
-func (b *background) waitStderr(t *testing.T, re *regexp.Regexp) string {
+func (b *background) waitStderr(t testing.TB, re *regexp.Regexp) string {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -253,7 +253,7 @@ func (b *background) waitStderr(t *testing.T, re *regexp.Regexp) string {
 }
 
 // wait waits for the process to end.
-func (b *background) wait(t *testing.T) result {
+func (b *background) wait(t testing.TB) result {
 	t.Helper()
 	select {
 	case r := <-b.done:
@@ -281,7 +281,7 @@ func cleanEnv(home string) []string {
 	}
 }
 
-func getJSON(t *testing.T, url string, v any) {
+func getJSON(t testing.TB, url string, v any) {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
@@ -340,7 +340,7 @@ func (b *syncBuffer) changed() <-chan struct{} {
 }
 
 // browserClient is an HTTP client with cookies, like a browser.
-func browserClient(t *testing.T) *http.Client {
+func browserClient(t testing.TB) *http.Client {
 	t.Helper()
 	jar, err := cookiejar.New(nil)
 	if err != nil {
@@ -363,7 +363,7 @@ type form struct {
 }
 
 // parseForm returns the first form of page whose inputs include field.
-func parseForm(t *testing.T, page, field string) form {
+func parseForm(t testing.TB, page, field string) form {
 	t.Helper()
 	for _, m := range formRe.FindAllStringSubmatch(page, -1) {
 		values := url.Values{}
@@ -416,7 +416,7 @@ func (u *user) cacheEntry() map[string]any {
 	return m
 }
 
-func newRequest(t *testing.T, url string) *http.Request {
+func newRequest(t testing.TB, url string) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
@@ -426,7 +426,7 @@ func newRequest(t *testing.T, url string) *http.Request {
 }
 
 // do sends req and checks the status, returning the body.
-func do(t *testing.T, req *http.Request, status int) string {
+func do(t testing.TB, req *http.Request, status int) string {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
