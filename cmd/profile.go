@@ -2,10 +2,13 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hello-cli/hello/pkg/auth"
 	"github.com/hello-cli/hello/pkg/claims"
 	"github.com/hello-cli/hello/pkg/exitcode"
 	"github.com/hello-cli/hello/pkg/output"
@@ -41,7 +44,7 @@ var tokenClaims = map[string]bool{
 }
 
 func profileRun(ctx context.Context, f *Factory) error {
-	_, e, err := requireSession(ctx, f)
+	mgr, e, err := requireSession(ctx, f)
 	if err != nil {
 		return err
 	}
@@ -57,6 +60,15 @@ func profileRun(ctx context.Context, f *Factory) error {
 		return err
 	}
 	info, err := client.UserInfo(ctx, e.AccessToken)
+	var oauthErr *auth.OAuthError
+	if errors.As(err, &oauthErr) && oauthErr.StatusCode == http.StatusUnauthorized {
+		// The provider no longer honours the token (revoked, or the
+		// provider restarted): renew it once, as for the API.
+		if e, err = mgr.Token(ctx, e.AccessToken); err != nil {
+			return err
+		}
+		info, err = client.UserInfo(ctx, e.AccessToken)
+	}
 	if err != nil {
 		return fmt.Errorf("fetch /userinfo: %w", err)
 	}
