@@ -16,7 +16,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,6 +107,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, fmt.Errorf("discover OpenID provider %s: read metadata: %w", cfg.Issuer, err)
 	}
 	c.provider = p
+	if err := c.checkEndpoints(); err != nil {
+		return nil, fmt.Errorf("discover OpenID provider %s: %w", cfg.Issuer, err)
+	}
 	// The provider keeps the HTTP client from the discovery context for its
 	// JWKS fetches, so verification goes through cfg.HTTPClient too.
 	c.verifier = p.Verifier(&oidc.Config{ClientID: cfg.ClientID, Now: cfg.Now})
@@ -280,4 +285,43 @@ func randomString() string {
 	// crypto/rand.Read never fails (it panics if the OS cannot supply randomness).
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// checkEndpoints refuses a discovery document that sends tokens, codes or
+// secrets over plain HTTP to a host that is not this machine: an https
+// issuer is no protection if its token endpoint is http.
+func (c *Client) checkEndpoints() error {
+	ep := c.provider.Endpoint()
+	endpoints := map[string]string{
+		"authorization_endpoint":        ep.AuthURL,
+		"token_endpoint":                ep.TokenURL,
+		"userinfo_endpoint":             c.provider.UserInfoEndpoint(),
+		"device_authorization_endpoint": c.meta.DeviceAuthorizationEndpoint,
+		"revocation_endpoint":           c.meta.RevocationEndpoint,
+		"end_session_endpoint":          c.meta.EndSessionEndpoint,
+	}
+	for name, raw := range endpoints {
+		if raw == "" {
+			continue
+		}
+		u, err := url.Parse(raw)
+		if err != nil {
+			return fmt.Errorf("bad %s %q: %w", name, raw, err)
+		}
+		switch {
+		case u.Scheme == "https" && u.Host != "":
+		case u.Scheme == "http" && isLoopback(u.Hostname()):
+		default:
+			return fmt.Errorf("%s %q must be https (http is allowed only for loopback hosts)", name, raw)
+		}
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

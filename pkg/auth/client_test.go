@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -116,5 +117,22 @@ func TestVerifyIDToken(t *testing.T) {
 	late := newClient(t, op, func(cfg *Config) { cfg.Now = func() time.Time { return now.Add(2 * time.Hour) } })
 	if _, err := late.VerifyIDToken(t.Context(), raw); !errors.As(err, &expErr) {
 		t.Errorf("token checked with a clock 2h ahead: %v, want expired", err)
+	}
+}
+
+func TestNewRefusesPlainHTTPEndpoints(t *testing.T) {
+	t.Parallel()
+	for _, endSession := range []string{"http://op.example.com/logout", "ftp://op.example.com/logout"} {
+		op := newFakeOP(t)
+		op.endSession = endSession
+		_, err := New(t.Context(), Config{Issuer: op.issuer, ClientID: testClientID})
+		if err == nil || !strings.Contains(err.Error(), "end_session_endpoint") {
+			t.Errorf("end_session_endpoint %s: err = %v, want a refusal naming it", endSession, err)
+		}
+	}
+	op := newFakeOP(t)
+	op.endSession = "https://op.example.com/logout"
+	if _, err := New(t.Context(), Config{Issuer: op.issuer, ClientID: testClientID}); err != nil {
+		t.Errorf("https end_session_endpoint refused: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
@@ -183,6 +184,11 @@ func (s *Server) discover(ctx context.Context) (string, error) {
 	}
 	if err := checkFetchURL(doc.JWKSURI); err != nil {
 		return "", fmt.Errorf("discovery: jwks_uri %q: %w", doc.JWKSURI, err)
+	}
+	// Keys fetched over plain HTTP could be swapped by anyone on the path,
+	// which would undo the TLS that protected the discovery document.
+	if strings.HasPrefix(s.discoveryURL, "https:") && !strings.HasPrefix(doc.JWKSURI, "https:") {
+		return "", fmt.Errorf("discovery: jwks_uri %q is not https while the issuer is", doc.JWKSURI)
 	}
 	return doc.JWKSURI, nil
 }

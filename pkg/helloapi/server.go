@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -116,13 +115,18 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// checkFetchURL accepts the URLs the API may fetch keys from: https, or http
-// on a loopback host only (the sandbox), since keys fetched over plain HTTP
-// from elsewhere could be swapped by anyone on the path.
+// checkFetchURL accepts the absolute http(s) URLs the API may fetch keys
+// from. Whether plain http is acceptable for an issuer is the caller's
+// policy (the CLI allows it on loopback only; the sandbox may listen
+// elsewhere when told to); discover refuses a downgrade from an https issuer
+// to an http jwks_uri.
 func checkFetchURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return fmt.Errorf("not a URL: %w", err)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("scheme %q is not http or https", u.Scheme)
 	}
 	if u.Host == "" {
 		return errors.New("not an absolute URL")
@@ -130,25 +134,7 @@ func checkFetchURL(raw string) error {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return errors.New("must not have a query or fragment")
 	}
-	switch u.Scheme {
-	case "https":
-		return nil
-	case "http":
-		if isLoopback(u.Hostname()) {
-			return nil
-		}
-		return errors.New("http is allowed only on a loopback host; use https")
-	default:
-		return fmt.Errorf("scheme %q is not http or https", u.Scheme)
-	}
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return nil
 }
 
 const (

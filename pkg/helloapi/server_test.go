@@ -137,9 +137,11 @@ func TestNew(t *testing.T) {
 		{"ipv6 loopback", Config{Issuer: "http://[::1]:5055", Audience: testAudience}, ""},
 		{"no issuer", Config{Audience: testAudience}, "issuer is required"},
 		{"no audience", Config{Issuer: "https://example.com/"}, "audience is required"},
-		{"relative issuer", Config{Issuer: "example.com", Audience: testAudience}, "not an absolute URL"},
-		{"plain http", Config{Issuer: "http://example.com/", Audience: testAudience}, "loopback"},
+		{"relative issuer", Config{Issuer: "example.com", Audience: testAudience}, "scheme"},
+		{"no host", Config{Issuer: "https:///path", Audience: testAudience}, "not an absolute URL"},
+		{"sandbox on all interfaces", Config{Issuer: "http://0.0.0.0:5055", Audience: testAudience}, ""},
 		{"ftp", Config{Issuer: "ftp://example.com/", Audience: testAudience}, "scheme"},
+		{"no scheme", Config{Issuer: "//example.com/", Audience: testAudience}, "scheme"},
 		{"query", Config{Issuer: "https://example.com/?x=1", Audience: testAudience}, "query"},
 		{"negative leeway", Config{Issuer: "https://example.com/", Audience: testAudience, Leeway: -time.Second}, "negative"},
 	}
@@ -573,6 +575,27 @@ func TestServerFaults(t *testing.T) {
 		// The server survives it.
 		checkAnswer(t, get(t, hs, pathPublic, ""), http.StatusOK, bodyPublic, "")
 	})
+}
+
+// TestJWKSDowngrade: an https issuer must not send us to fetch its keys
+// over plain http.
+func TestJWKSDowngrade(t *testing.T) {
+	var tls *httptest.Server
+	tls = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]string{
+			"issuer":   tls.URL + "/",
+			"jwks_uri": "http://" + tls.Listener.Addr().String() + "/jwks",
+		})
+	}))
+	defer tls.Close()
+	s, err := New(Config{Issuer: tls.URL + "/", Audience: testAudience, HTTPClient: tls.Client(), Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Prefetch(t.Context()); err == nil || !strings.Contains(err.Error(), "not https") {
+		t.Errorf("Prefetch = %v, want a refusal of the http jwks_uri", err)
+	}
 }
 
 func TestJWKSParsing(t *testing.T) {
