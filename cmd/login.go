@@ -66,21 +66,26 @@ HELLO_CLIENT_SECRET or the config file.`,
   hello login --device
   HELLO_CLIENT_SECRET=... hello login --client-credentials`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(opts)
-			}
-			_, err := loginRun(cmd.Context(), opts)
-			return err
-		},
+		RunE: runLogin(opts, runF),
 	}
 	addLoginFlags(cmd, opts)
 	cmd.Flags().BoolVar(&opts.Device, "device", false, "use the device authorization flow (RFC 8628)")
 	cmd.Flags().BoolVar(&opts.ClientCredentials, "client-credentials", false, "use the client credentials grant (machines, CI)")
 	return cmd
+}
+
+// runLogin is the RunE of login and signup.
+func runLogin(opts *LoginOptions, runF func(*LoginOptions) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, _ []string) error {
+		if err := opts.validate(); err != nil {
+			return err
+		}
+		if runF != nil {
+			return runF(opts)
+		}
+		_, err := loginRun(cmd.Context(), opts)
+		return err
+	}
 }
 
 func addLoginFlags(cmd *cobra.Command, opts *LoginOptions) {

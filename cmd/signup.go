@@ -14,16 +14,7 @@ func NewCmdSignup(f *Factory, runF func(*LoginOptions) error) *cobra.Command {
 		Long: `Like "hello login", but the browser opens on the provider's sign-up screen
 (screen_hint=signup for Auth0, prompt=create where the provider supports it).`,
 		Args: noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := opts.validate(); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(opts)
-			}
-			_, err := loginRun(cmd.Context(), opts)
-			return err
-		},
+		RunE: runLogin(opts, runF),
 	}
 	addLoginFlags(cmd, opts)
 	return cmd

@@ -16,7 +16,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -26,6 +25,8 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/hello-cli/hello/pkg/loopback"
 )
 
 // Scopes are requested by the interactive logins: an ID token with the
@@ -310,18 +311,10 @@ func (c *Client) checkEndpoints() error {
 		}
 		switch {
 		case u.Scheme == "https" && u.Host != "":
-		case u.Scheme == "http" && isLoopback(u.Hostname()):
+		case u.Scheme == "http" && loopback.IsHost(u.Hostname()):
 		default:
 			return fmt.Errorf("%s %q must be https (http is allowed only for loopback hosts)", name, raw)
 		}
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }

@@ -2,12 +2,13 @@ package config
 
 import (
 	"crypto/x509"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/hello-cli/hello/pkg/loopback"
 )
 
 // checkURL accepts an absolute http(s) URL with a host and no query or
@@ -31,7 +32,7 @@ func checkURL(v value) (string, error) {
 		return "", bad(v, "must not have a query or fragment")
 	case u.Port() != "" && !validPort(u.Port()):
 		return "", bad(v, "port must be between 1 and 65535")
-	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+	case u.Scheme == "http" && !loopback.IsHost(u.Hostname()):
 		// Tokens and codes would cross the network in clear text.
 		return "", bad(v, "http:// is only allowed for loopback hosts; use https://")
 	}
@@ -46,15 +47,6 @@ func checkAPIURL(v value) (string, error) {
 		return "", err
 	}
 	return strings.TrimRight(s, "/"), nil
-}
-
-// isLoopback reports whether host can only be this machine.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 func validPort(p string) bool {

@@ -114,12 +114,3 @@ func isLoopbackCallback(raw, path string) bool {
 	// unbracketed IPv6 literal.
 	return u.Host == net.JoinHostPort(host, port)
 }
-
-// isLoopbackHost reports whether host names this machine.
-func isLoopbackHost(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}

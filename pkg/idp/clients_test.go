@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/hello-cli/hello/pkg/loopback"
 )
 
 func TestIsLoopbackCallback(t *testing.T) {
@@ -58,7 +60,7 @@ func FuzzIsLoopbackCallback(f *testing.F) {
 				continue
 			}
 			u, err := url.Parse(raw)
-			if err != nil || u.Scheme != "http" || u.Path != path || u.RawQuery != "" || u.User != nil || !isLoopbackHost(u.Hostname()) {
+			if err != nil || u.Scheme != "http" || u.Path != path || u.RawQuery != "" || u.User != nil || !loopback.IsHost(u.Hostname()) {
 				t.Fatalf("accepted %q for %q", raw, path)
 			}
 		}

@@ -37,6 +37,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/hello-cli/hello/pkg/loopback"
 )
 
 // Defaults for the zero values of Config.
@@ -202,7 +204,7 @@ func (c Config) withDefaults() (Config, *url.URL, error) {
 		u.Path != "" || u.RawQuery != "" || u.Fragment != "" {
 		return c, nil, fmt.Errorf("idp: issuer %q: want scheme://host[:port] without path, query or fragment", c.Issuer)
 	}
-	if u.Scheme == "http" && !isLoopbackHost(u.Hostname()) {
+	if u.Scheme == "http" && !loopback.IsHost(u.Hostname()) {
 		return c, nil, fmt.Errorf("idp: issuer %q: plain http is allowed only on a loopback host", c.Issuer)
 	}
 	if c.TokenTTL <= 0 {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hello-cli/hello/pkg/helloapi"
 	"github.com/hello-cli/hello/pkg/idp"
+	"github.com/hello-cli/hello/pkg/loopback"
 )
 
 // DefaultAudience is the identifier of the Hello World API.
@@ -152,7 +153,7 @@ func listen(addr, flag string, log io.Writer) (net.Listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bad %s %q: expected host:port, such as 127.0.0.1:0", flag, addr)
 	}
-	if !isLoopback(host) {
+	if !loopback.IsHost(host) {
 		fmt.Fprintf(log, "warning: %s %s is not a loopback address: anyone who can reach it can log in with the sandbox's public test users\n", flag, addr)
 	}
 	ln, err := net.Listen("tcp", addr)
@@ -163,14 +164,6 @@ func listen(addr, flag string, log io.Writer) (net.Listener, error) {
 		return nil, fmt.Errorf("listen on %s (%s): %w", addr, flag, err)
 	}
 	return ln, nil
-}
-
-func isLoopback(host string) bool {
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // DefaultStateDir is where the signing key and signed-up users persist:

@@ -1,0 +1,16 @@
+package loopback
+
+import (
+	"net"
+	"strings"
+)
+
+// IsHost reports whether host (a name or an IP, without port or brackets)
+// can only be this machine: plain HTTP to it never crosses a network.
+func IsHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
