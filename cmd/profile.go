@@ -40,7 +40,7 @@ var tokenClaims = map[string]bool{
 	"iss": true, "aud": true, "exp": true, "iat": true, "nbf": true, "nonce": true,
 	"at_hash": true, "c_hash": true, "azp": true, "auth_time": true, "amr": true,
 	"acr": true, "sid": true, "jti": true, "sub": true, "name": true, "email": true,
-	"email_verified": true,
+	"email_verified": true, "client_id": true,
 }
 
 func profileRun(ctx context.Context, f *Factory) error {

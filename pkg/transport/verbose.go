@@ -23,15 +23,15 @@ type logTransport struct {
 func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := t.now()
 	resp, err := t.next.RoundTrip(req)
-	elapsed := t.now().Sub(start).Milliseconds()
+	elapsed := fmt.Sprintf("%.1fms", float64(t.now().Sub(start).Microseconds())/1000)
 	u := redactURL(req.URL)
 	var line string
 	if err != nil {
 		// Some errors quote the URL; never let them undo the redaction.
 		msg := strings.ReplaceAll(err.Error(), req.URL.String(), u)
-		line = fmt.Sprintf("* %s %s -> error: %s (%dms)\n", req.Method, u, msg, elapsed)
+		line = fmt.Sprintf("* %s %s -> error: %s (%s)\n", req.Method, u, msg, elapsed)
 	} else {
-		line = fmt.Sprintf("* %s %s -> %d (%dms)\n", req.Method, u, resp.StatusCode, elapsed)
+		line = fmt.Sprintf("* %s %s -> %d (%s)\n", req.Method, u, resp.StatusCode, elapsed)
 	}
 	t.mu.Lock()
 	_, _ = io.WriteString(t.w, line)

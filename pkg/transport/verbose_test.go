@@ -57,7 +57,7 @@ func TestVerboseRedacts(t *testing.T) {
 			t.Errorf("log leaks %q:\n%s", secret, out)
 		}
 	}
-	line := regexp.MustCompile(`^\* GET http://127\.0\.0\.1:\d+/callback\?code=\[REDACTED\]&state=st-123&client_secret=\[REDACTED\] -> 200 \(\d+ms\)\n$`)
+	line := regexp.MustCompile(`^\* GET http://127\.0\.0\.1:\d+/callback\?code=\[REDACTED\]&state=st-123&client_secret=\[REDACTED\] -> 200 \(\d+\.\dms\)\n$`)
 	if !line.MatchString(out) {
 		t.Errorf("log = %q, want one line like %s", out, line)
 	}
