@@ -50,20 +50,11 @@ func TestBrowserWrongPassword(t *testing.T) {
 	bg := u.start("login", "--no-browser", "--port", "0")
 	chromeDo(t, chrome, "wrong password",
 		chromedp.Navigate(bg.waitStderr(t, loginURL)),
-		chromedp.WaitVisible(chromedp.CSS("#username")),
-		chromedp.SendKeys(chromedp.CSS("#username"), "alice@example.com"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "not-her-password"),
-		chromedp.Click(chromedp.CSS("#submit")),
+		fillLogin("alice@example.com", "not-her-password"),
 	)
 	waitChromeText(t, chrome, "Wrong email or password")
 	// The form is shown again; the right password still works.
-	chromeDo(t, chrome, "right password",
-		chromedp.WaitVisible(chromedp.CSS("#password")),
-		chromedp.Clear(chromedp.CSS("#username")),
-		chromedp.SendKeys(chromedp.CSS("#username"), "alice@example.com"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "alice-password"),
-		chromedp.Click(chromedp.CSS("#submit")),
-	)
+	chromeDo(t, chrome, "right password", fillLogin("alice@example.com", "alice-password"))
 	waitChromeText(t, chrome, "Logged in")
 	if r := bg.wait(t); r.Code != 0 {
 		t.Fatalf("login: exit %d\n%s", r.Code, r.Stderr)
@@ -140,8 +131,9 @@ func TestBrowserLogoutEndsProviderSession(t *testing.T) {
 	chromeDo(t, chrome, "log in after logout",
 		chromedp.Navigate(bg.waitStderr(t, loginURL)),
 		chromedp.WaitVisible(chromedp.CSS("#password")),
+		fillLogin("alice@example.com", "alice-password"),
 	)
-	chromeLogin(t, chrome, bg.waitStderr(t, loginURL), "alice@example.com", "alice-password")
+	waitChromeText(t, chrome, "Logged in")
 	if r := bg.wait(t); r.Code != 0 {
 		t.Fatalf("login after logout: exit %d\n%s", r.Code, r.Stderr)
 	}
@@ -160,10 +152,7 @@ func TestBrowserDeviceFlow(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#user_code")),
 		chromedp.SendKeys(chromedp.CSS("#user_code"), code),
 		chromedp.Click(chromedp.CSS("#submit")),
-		chromedp.WaitVisible(chromedp.CSS("#username")),
-		chromedp.SendKeys(chromedp.CSS("#username"), "alice@example.com"),
-		chromedp.SendKeys(chromedp.CSS("#password"), "alice-password"),
-		chromedp.Click(chromedp.CSS("#submit")),
+		fillLogin("alice@example.com", "alice-password"),
 		chromedp.WaitVisible(chromedp.CSS("#approve")),
 		chromedp.Click(chromedp.CSS("#approve")),
 	)

@@ -152,14 +152,19 @@ func chromeText(t testing.TB, ctx context.Context) string {
 // waiting (with a deadline, no sleeps) for hello's success page.
 func chromeLogin(t testing.TB, ctx context.Context, authURL, email, password string) {
 	t.Helper()
-	chromeDo(t, ctx, "log in",
-		chromedp.Navigate(authURL),
+	chromeDo(t, ctx, "log in", chromedp.Navigate(authURL), fillLogin(email, password))
+	waitChromeText(t, ctx, "Logged in")
+}
+
+// fillLogin types the credentials into the sandbox's login form and submits it.
+func fillLogin(email, password string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(
 		chromedp.WaitVisible(chromedp.CSS("#username")),
+		chromedp.Clear(chromedp.CSS("#username")),
 		chromedp.SendKeys(chromedp.CSS("#username"), email),
 		chromedp.SendKeys(chromedp.CSS("#password"), password),
 		chromedp.Click(chromedp.CSS("#submit")),
 	)
-	waitChromeText(t, ctx, "Logged in")
 }
 
 // waitChromeText waits until the page's text contains want. The page may
