@@ -31,6 +31,11 @@ func classify(err error) (int, bool) {
 			return exitcode.NoSession, true
 		}
 	}
+	// A busy local port wraps a *net.OpError, yet nothing is unreachable.
+	var portErr *loopback.PortInUseError
+	if errors.As(err, &portErr) {
+		return exitcode.Failure, true
+	}
 	var cbErr *loopback.CallbackError
 	if errors.As(err, &cbErr) {
 		return exitcode.NoSession, true

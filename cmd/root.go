@@ -114,6 +114,11 @@ func ExecuteArgs(ctx context.Context, f *Factory, args []string) int {
 	}
 	code := exitCode(ctx, err)
 	msg := err.Error()
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		// Ctrl-C: the person knows what happened; a wrapped "context
+		// canceled" would only confuse.
+		msg = "interrupted"
+	}
 	if !strings.HasPrefix(msg, "hello: ") {
 		msg = "hello: " + msg
 	}

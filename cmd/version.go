@@ -5,6 +5,8 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
+
+	"github.com/hello-cli/hello/pkg/output"
 )
 
 // Set at release time with -ldflags "-X github.com/hello-cli/hello/cmd.version=…".
@@ -21,17 +23,22 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 		Short:       "Print the version, commit and build date",
 		Args:        noArgs,
 		Annotations: map[string]string{skipConfig: "true"},
-		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintln(f.IO.Out, versionString())
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			v, c, d := buildInfo()
+			// version skips the configuration, so -o is read from the flag alone.
+			if o, _ := cmd.Flags().GetString("output"); o == "json" {
+				return output.WriteJSON(f.IO.Out, map[string]string{"version": v, "commit": c, "date": d})
+			}
+			_, err := fmt.Fprintln(f.IO.Out, versionString(v, c, d))
 			return err
 		},
 	}
 }
 
-// versionString falls back on what the Go toolchain recorded, so that a
+// buildInfo falls back on what the Go toolchain recorded, so that a
 // `go install` build still says which commit it is.
-func versionString() string {
-	v, c, d := version, commit, date
+func buildInfo() (v, c, d string) {
+	v, c, d = version, commit, date
 	if info, ok := debug.ReadBuildInfo(); ok {
 		if v == "dev" && info.Main.Version != "" && info.Main.Version != "(devel)" {
 			v = info.Main.Version
@@ -45,6 +52,10 @@ func versionString() string {
 			}
 		}
 	}
+	return v, c, d
+}
+
+func versionString(v, c, d string) string {
 	out := "hello " + v
 	if c != "" {
 		out += " (commit " + c

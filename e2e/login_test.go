@@ -66,3 +66,21 @@ func TestBobIsDeniedAdmin(t *testing.T) {
 		t.Fatalf("bob's admin message: exit %d, stdout %q, stderr %q; want exit 5 and permission denied", r.Code, r.Stdout, r.Stderr)
 	}
 }
+
+func TestSecondLoginOnBusyPort(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	u := newUser(t, sb)
+	first := u.start("login", "--no-browser", "--port", "0")
+	authURL := first.waitStderr(t, loginURL)
+	port := regexpFind(t, `redirect_uri=http%3A%2F%2Flocalhost%3A(\d+)`, authURL)
+	r := u.run("login", "--no-browser", "--port", port)
+	if r.Code != 1 || !strings.Contains(r.Stderr, "port "+port+" is busy") || !strings.Contains(r.Stderr, "--port") {
+		t.Fatalf("second login on port %s: exit %d\n%s", port, r.Code, r.Stderr)
+	}
+	// The first login is unharmed.
+	httpLogin(t, browserClient(t), authURL, "alice@example.com", "alice-password")
+	if r := first.wait(t); r.Code != 0 {
+		t.Fatalf("first login: exit %d\n%s", r.Code, r.Stderr)
+	}
+}

@@ -22,7 +22,6 @@ type IOStreams struct {
 	stdoutTTY bool
 	stderrTTY bool
 	ci        bool
-	noColor   bool
 }
 
 // System returns the process's streams with their terminal state detected.
@@ -35,7 +34,6 @@ func System() *IOStreams {
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
 		ci:        IsCI(os.Getenv("CI")),
-		noColor:   os.Getenv("NO_COLOR") != "",
 	}
 }
 
@@ -64,9 +62,6 @@ func (s *IOStreams) CI() bool { return s.ci }
 // terminal and we are not in CI. Only then may hello prompt or start a login
 // on its own.
 func (s *IOStreams) Interactive() bool { return s.stdinTTY && s.stdoutTTY && !s.ci }
-
-// ColorEnabled reports whether messages on stderr may be coloured.
-func (s *IOStreams) ColorEnabled() bool { return s.stderrTTY && !s.noColor }
 
 // IsCI interprets the CI environment variable the way CI services set it.
 func IsCI(v string) bool {
