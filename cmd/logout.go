@@ -81,13 +81,14 @@ func logoutRun(ctx context.Context, f *Factory, o *LogoutOptions) error {
 	if e.Grant == session.GrantClientCredentials {
 		return nil
 	}
-	return endProviderSession(ctx, f, client, o)
+	return endProviderSession(ctx, f, client, o, e.IDToken)
 }
 
-// endProviderSession sends the browser to the provider's logout. The URL
-// names the client rather than carrying the ID token as id_token_hint: it is
-// printed or handed to a launcher's argv, where tokens must never be.
-func endProviderSession(ctx context.Context, f *Factory, client *auth.Client, o *LogoutOptions) error {
+// endProviderSession sends the browser to the provider's logout. With a
+// browser, hello serves a local page that posts the ID token as
+// id_token_hint; a URL that is printed or handed to a launcher's argv names
+// the client instead, since tokens must never be there.
+func endProviderSession(ctx context.Context, f *Factory, client *auth.Client, o *LogoutOptions, idToken string) error {
 	returnTo := fmt.Sprintf("http://localhost:%d/", o.Port)
 	if !f.IO.Interactive() || !f.CanOpenBrowser() {
 		fmt.Fprintf(f.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", client.LogoutURL("", returnTo))
@@ -103,11 +104,16 @@ func endProviderSession(ctx context.Context, f *Factory, client *auth.Client, o 
 		returnTo = srv.RedirectURL()
 	}
 	url := client.LogoutURL("", returnTo)
+	if action, fields, ok := client.LogoutForm(idToken, returnTo); ok && srv != nil && idToken != "" {
+		if start, err := srv.LogoutStart(action, fields); err == nil {
+			url = start
+		}
+	}
 	if err := f.Browser.Open(url); err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, url)
+		fmt.Fprintf(f.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, client.LogoutURL("", returnTo))
 		return nil
 	}
-	fmt.Fprintln(f.IO.ErrOut, "Ending the provider's session in your browser…")
+	fmt.Fprintln(f.IO.ErrOut, "Ending the provider's session in your browser… (Ctrl-C to stop waiting)")
 	if srv == nil {
 		return nil
 	}

@@ -4,8 +4,12 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -162,4 +166,73 @@ func TestBrowserDeviceFlow(t *testing.T) {
 	if got := u.mustRun("messages", "admin").Stdout; !strings.Contains(got, "admin") {
 		t.Errorf("admin message after device login = %q", got)
 	}
+}
+
+// TestBrowserLogoutFromATerminal runs `hello logout` as a person at a
+// terminal does: hello opens the browser ($BROWSER) on its local page, which
+// posts the ID token hint to the provider's end_session endpoint, and the
+// provider sends the browser back to hello's "logged out" page.
+func TestBrowserLogoutFromATerminal(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("script (util-linux) is needed to give hello a terminal")
+	}
+	sb := startSandbox(t)
+	chrome := newChrome(t)
+	u := newUser(t, sb)
+	bg := u.start("login", "--no-browser", "--port", "0")
+	chromeLogin(t, chrome, bg.waitStderr(t, loginURL), "alice@example.com", "alice-password")
+	bg.wait(t)
+
+	// $BROWSER hands the URL to the test, which opens it in Chromium.
+	opened := filepath.Join(u.home, "opened-url")
+	launcher := filepath.Join(u.home, "browser")
+	if err := os.WriteFile(launcher, []byte("#!/bin/sh\nprintf '%s' \"$1\" > "+opened+".tmp && mv "+opened+".tmp "+opened+"\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	u.setenv("BROWSER", launcher)
+	logout := u.startProgram("script", "-qec", helloBin+" logout --port 0", "/dev/null")
+	startURL := waitFile(t, opened)
+	if strings.Contains(startURL, "id_token_hint") || !strings.HasPrefix(startURL, "http://localhost:") {
+		t.Fatalf("hello opened %q, want its own local logout page", startURL)
+	}
+	chromeDo(t, chrome, "log out", chromedp.Navigate(startURL))
+	waitChromeText(t, chrome, "You are logged out")
+	if r := logout.wait(t); r.Code != 0 || strings.Contains(r.Stdout, "eyJ") {
+		t.Fatalf("logout: exit %d\n%s", r.Code, r.Stdout)
+	}
+	// The page is hello's own, on the post-logout redirect, not an error
+	// page of the provider.
+	loc, err := chromedp.Run(chrome, chromedp.Location())
+	if err != nil || loc != startURL[:strings.Index(startURL, "/logout/")+1] {
+		t.Errorf("browser ended at %q (%v), want hello's logged-out page", loc, err)
+	}
+
+	// The provider session is gone: the next login asks for the password.
+	bg = u.start("login", "--no-browser", "--port", "0")
+	chromeDo(t, chrome, "log in after logout",
+		chromedp.Navigate(bg.waitStderr(t, loginURL)),
+		chromedp.WaitVisible(chromedp.CSS("#password")),
+		fillLogin("alice@example.com", "alice-password"),
+	)
+	waitChromeText(t, chrome, "Logged in")
+	if r := bg.wait(t); r.Code != 0 {
+		t.Fatalf("login after logout: exit %d\n%s", r.Code, r.Stderr)
+	}
+}
+
+// waitFile waits until path exists and returns its content.
+func waitFile(t *testing.T, path string) string {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for time.Now().Before(deadline) {
+		if b, err := os.ReadFile(path); err == nil {
+			return string(b)
+		}
+		<-tick.C
+	}
+	t.Fatalf("%s never appeared", path)
+	return ""
 }

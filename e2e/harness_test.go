@@ -207,7 +207,13 @@ type background struct {
 
 func (u *user) start(args ...string) *background {
 	u.t.Helper()
-	cmd := exec.Command(helloBin, args...)
+	return u.startProgram(helloBin, args...)
+}
+
+// startProgram is start for any program, e.g. hello run through another.
+func (u *user) startProgram(name string, args ...string) *background {
+	u.t.Helper()
+	cmd := exec.Command(name, args...)
 	cmd.Env, cmd.Dir = u.env, u.dir
 	b := &background{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan result, 1)}
 	cmd.Stdout, cmd.Stderr = b.stdout, b.stderr

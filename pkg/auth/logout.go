@@ -96,3 +96,21 @@ func (c *Client) LogoutURL(idToken, returnTo string) string {
 	}
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/v2/logout", RawQuery: q.Encode()}).String()
 }
+
+// LogoutForm is the provider logout as a form post: the end_session
+// endpoint and the fields to post to it (id_token_hint,
+// post_logout_redirect_uri, client_id). ok is false when the provider has no
+// end_session_endpoint; then only LogoutURL applies.
+func (c *Client) LogoutForm(idToken, returnTo string) (action string, fields url.Values, ok bool) {
+	if c.meta.EndSessionEndpoint == "" {
+		return "", nil, false
+	}
+	fields = url.Values{"client_id": {c.cfg.ClientID}}
+	if idToken != "" {
+		fields.Set("id_token_hint", idToken)
+	}
+	if returnTo != "" {
+		fields.Set("post_logout_redirect_uri", returnTo)
+	}
+	return c.meta.EndSessionEndpoint, fields, true
+}

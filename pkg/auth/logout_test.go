@@ -123,3 +123,29 @@ func TestUserInfo(t *testing.T) {
 	}
 	assertNoSecrets(t, "error", err.Error(), "not-a-token")
 }
+
+func TestLogoutForm(t *testing.T) {
+	t.Parallel()
+	op := newFakeOP(t)
+	op.endSession = op.issuer + "/end_session"
+	c, err := New(t.Context(), Config{Issuer: op.issuer, ClientID: testClientID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	action, fields, ok := c.LogoutForm("id.token.hint", "http://localhost:4040/")
+	if !ok || action != op.endSession {
+		t.Fatalf("LogoutForm: %q, %v", action, ok)
+	}
+	if fields.Get("id_token_hint") != "id.token.hint" || fields.Get("post_logout_redirect_uri") != "http://localhost:4040/" || fields.Get("client_id") != testClientID {
+		t.Errorf("fields = %v", fields)
+	}
+
+	noEndSession := newFakeOP(t)
+	c, err = New(t.Context(), Config{Issuer: noEndSession.issuer, ClientID: testClientID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, ok := c.LogoutForm("id.token.hint", "http://localhost:4040/"); ok {
+		t.Error("LogoutForm without an end_session_endpoint")
+	}
+}

@@ -3,6 +3,7 @@ package loopback
 import (
 	"html/template"
 	"net/http"
+	"net/url"
 )
 
 // pageHeaders keeps the result pages out of caches and frames and lets them
@@ -70,4 +71,26 @@ func loggedOutPage(w http.ResponseWriter) {
 		Message: "You can close this tab and return to the terminal.",
 		Colour:  "#1f2328",
 	})
+}
+
+var logoutFormPage = template.Must(template.New("logout").Parse(`<!doctype html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Logging out · hello</title></head>
+<body style="font-family:system-ui,sans-serif">
+<form id="logout" method="post" action="{{.Action}}">
+{{range $name, $values := .Fields}}{{range $values}}<input type="hidden" name="{{$name}}" value="{{.}}">
+{{end}}{{end}}<p>Logging out of the provider…</p>
+<noscript><button type="submit">Continue</button></noscript>
+</form>
+<script nonce="{{.Nonce}}">document.getElementById("logout").submit();</script>
+</body>
+</html>
+`))
+
+func renderLogoutForm(w http.ResponseWriter, f *logoutForm, nonce string) {
+	_ = logoutFormPage.Execute(w, struct {
+		Action string
+		Fields url.Values
+		Nonce  string
+	}{f.action, f.fields, nonce})
 }

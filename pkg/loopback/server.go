@@ -10,11 +10,14 @@ package loopback
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -52,6 +55,9 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	formMu sync.Mutex
+	form   *logoutForm // the pending provider logout, see LogoutStart
 }
 
 type result struct {
@@ -212,34 +218,21 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 	s.opts.SuccessPage(w, "")
 }
 
-// ServeLoggedOut answers the post-logout redirect at http://localhost:<port>/
-// with a "logged out" page: it listens like Listen, answers the first GET /
-// and returns nil, or ErrTimeout when nothing arrived within wait, or
-// *PortInUseError when the port is busy. Callers treat all of these as
-// harmless, since the logout itself already happened. Callers that open the
-// browser after the server is ready use ListenLoggedOut instead.
-func ServeLoggedOut(ctx context.Context, port int, wait time.Duration) error {
-	s, err := ListenLoggedOut(ctx, port, wait)
-	if err != nil {
-		return err
-	}
-	_, err = s.Wait(ctx)
-	return err
-}
-
-// ListenLoggedOut starts the server ServeLoggedOut runs. Its RedirectURL is
-// the post_logout_redirect_uri/returnTo to send; Wait returns once the page
-// was served (code ""), with ErrTimeout after wait, or when ctx ends.
+// ListenLoggedOut starts the server that answers the provider's
+// post-logout redirect at http://localhost:<port>/ with a "logged out" page.
+// Its RedirectURL is the post_logout_redirect_uri/returnTo to send; Wait
+// returns once the page was served (code ""), with ErrTimeout after wait, or
+// when ctx ends. A busy port is a *PortInUseError.
 func ListenLoggedOut(ctx context.Context, port int, wait time.Duration) (*Server, error) {
 	s := &Server{opts: Options{Path: "/", Timeout: wait}, result: make(chan result, 1)}
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/" {
-			notFound(w)
-			return
-		}
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", http.MethodGet)
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		if r.URL.Path != "/" {
+			s.serveLogoutForm(w, r)
 			return
 		}
 		pageHeaders(w)
@@ -250,6 +243,54 @@ func ListenLoggedOut(ctx context.Context, port int, wait time.Duration) (*Server
 		return nil, err
 	}
 	return s, nil
+}
+
+// logoutForm is a provider logout to start with a form post.
+type logoutForm struct {
+	path   string
+	action string
+	fields url.Values
+}
+
+// LogoutStart returns a one-time local URL whose page posts fields to the
+// provider's end_session endpoint (action). RP-Initiated Logout allows POST,
+// and a post keeps the ID token hint out of the URL, so it is never in a
+// browser launcher's argv, the terminal, or the browser history. The path is
+// random and answered once, so no other local program can read the hint.
+func (s *Server) LogoutStart(action string, fields url.Values) (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("logout page: %w", err)
+	}
+	f := &logoutForm{path: "/logout/" + base64.RawURLEncoding.EncodeToString(b), action: action, fields: fields}
+	s.formMu.Lock()
+	s.form = f
+	s.formMu.Unlock()
+	return "http://localhost:" + strconv.Itoa(s.port) + f.path, nil
+}
+
+func (s *Server) serveLogoutForm(w http.ResponseWriter, r *http.Request) {
+	s.formMu.Lock()
+	f := s.form
+	if f != nil && subtle.ConstantTimeCompare([]byte(r.URL.Path), []byte(f.path)) == 1 {
+		s.form = nil // one view only
+	} else {
+		f = nil
+	}
+	s.formMu.Unlock()
+	if f == nil {
+		notFound(w)
+		return
+	}
+	nonce := make([]byte, 16)
+	if _, err := rand.Read(nonce); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	n := base64.RawStdEncoding.EncodeToString(nonce)
+	pageHeaders(w)
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-"+n+"'")
+	renderLogoutForm(w, f, n)
 }
 
 // hostCheck refuses requests whose Host is not a loopback name for our port,

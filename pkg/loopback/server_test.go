@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -345,52 +346,61 @@ func TestListenLoggedOut(t *testing.T) {
 	}
 }
 
-func TestServeLoggedOut(t *testing.T) {
+func TestLoggedOutWaitElapses(t *testing.T) {
 	t.Parallel()
-	// Find a free port, then serve on it while a "browser" keeps trying.
-	probe, err := net.Listen("tcp4", "127.0.0.1:0")
+	s, err := ListenLoggedOut(t.Context(), 0, 20*time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
-	port := probe.Addr().(*net.TCPAddr).Port
-	probe.Close()
-
-	ctx, cancel := context.WithCancel(t.Context())
-	defer cancel()
-	go func() {
-		u := "http://localhost:" + strconv.Itoa(port) + "/"
-		for ctx.Err() == nil {
-			resp, err := http.Get(u)
-			if err == nil {
-				resp.Body.Close()
-				return
-			}
-			time.Sleep(10 * time.Millisecond) // polling a server that is starting up
-		}
-	}()
-	if err := ServeLoggedOut(ctx, port, time.Minute); err != nil {
-		t.Fatalf("ServeLoggedOut: %v", err)
+	if _, err := s.Wait(t.Context()); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("Wait() = %v, want ErrTimeout", err)
 	}
 }
 
-func TestServeLoggedOutWaitElapses(t *testing.T) {
+func TestLogoutStart(t *testing.T) {
 	t.Parallel()
-	err := ServeLoggedOut(t.Context(), 0, 20*time.Millisecond)
-	if !errors.Is(err, ErrTimeout) {
-		t.Fatalf("ServeLoggedOut() = %v, want ErrTimeout", err)
+	s, err := ListenLoggedOut(t.Context(), 0, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	fields := url.Values{"id_token_hint": {"eyJ.hint.sig"}, "post_logout_redirect_uri": {s.RedirectURL()}, "client_id": {"hello-cli"}}
+	start, err := s.LogoutStart("https://op.example.com/end_session?x=1", fields)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(start, "eyJ") || !strings.HasPrefix(start, "http://localhost:"+strconv.Itoa(s.Port())+"/logout/") {
+		t.Fatalf("start URL %q", start)
+	}
+	if status, _, _ := get(t, "http://localhost:"+strconv.Itoa(s.Port())+"/logout/guess"); status != http.StatusNotFound {
+		t.Errorf("a guessed path: %d, want 404", status)
+	}
+	status, h, body := get(t, start)
+	csp := h.Get("Content-Security-Policy")
+	nonce := regexp.MustCompile(`script-src 'nonce-([^']+)'`).FindStringSubmatch(csp)
+	if status != http.StatusOK || nonce == nil || !strings.Contains(body, `nonce="`+nonce[1]+`"`) {
+		t.Fatalf("form page: %d, CSP %q\n%s", status, csp, body)
+	}
+	for _, want := range []string{`method="post"`, `action="https://op.example.com/end_session?x=1"`, `name="id_token_hint" value="eyJ.hint.sig"`, `name="client_id" value="hello-cli"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("form page lacks %s:\n%s", want, body)
+		}
+	}
+	if status, _, _ := get(t, start); status != http.StatusNotFound {
+		t.Errorf("second view of the form page: %d, want 404", status)
 	}
 }
 
-func TestServeLoggedOutPortBusy(t *testing.T) {
+func TestLoggedOutPortBusy(t *testing.T) {
 	t.Parallel()
 	busy, err := net.Listen("tcp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer busy.Close()
-	err = ServeLoggedOut(t.Context(), busy.Addr().(*net.TCPAddr).Port, time.Minute)
+	_, err = ListenLoggedOut(t.Context(), busy.Addr().(*net.TCPAddr).Port, time.Minute)
 	var pErr *PortInUseError
 	if !errors.As(err, &pErr) {
-		t.Fatalf("ServeLoggedOut() = %v, want *PortInUseError", err)
+		t.Fatalf("ListenLoggedOut() = %v, want *PortInUseError", err)
 	}
 }
