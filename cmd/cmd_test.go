@@ -193,7 +193,7 @@ func TestOnATerminalAMissingSessionStartsLogin(t *testing.T) {
 	idp, hits := countingProvider(t)
 	h.env["HELLO_ISSUER"] = idp.URL
 	h.run("messages", "protected")
-	if !strings.Contains(h.err.String(), "starting \"hello login\"") || hits.Load() == 0 {
+	if !strings.Contains(h.err.String(), "Starting \"hello login\"") || hits.Load() == 0 {
 		t.Errorf("no login was started on a terminal: %d provider requests, stderr %q", hits.Load(), h.err)
 	}
 }

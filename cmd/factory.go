@@ -7,6 +7,7 @@ import (
 	"os"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hello-cli/hello/pkg/auth"
@@ -36,6 +37,9 @@ type Factory struct {
 	// Settings is set by the root command once flags are parsed.
 	Settings *config.Settings
 	Verbose  bool
+
+	// serverError is the last 5xx status any request of this run received.
+	serverError atomic.Int32
 
 	httpOnce   sync.Once
 	httpClient *http.Client
@@ -72,7 +76,8 @@ func NewFactory() *Factory {
 // HTTPClient is the one client every request goes through.
 func (f *Factory) HTTPClient() (*http.Client, error) {
 	f.httpOnce.Do(func() {
-		opts := transport.Options{Verbose: f.Verbose, Log: f.IO.ErrOut}
+		opts := transport.Options{Verbose: f.Verbose, Log: f.IO.ErrOut,
+			OnServerError: func(_, _ string, status int) { f.serverError.Store(int32(status)) }}
 		if f.Settings != nil {
 			opts.CAFile = f.Settings.CAFile
 		}

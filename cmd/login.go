@@ -201,8 +201,8 @@ func requireSession(ctx context.Context, f *Factory) (*session.Manager, *tokenca
 	if errors.As(err, &corrupt) {
 		fmt.Fprintf(f.IO.ErrOut, "warning: %v\n", corrupt.Err)
 	}
-	if errors.Is(err, session.ErrNotLoggedIn) && f.IO.Interactive() {
-		fmt.Fprintln(f.IO.ErrOut, "Not logged in: starting \"hello login\".")
+	if (errors.Is(err, session.ErrNotLoggedIn) || errors.Is(err, session.ErrExpired)) && f.IO.Interactive() {
+		fmt.Fprintf(f.IO.ErrOut, "%v\nStarting \"hello login\".\n", err)
 		e, err = loginRun(ctx, newLoginOptions(f))
 	}
 	if err != nil {

@@ -53,35 +53,61 @@ func logoutRun(ctx context.Context, f *Factory, o *LogoutOptions) error {
 	if err != nil {
 		return err
 	}
-	e, err := mgr.Delete(ctx)
-	if err != nil {
-		return err
-	}
-	if e == nil {
+	e, err := mgr.Load()
+	var corrupt *session.CorruptError
+	switch {
+	case errors.As(err, &corrupt):
+		fmt.Fprintf(f.IO.ErrOut, "warning: %v\n", corrupt.Err)
+	case errors.Is(err, session.ErrNotLoggedIn):
 		fmt.Fprintln(f.IO.ErrOut, "Not logged in: nothing to do.")
 		return nil
+	case err != nil:
+		return err
+	}
+
+	// Revoke before deleting: once the cache is gone, a refresh token the
+	// provider could not be told about would stay valid with no way to
+	// retry. The local logout happens whatever the provider says.
+	var client *auth.Client
+	if e != nil && !o.Local {
+		client = revokeRefreshToken(ctx, f, e.RefreshToken)
+	}
+	if _, err := mgr.Delete(ctx); err != nil {
+		return err
 	}
 	fmt.Fprintln(f.IO.ErrOut, "Removed the cached session.")
-	if o.Local || e.Grant == session.GrantClientCredentials && e.RefreshToken == "" {
-		return nil
-	}
-	client, err := f.AuthClient(ctx)
-	if err != nil {
-		return fmt.Errorf("the local session is gone, but the provider could not be reached to end its session: %w", err)
-	}
-	if e.RefreshToken != "" {
-		switch err := client.Revoke(ctx, e.RefreshToken, "refresh_token"); {
-		case errors.Is(err, auth.ErrNoRevocation):
-		case err != nil:
-			return fmt.Errorf("the local session is gone, but revoking the refresh token failed: %w", err)
-		default:
-			fmt.Fprintln(f.IO.ErrOut, "Revoked the refresh token.")
-		}
-	}
-	if e.Grant == session.GrantClientCredentials {
+	if client == nil || e.Grant == session.GrantClientCredentials {
 		return nil
 	}
 	return endProviderSession(ctx, f, client, o, e.IDToken)
+}
+
+// revokeTimeout bounds the provider's part of a logout.
+const revokeTimeout = 15 * time.Second
+
+// revokeRefreshToken revokes the refresh token (RFC 7009) when there is one
+// and the provider can, and returns the provider's client, or nil when the
+// provider could not be reached. Failures are warnings: they must not keep
+// the user from logging out locally.
+func revokeRefreshToken(ctx context.Context, f *Factory, refreshToken string) *auth.Client {
+	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
+	defer cancel()
+	client, err := f.AuthClient(ctx)
+	if err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "warning: the provider could not be reached, so the refresh token was not revoked and its browser session not ended: %v\n", err)
+		return nil
+	}
+	if refreshToken == "" {
+		return client
+	}
+	switch err := client.Revoke(ctx, refreshToken, "refresh_token"); {
+	case errors.Is(err, auth.ErrNoRevocation):
+	case err != nil:
+		fmt.Fprintf(f.IO.ErrOut, "warning: revoking the refresh token failed; it stays valid at the provider until it expires: %v\n", err)
+	default:
+		fmt.Fprintln(f.IO.ErrOut, "Revoked the refresh token.")
+	}
+	return client
 }
 
 // endProviderSession sends the browser to the provider's logout. With a

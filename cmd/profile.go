@@ -72,6 +72,10 @@ func profileRun(ctx context.Context, f *Factory) error {
 	if err != nil {
 		return fmt.Errorf("fetch /userinfo: %w", err)
 	}
+	// OIDC Core §5.3.2: userinfo about another subject must not be used.
+	if sub := claims.String(info, "sub"); sub != claims.String(profile, "sub") {
+		return fmt.Errorf("the provider's /userinfo describes subject %q, but the ID token is for %q: refusing to merge them", sub, claims.String(profile, "sub"))
+	}
 	for k, v := range info {
 		profile[k] = v
 	}

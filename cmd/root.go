@@ -113,6 +113,11 @@ func ExecuteArgs(ctx context.Context, f *Factory, args []string) int {
 		return exitcode.OK
 	}
 	code := exitCode(ctx, err)
+	if code == exitcode.Failure && f.serverError.Load() != 0 {
+		// Some libraries flatten a 5xx answer into a plain error; the
+		// transport saw it, and a failing server is exit 3.
+		code = exitcode.Unavailable
+	}
 	msg := err.Error()
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		// Ctrl-C: the person knows what happened; a wrapped "context

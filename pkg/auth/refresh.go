@@ -52,9 +52,12 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (*Tokens, err
 	out := c.tokens(tok, GrantRefreshToken, nil)
 	if out.IDToken != "" {
 		// No nonce check: a refreshed ID token need not carry one (OIDC
-		// Core §12.2), but it must still be genuine.
+		// Core §12.2), but it must still be genuine. One that cannot be
+		// verified (even if only because the keys could not be fetched) is
+		// dropped, not the refresh: with rotation the old refresh token is
+		// already spent, so failing here would lose the session.
 		if _, err := c.verify(ctx, out.IDToken); err != nil {
-			return nil, fmt.Errorf("refresh: %w", err)
+			out.IDToken = ""
 		}
 	}
 	return out, nil

@@ -119,15 +119,26 @@ func TestRefreshInvalidGrant(t *testing.T) {
 	assertNoSecrets(t, "error", err.Error(), "rt-revoked-secret-value")
 }
 
-func TestRefreshRejectsBadIDToken(t *testing.T) {
+// TestRefreshDropsBadIDToken: an ID token that fails verification is never
+// returned, but the refresh itself stands — with rotation the old refresh
+// token is already spent, and losing the new one would end the session.
+func TestRefreshDropsBadIDToken(t *testing.T) {
 	t.Parallel()
 	op := newFakeOP(t)
 	op.idTokenOnRefresh = true
+	op.rotate = true
 	op.idClaims = func(c map[string]any) { c["aud"] = "another-client" }
 	op.addRefreshToken("rt-1")
 	c := newClient(t, op)
-	if tok, err := c.Refresh(t.Context(), "rt-1"); err == nil || tok != nil {
-		t.Fatalf("Refresh() = %+v, %v; want an error", tok, err)
+	tok, err := c.Refresh(t.Context(), "rt-1")
+	if err != nil {
+		t.Fatalf("Refresh() error = %v", err)
+	}
+	if tok.IDToken != "" {
+		t.Error("an unverifiable ID token was returned")
+	}
+	if tok.AccessToken == "" || tok.RefreshToken == "" || tok.RefreshToken == "rt-1" {
+		t.Errorf("rotated tokens lost: %+v", tok)
 	}
 }
 

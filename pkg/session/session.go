@@ -122,7 +122,7 @@ func (m *Manager) renew(ctx context.Context, stale string) (*tokencache.Entry, e
 	} else {
 		t, err = p.Refresh(ctx, e.RefreshToken)
 	}
-	if errors.Is(err, auth.ErrInvalidGrant) {
+	if refused(err) {
 		// The cached entry is left alone: deleting it would lose the ID
 		// token that logout needs to end the provider session.
 		return nil, fmt.Errorf("%w (%v)", ErrExpired, err)
@@ -198,4 +198,15 @@ func (m *Manager) entry(t *auth.Tokens, grant string) *tokencache.Entry {
 		Grant:        grant,
 		SavedAt:      m.now().UTC(),
 	}
+}
+
+// refused reports whether the provider (or the configuration) refused the
+// renewal for good, as opposed to failing for now: an OAuth error below 500,
+// such as invalid_grant or invalid_client, or no client secret to mint with.
+// Network failures and 5xx stay what they are (exit 3), so that a provider
+// outage is never reported as a dead session.
+func refused(err error) bool {
+	var oe *auth.OAuthError
+	return errors.Is(err, auth.ErrInvalidGrant) || errors.Is(err, auth.ErrNoClientSecret) ||
+		(errors.As(err, &oe) && oe.StatusCode < 500 && oe.StatusCode != 429)
 }

@@ -228,3 +228,24 @@ func TestSaveAndDelete(t *testing.T) {
 		t.Fatalf("second Delete = %+v, %v; want nothing and no error", e, err)
 	}
 }
+
+func TestRenewalErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err     error
+		expired bool
+	}{
+		{&auth.OAuthError{Code: "invalid_client", StatusCode: 401}, true},
+		{auth.ErrNoClientSecret, true},
+		{&auth.OAuthError{StatusCode: 503}, false},
+		{&auth.OAuthError{Code: "slow_down", StatusCode: 429}, false},
+	}
+	for _, tt := range tests {
+		m, _ := newManager(t, &fakeProvider{err: tt.err})
+		save(t, m, &tokencache.Entry{AccessToken: "old", Expiry: now.Add(-time.Minute), Grant: GrantClientCredentials})
+		_, err := m.Token(context.Background(), "")
+		if got := errors.Is(err, ErrExpired); got != tt.expired || err == nil {
+			t.Errorf("renewal failing with %v: err = %v, expired = %v, want %v", tt.err, err, got, tt.expired)
+		}
+	}
+}

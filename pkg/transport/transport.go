@@ -53,6 +53,12 @@ type Options struct {
 
 	// proxy replaces http.ProxyFromEnvironment; for tests only.
 	proxy func(*http.Request) (*url.URL, error)
+
+	// OnServerError, when set, hears of every final answer with a 5xx
+	// status (after retries), with the URL redacted. Libraries that turn
+	// such answers into untyped errors lose the status; the caller keeps it
+	// here to report "the provider failed" rather than a generic failure.
+	OnServerError func(method, url string, status int)
 }
 
 // New returns a client configured by opts. It fails only when CAFile cannot
@@ -84,7 +90,11 @@ func New(opts Options) (*http.Client, error) {
 		rt = &retryTransport{next: rt, max: opts.MaxRetries, sleep: opts.Sleep, rand: opts.Rand, now: time.Now}
 	}
 
-	c := &http.Client{Transport: rt}
+	if opts.OnServerError != nil {
+		rt = &serverErrorTransport{next: rt, notify: opts.OnServerError}
+	}
+
+	c := &http.Client{Transport: rt, CheckRedirect: checkRedirect}
 	if opts.Timeout > 0 {
 		c.Timeout = opts.Timeout
 	}
@@ -168,4 +178,18 @@ func NewStatusError(resp *http.Response) *StatusError {
 func (e *StatusError) Error() string {
 	// Redact again: the struct may have been filled by hand.
 	return fmt.Sprintf("%s %s: %d %s", e.Method, Redact(e.URL), e.StatusCode, http.StatusText(e.StatusCode))
+}
+
+// serverErrorTransport reports final 5xx answers to its notify func.
+type serverErrorTransport struct {
+	next   http.RoundTripper
+	notify func(method, url string, status int)
+}
+
+func (t *serverErrorTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(req)
+	if err == nil && resp.StatusCode >= 500 {
+		t.notify(req.Method, Redact(req.URL.String()), resp.StatusCode)
+	}
+	return resp, err
 }
