@@ -144,6 +144,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"http issuer", []string{"status"}, map[string]string{"HELLO_ISSUER": "http://auth.example.com"}, "HELLO_ISSUER"},
 		{"bad output", []string{"status", "-o", "yaml"}, nil, "output"},
 		{"missing config file", []string{"status", "--config", "/nonexistent/hello.ini"}, nil, "/nonexistent/hello.ini"},
+		{"sandbox with an http issuer", []string{"sandbox", "--issuer", "http://192.0.2.1/", "--audience", "x"}, nil, "https://"},
+		{"sandbox issuer without audience", []string{"sandbox", "--domain", "example.auth0.com"}, nil, "--audience"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hello-cli/hello/pkg/auth"
 	"github.com/hello-cli/hello/pkg/config"
+	"github.com/hello-cli/hello/pkg/exitcode"
 	"github.com/hello-cli/hello/pkg/iostreams"
 	"github.com/hello-cli/hello/pkg/session"
 	"github.com/hello-cli/hello/pkg/tokencache"
@@ -111,15 +112,29 @@ func (f *Factory) AuthClient(ctx context.Context) (*auth.Client, error) {
 	return f.authClient, f.authErr
 }
 
+// defaultLockTimeout is how long a command waits for another hello process
+// that is renewing the session: longer than a renewal may take
+// (session.RenewTimeout), so a slow provider does not fail the waiters.
+const defaultLockTimeout = 30 * time.Second
+
 // Session returns the session manager for the configured issuer, client and audience.
 func (f *Factory) Session() (*session.Manager, error) {
 	dir, err := f.CacheDir()
 	if err != nil {
 		return nil, fmt.Errorf("find the cache directory: %w", err)
 	}
+	store := tokencache.New(dir)
+	store.LockTimeout = defaultLockTimeout
+	if v, ok := f.Getenv("HELLO_LOCK_TIMEOUT"); ok && v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, exitcode.Newf(exitcode.Usage, "bad HELLO_LOCK_TIMEOUT %q (from the environment): expected a positive duration such as 30s", v)
+		}
+		store.LockTimeout = d
+	}
 	s := f.Settings
 	return &session.Manager{
-		Store: tokencache.New(dir),
+		Store: store,
 		Key:   tokencache.Key{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience},
 		Connect: func(ctx context.Context) (session.Renewer, error) {
 			return f.AuthClient(ctx)

@@ -3,12 +3,14 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hello-cli/hello/pkg/exitcode"
+	"github.com/hello-cli/hello/pkg/loopback"
 	"github.com/hello-cli/hello/pkg/sandbox"
 	"github.com/hello-cli/hello/pkg/transport"
 )
@@ -87,6 +89,14 @@ func (o *SandboxOptions) fromRootFlags(cmd *cobra.Command) error {
 			return exitcode.Newf(exitcode.Usage, "bad --domain %q: expected a host name such as example.eu.auth0.com; use --issuer for a URL", o.Domain)
 		}
 		o.Issuer = "https://" + o.Domain + "/"
+	}
+	if o.Issuer != "" {
+		// The API trusts whatever keys this URL serves: they must not
+		// cross a network in clear.
+		u, err := url.Parse(o.Issuer)
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback.IsHost(u.Hostname()))) {
+			return exitcode.Newf(exitcode.Usage, "bad --issuer %q: expected an https:// URL (http:// only for loopback hosts)", o.Issuer)
+		}
 	}
 	if o.Issuer != "" && o.Audience == "" {
 		return exitcode.Newf(exitcode.Usage, "--issuer/--domain runs the API alone: give --audience too (the API identifier its tokens are for)")

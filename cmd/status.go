@@ -75,7 +75,7 @@ func statusRun(f *Factory) error {
 	case err != nil:
 		return err
 	default:
-		fillStatus(&st, e, f.Now())
+		fillStatus(&st, e, f.Now(), s.ClientSecret != "")
 	}
 	if f.JSON() {
 		if err := output.WriteJSON(f.IO.Out, st); err != nil {
@@ -91,14 +91,16 @@ func statusRun(f *Factory) error {
 	return nil
 }
 
-func fillStatus(st *Status, e *tokencache.Entry, now time.Time) {
+// fillStatus describes e. A client-credentials session is renewable only
+// with the secret at hand to mint a new token.
+func fillStatus(st *Status, e *tokencache.Entry, now time.Time, haveSecret bool) {
 	st.LoggedIn = true
 	st.Grant = e.Grant
 	st.Expiry = e.Expiry
 	st.Scopes = e.Scopes
 	st.User = who(e)
 	st.Expired = !e.Valid(now, 0)
-	st.Renewable = e.RefreshToken != "" || e.Grant == session.GrantClientCredentials
+	st.Renewable = e.RefreshToken != "" || (e.Grant == session.GrantClientCredentials && haveSecret)
 	st.Usable = !st.Expired || st.Renewable
 	if c, err := claims.Unverified(e.AccessToken); err == nil {
 		st.Permissions = claims.Strings(c, "permissions")

@@ -179,6 +179,7 @@ func TestLockHeldByAnotherProcess(t *testing.T) {
 	u := newUser(t, sb)
 	u.login("alice@example.com", "alice-password")
 	u.expireToken()
+	u.setenv("HELLO_LOCK_TIMEOUT", "2s")
 	lock := flock.New(u.cachePath() + ".lock")
 	if err := lock.Lock(); err != nil {
 		t.Fatal(err)

@@ -62,6 +62,7 @@ type Metadata struct {
 	RevocationEndpoint                string   `json:"revocation_endpoint"`
 	EndSessionEndpoint                string   `json:"end_session_endpoint"`
 	UserInfoEndpoint                  string   `json:"userinfo_endpoint"`
+	JWKSURI                           string   `json:"jwks_uri"`
 	PromptValuesSupported             []string `json:"prompt_values_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
@@ -300,21 +301,30 @@ func (c *Client) checkEndpoints() error {
 		"device_authorization_endpoint": c.meta.DeviceAuthorizationEndpoint,
 		"revocation_endpoint":           c.meta.RevocationEndpoint,
 		"end_session_endpoint":          c.meta.EndSessionEndpoint,
+		"jwks_uri":                      c.meta.JWKSURI,
 	}
 	for name, raw := range endpoints {
-		if raw == "" {
-			continue
+		if err := checkEndpoint(name, raw); err != nil {
+			return err
 		}
-		u, err := url.Parse(raw)
-		if err != nil {
-			return fmt.Errorf("bad %s %q: %w", name, raw, err)
-		}
-		switch {
-		case u.Scheme == "https" && u.Host != "":
-		case u.Scheme == "http" && loopback.IsHost(u.Hostname()):
-		default:
-			return fmt.Errorf("%s %q must be https (http is allowed only for loopback hosts)", name, raw)
-		}
+	}
+	return nil
+}
+
+// checkEndpoint accepts an empty URL, https, and http to this machine.
+func checkEndpoint(name, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("bad %s %q: %w", name, raw, err)
+	}
+	switch {
+	case u.Scheme == "https" && u.Host != "":
+	case u.Scheme == "http" && loopback.IsHost(u.Hostname()):
+	default:
+		return fmt.Errorf("%s %q must be https (http is allowed only for loopback hosts)", name, raw)
 	}
 	return nil
 }

@@ -43,6 +43,13 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*Tokens
 		da.Expiry = time.Now().Add(deviceFallbackLifetime)
 	}
 
+	// These URLs are shown to the person and opened in their browser, where
+	// they type their password: no plain http to another machine.
+	for _, u := range []string{da.VerificationURI, da.VerificationURIComplete} {
+		if err := checkEndpoint("verification_uri", u); err != nil {
+			return nil, fmt.Errorf("start device login: %w", err)
+		}
+	}
 	fmt.Fprintf(stderr, "To log in, open %s and enter the code %s\n", da.VerificationURI, da.UserCode)
 	if da.VerificationURIComplete != "" {
 		fmt.Fprintf(stderr, "or open %s\n", da.VerificationURIComplete)
@@ -64,8 +71,10 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*Tokens
 		switch {
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("device login: %w", ctx.Err())
-		case errors.Is(err, context.DeadlineExceeded):
-			// oauth2 bounds polling with a deadline at expires_in.
+		case errors.Is(err, context.DeadlineExceeded) && !c.cfg.Now().Before(da.Expiry):
+			// oauth2 bounds polling with a deadline at expires_in. Before
+			// then, a deadline is one poll's HTTP timeout: the provider
+			// is not answering, which is not the same as an expired code.
 			return nil, fmt.Errorf("device login: %w", ErrDeviceExpired)
 		}
 		return nil, fmt.Errorf("device login: %w", mapOAuthError(err))

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 )
 
@@ -22,7 +23,7 @@ func (e *Error) Error() string {
 	b.WriteString("bad ")
 	b.WriteString(e.Key)
 	if e.Value != "" && e.Key != keySecret {
-		fmt.Fprintf(&b, " %q", e.Value)
+		fmt.Fprintf(&b, " %q", redactUserinfo(e.Value))
 	}
 	if e.Source != "" {
 		fmt.Fprintf(&b, " (from %s)", e.Source)
@@ -47,4 +48,17 @@ func bad(v value, expected string) *Error {
 		e.Value = ""
 	}
 	return e
+}
+
+// redactUserinfo hides a password written into a URL (https://u:p@host),
+// which would otherwise be echoed to the terminal by the error.
+func redactUserinfo(v string) string {
+	u, err := url.Parse(v)
+	if err != nil || u.User == nil {
+		return v
+	}
+	if _, hasPassword := u.User.Password(); hasPassword {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	return u.String()
 }

@@ -121,7 +121,8 @@ func TestURLValidation(t *testing.T) {
 					}
 					return
 				}
-				want := fmt.Sprintf("bad %s %q (from environment %s): ", k.key, tt.value, k.env)
+				// A password in the URL is never echoed back.
+				want := fmt.Sprintf("bad %s %q (from environment %s): ", k.key, strings.Replace(tt.value, ":pw@", ":xxxxx@", 1), k.env)
 				var ce *Error
 				if !errors.As(err, &ce) || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Errorf("Load error = %v, want *Error %q…%q", err, want, tt.wantErr)

@@ -22,7 +22,7 @@ import (
 
 // Defaults for the zero values of Config.
 const (
-	DefaultLeeway = 30 * time.Second
+	DefaultLeeway = 5 * time.Second
 	// defaultHTTPTimeout bounds a whole discovery or JWKS exchange, so a
 	// provider that accepts the connection and then stalls cannot hold
 	// protected requests forever.

@@ -238,8 +238,14 @@ func TestContract(t *testing.T) {
 			c["exp"] = now.Add(-time.Minute).Unix()
 		})), 401, bodyBadCreds, challengeInvalid},
 		{"expired within leeway", pathProtected, "Bearer " + sign(t, key, "k1", "", with(func(c map[string]any) {
-			c["exp"] = now.Add(-10 * time.Second).Unix()
+			c["exp"] = now.Add(-DefaultLeeway / 2).Unix()
 		})), 200, bodyProtected, ""},
+		{"ID token (at_hash)", pathProtected, "Bearer " + sign(t, key, "k1", "", with(func(c map[string]any) {
+			c["at_hash"] = "x4Jd1fVdpLvCb0dW3eQp0A"
+		})), 401, bodyBadCreds, challengeInvalid},
+		{"ID token (nonce)", pathProtected, "Bearer " + sign(t, key, "k1", "", with(func(c map[string]any) {
+			c["nonce"] = "n-0S6_WzA2Mj"
+		})), 401, bodyBadCreds, challengeInvalid},
 		{"no exp", pathProtected, "Bearer " + sign(t, key, "k1", "", with(func(c map[string]any) {
 			delete(c, "exp")
 		})), 401, bodyBadCreds, challengeInvalid},
@@ -247,7 +253,7 @@ func TestContract(t *testing.T) {
 			c["nbf"] = now.Add(time.Minute).Unix()
 		})), 401, bodyBadCreds, challengeInvalid},
 		{"nbf within leeway", pathProtected, "Bearer " + sign(t, key, "k1", "", with(func(c map[string]any) {
-			c["nbf"] = now.Add(10 * time.Second).Unix()
+			c["nbf"] = now.Add(DefaultLeeway / 2).Unix()
 		})), 200, bodyProtected, ""},
 		{"iat in future", pathProtected, "Bearer " + sign(t, key, "k1", "", with(func(c map[string]any) {
 			c["iat"] = now.Add(time.Minute).Unix()

@@ -29,6 +29,10 @@ var onlyRS256 = []jose.SignatureAlgorithm{jose.RS256}
 type accessClaims struct {
 	jwt.Claims
 	Permissions []string `json:"permissions"`
+	// ID tokens carry these and access tokens never do; providers (the
+	// sandbox among them) may give an ID token the API's audience too.
+	AtHash string `json:"at_hash"`
+	Nonce  string `json:"nonce"`
 }
 
 // errExpired is a remembered token whose time is up.
@@ -83,6 +87,9 @@ func (s *Server) verifyToken(ctx context.Context, token string) (*verified, erro
 	var c accessClaims
 	if err := json.Unmarshal(payload, &c); err != nil {
 		return nil, fmt.Errorf("%w: claims: %w", errBadToken, err)
+	}
+	if c.AtHash != "" || c.Nonce != "" {
+		return nil, fmt.Errorf("%w: an ID token, not an access token", errBadToken)
 	}
 	// go-jose skips exp when it is absent; a token that never expires is
 	// not one we accept.

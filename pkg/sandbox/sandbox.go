@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"syscall"
 	"time"
 
@@ -76,7 +77,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 			return nil, err
 		}
 		listeners = append(listeners, ln)
-		s.IssuerURL = "http://" + ln.Addr().String()
+		s.IssuerURL = baseURL(ln)
 		p, err := idp.New(ctx, idp.Config{
 			Issuer:         s.IssuerURL,
 			StateDir:       o.StateDir,
@@ -102,7 +103,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 		return nil, err
 	}
 	listeners = append(listeners, apiLn)
-	s.APIURL = "http://" + apiLn.Addr().String()
+	s.APIURL = baseURL(apiLn)
 	api, err := helloapi.New(helloapi.Config{Issuer: s.IssuerURL, Audience: o.Audience, HTTPClient: o.HTTPClient})
 	if err != nil {
 		closeAll()
@@ -115,8 +116,11 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 		srv := &http.Server{
 			Handler:           handlers[i],
 			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          errLog,
+			// A client stalling mid-body must not hold a clean stop hostage.
+			ReadTimeout:    30 * time.Second,
+			MaxHeaderBytes: 64 << 10,
+			IdleTimeout:    2 * time.Minute,
+			ErrorLog:       errLog,
 		}
 		s.servers = append(s.servers, srv)
 		go func() {
@@ -134,7 +138,11 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 func (s *Sandbox) Shutdown(ctx context.Context) error {
 	var errs []error
 	for _, srv := range s.servers {
-		if err := srv.Shutdown(ctx); err != nil {
+		if err := srv.Shutdown(ctx); errors.Is(err, context.DeadlineExceeded) {
+			// Requests still running after the grace period are cut off:
+			// stopping is what was asked for.
+			_ = srv.Close()
+		} else if err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -144,6 +152,17 @@ func (s *Sandbox) Shutdown(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// baseURL is the http URL of a listener. A wildcard address (0.0.0.0, ::)
+// is named by the loopback address, which is where it is surely reachable.
+func baseURL(ln net.Listener) string {
+	addr := ln.Addr().(*net.TCPAddr)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
 }
 
 // listen binds addr, refusing nothing but warning when it is not loopback:

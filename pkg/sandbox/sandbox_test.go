@@ -95,3 +95,27 @@ func TestNonLoopbackWarns(t *testing.T) {
 		t.Errorf("bad address error = %v", err)
 	}
 }
+
+type fakeListener struct {
+	net.Listener
+	addr *net.TCPAddr
+}
+
+func (l fakeListener) Addr() net.Addr { return l.addr }
+
+func TestBaseURL(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		ip   net.IP
+		want string
+	}{
+		{net.IPv4(127, 0, 0, 1), "http://127.0.0.1:5055"},
+		{net.IPv6loopback, "http://[::1]:5055"},
+		{net.IPv4zero, "http://127.0.0.1:5055"},
+		{net.IPv6unspecified, "http://127.0.0.1:5055"},
+	} {
+		if got := baseURL(fakeListener{addr: &net.TCPAddr{IP: tt.ip, Port: 5055}}); got != tt.want {
+			t.Errorf("baseURL(%v) = %q, want %q", tt.ip, got, tt.want)
+		}
+	}
+}

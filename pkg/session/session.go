@@ -38,6 +38,10 @@ type Manager struct {
 	Margin time.Duration
 }
 
+// RenewTimeout bounds a renewal (discovery, token request, keys) while the
+// cache lock is held.
+const RenewTimeout = 20 * time.Second
+
 // DefaultMargin is the Margin used when none is set.
 const DefaultMargin = 10 * time.Second
 
@@ -112,6 +116,9 @@ func (m *Manager) renew(ctx context.Context, stale string) (*tokencache.Entry, e
 	if e.Grant != GrantClientCredentials && e.RefreshToken == "" {
 		return nil, ErrExpired
 	}
+	// Others may be waiting for the lock: bound the time it is held.
+	ctx, cancel := context.WithTimeout(ctx, RenewTimeout)
+	defer cancel()
 	p, err := m.Connect(ctx)
 	if err != nil {
 		return nil, err
