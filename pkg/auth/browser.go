@@ -56,9 +56,13 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*Toke
 	// so printing it is safe.
 	if o.Open != nil && !o.NoBrowser {
 		fmt.Fprintf(stderr, "Opening %s in your browser…\n", authURL)
-		if err := o.Open(authURL); err != nil {
-			fmt.Fprintf(stderr, "Could not open a browser (%v).\nOpen this URL to log in: %s\n", err, authURL)
-		}
+		// In the background: a launcher that waits for its browser must not
+		// hold up the wait for the callback.
+		go func() {
+			if err := o.Open(authURL); err != nil {
+				fmt.Fprintf(stderr, "Could not open a browser (%v).\nOpen this URL to log in: %s\n", err, authURL)
+			}
+		}()
 	} else {
 		fmt.Fprintf(stderr, "Open this URL to log in: %s\n", authURL)
 	}
@@ -72,6 +76,14 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*Toke
 		return nil, fmt.Errorf("login: %w", err)
 	}
 
+	out, err := c.redeem(ctx, conf, code, verifier, nonce)
+	// The browser tab shows this outcome, not merely that a code arrived.
+	srv.Finish(err)
+	return out, err
+}
+
+// redeem exchanges the code and verifies the ID token it brings.
+func (c *Client) redeem(ctx context.Context, conf *oauth2.Config, code, verifier, nonce string) (*Tokens, error) {
 	tok, err := conf.Exchange(c.ctx(ctx), code, oauth2.VerifierOption(verifier))
 	if err != nil {
 		return nil, fmt.Errorf("exchange authorization code: %w", mapOAuthError(err))

@@ -50,8 +50,9 @@ type Server struct {
 	srv       *http.Server
 	listeners []net.Listener
 
-	once   sync.Once   // delivers the single result
-	result chan result // capacity 1
+	once    sync.Once   // delivers the single result
+	result  chan result // capacity 1
+	outcome chan error  // capacity 1, see Finish
 
 	closeOnce sync.Once
 	closeErr  error
@@ -78,7 +79,7 @@ func Listen(ctx context.Context, opts Options) (*Server, error) {
 	if opts.FailurePage == nil {
 		opts.FailurePage = defaultFailurePage
 	}
-	s := &Server{opts: opts, result: make(chan result, 1)}
+	s := &Server{opts: opts, result: make(chan result, 1), outcome: make(chan error, 1)}
 	if err := s.start(ctx, opts.Port, http.HandlerFunc(s.serveCallback)); err != nil {
 		return nil, err
 	}
@@ -132,8 +133,12 @@ func (s *Server) RedirectURL() string {
 // then shuts the server down. It returns the authorization code, a
 // *CallbackError when the provider answered with an error, ErrTimeout, or the
 // context's error.
+//
+// When a code arrives the server stays up, its browser tab waiting: the
+// caller exchanges the code, verifies the tokens, and reports the outcome
+// with Finish, so that the tab never says "Logged in" for a login that then
+// failed. Close the server afterwards.
 func (s *Server) Wait(ctx context.Context) (string, error) {
-	defer s.Close()
 	var timeout <-chan time.Time
 	if s.opts.Timeout > 0 {
 		t := time.NewTimer(s.opts.Timeout)
@@ -142,11 +147,28 @@ func (s *Server) Wait(ctx context.Context) (string, error) {
 	}
 	select {
 	case r := <-s.result:
+		if r.err != nil || r.code == "" {
+			_ = s.Close()
+		}
 		return r.code, r.err
 	case <-timeout:
+		_ = s.Close()
 		return "", ErrTimeout
 	case <-ctx.Done():
+		_ = s.Close()
 		return "", fmt.Errorf("waiting for the login callback: %w", ctx.Err())
+	}
+}
+
+// outcomeWait bounds how long the browser tab waits for Finish.
+const outcomeWait = 30 * time.Second
+
+// Finish reports how the login ended, for the browser tab to show: nil for
+// success, else the error. Only the first call counts.
+func (s *Server) Finish(err error) {
+	select {
+	case s.outcome <- err:
+	default:
 	}
 }
 
@@ -215,7 +237,18 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 		s.opts.FailurePage(w, res.err.Error())
 		return
 	}
-	s.opts.SuccessPage(w, "")
+	select {
+	case err := <-s.outcome:
+		if err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+			s.opts.FailurePage(w, "hello could not complete the login: "+err.Error())
+			return
+		}
+		s.opts.SuccessPage(w, "")
+	case <-time.After(outcomeWait):
+		s.opts.FailurePage(w, "hello did not report the outcome in time.")
+	case <-r.Context().Done():
+	}
 }
 
 // ListenLoggedOut starts the server that answers the provider's
@@ -287,7 +320,7 @@ func (s *Server) serveLogoutForm(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
-	n := base64.RawStdEncoding.EncodeToString(nonce)
+	n := base64.RawURLEncoding.EncodeToString(nonce)
 	pageHeaders(w)
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; script-src 'nonce-"+n+"'")
 	renderLogoutForm(w, f, n)

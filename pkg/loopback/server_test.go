@@ -44,6 +44,31 @@ func get(t *testing.T, u string) (int, http.Header, string) {
 	return resp.StatusCode, resp.Header, string(b)
 }
 
+// page is a browser tab's view of one request.
+type tabView struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// getAsync GETs u in the background: a valid callback's page waits for
+// Finish, as a browser tab waits while hello redeems the code.
+func getAsync(t *testing.T, u string) <-chan tabView {
+	t.Helper()
+	ch := make(chan tabView, 1)
+	go func() {
+		resp, err := http.Get(u)
+		if err != nil {
+			ch <- tabView{body: err.Error()}
+			return
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		ch <- tabView{resp.StatusCode, resp.Header, string(b)}
+	}()
+	return ch
+}
+
 func callbackURL(s *Server, q url.Values) string {
 	return s.RedirectURL() + "?" + q.Encode()
 }
@@ -61,7 +86,14 @@ func TestWaitReturnsCode(t *testing.T) {
 	t.Parallel()
 	s := listen(t, Options{Timeout: time.Minute})
 
-	status, h, body := get(t, callbackURL(s, url.Values{"code": {"the-code"}, "state": {testState}}))
+	tab := getAsync(t, callbackURL(s, url.Values{"code": {"the-code"}, "state": {testState}}))
+	code, err := s.Wait(t.Context())
+	if err != nil || code != "the-code" {
+		t.Fatalf("Wait() = %q, %v; want the-code, nil", code, err)
+	}
+	s.Finish(nil)
+	p := <-tab
+	status, h, body := p.status, p.header, p.body
 	if status != http.StatusOK {
 		t.Errorf("status = %d, want 200", status)
 	}
@@ -81,11 +113,10 @@ func TestWaitReturnsCode(t *testing.T) {
 		}
 	}
 
-	code, err := s.Wait(t.Context())
-	if err != nil || code != "the-code" {
-		t.Fatalf("Wait() = %q, %v; want the-code, nil", code, err)
+	// Close shuts the server down.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
-	// Wait shuts the server down.
 	if c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port()))); err == nil {
 		c.Close()
 		t.Error("server still accepts connections after Wait returned")
@@ -109,24 +140,38 @@ func TestWrongStateRefusedThenRealCallbackAccepted(t *testing.T) {
 			t.Errorf("%v: failure page does not explain the refusal:\n%s", q, body)
 		}
 	}
-	get(t, callbackURL(s, url.Values{"code": {"real"}, "state": {testState}}))
+	getAsync(t, callbackURL(s, url.Values{"code": {"real"}, "state": {testState}}))
 	code, err := s.Wait(t.Context())
 	if err != nil || code != "real" {
 		t.Fatalf("Wait() = %q, %v; want real, nil", code, err)
 	}
 }
 
+func TestFailedRedeemShowsFailure(t *testing.T) {
+	t.Parallel()
+	s := listen(t, Options{Timeout: time.Minute})
+	tab := getAsync(t, callbackURL(s, url.Values{"code": {"c"}, "state": {testState}}))
+	if _, err := s.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s.Finish(errors.New("verify ID token: nonce does not match this login"))
+	p := <-tab
+	if p.status != http.StatusBadRequest || strings.Contains(p.body, "Logged in") || !strings.Contains(p.body, "nonce does not match") {
+		t.Fatalf("tab after a failed redeem: %d\n%s", p.status, p.body)
+	}
+}
+
 func TestOnlyOneCallbackAccepted(t *testing.T) {
 	t.Parallel()
 	s := listen(t, Options{Timeout: time.Minute})
-	get(t, callbackURL(s, url.Values{"code": {"first"}, "state": {testState}}))
-	status, _, _ := get(t, callbackURL(s, url.Values{"code": {"second"}, "state": {testState}}))
-	if status != http.StatusBadRequest {
-		t.Errorf("second callback status = %d, want 400", status)
-	}
+	getAsync(t, callbackURL(s, url.Values{"code": {"first"}, "state": {testState}}))
 	code, err := s.Wait(t.Context())
 	if err != nil || code != "first" {
 		t.Fatalf("Wait() = %q, %v; want first, nil", code, err)
+	}
+	status, _, _ := get(t, callbackURL(s, url.Values{"code": {"second"}, "state": {testState}}))
+	if status != http.StatusBadRequest {
+		t.Errorf("second callback status = %d, want 400", status)
 	}
 }
 
@@ -175,8 +220,13 @@ func TestCustomPages(t *testing.T) {
 	if _, h, body := get(t, callbackURL(s, url.Values{"state": {"x"}})); body != "custom fail" || h.Get("X-Frame-Options") != "DENY" {
 		t.Errorf("failure page = %q (X-Frame-Options %q)", body, h.Get("X-Frame-Options"))
 	}
-	if _, _, body := get(t, callbackURL(s, url.Values{"code": {"c"}, "state": {testState}})); body != "custom ok" {
-		t.Errorf("success page = %q", body)
+	tab := getAsync(t, callbackURL(s, url.Values{"code": {"c"}, "state": {testState}}))
+	if _, err := s.Wait(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	s.Finish(nil)
+	if p := <-tab; p.body != "custom ok" {
+		t.Errorf("success page = %q", p.body)
 	}
 }
 
@@ -210,7 +260,7 @@ func TestOtherPathsAndMethods(t *testing.T) {
 	}
 
 	// None of these ended the login.
-	get(t, callbackURL(s, url.Values{"code": {"real"}, "state": {testState}}))
+	getAsync(t, callbackURL(s, url.Values{"code": {"real"}, "state": {testState}}))
 	if code, err := s.Wait(t.Context()); err != nil || code != "real" {
 		t.Fatalf("Wait() = %q, %v", code, err)
 	}
