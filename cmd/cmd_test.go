@@ -383,3 +383,22 @@ func findCmd(root interface {
 }
 
 type cobraCommand = cobra.Command
+
+func TestProviderFailingIsExit3(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	var hits atomic.Int32
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Retry-After", "0")
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer idp.Close()
+	h.env["HELLO_ISSUER"] = idp.URL
+	if code := h.run("login", "--no-browser", "--port", "0"); code != 3 {
+		t.Errorf("discovery answering 503: exit %d, want 3; stderr %s", code, h.err)
+	}
+	if hits.Load() < 2 {
+		t.Errorf("discovery was tried %d times, want retries", hits.Load())
+	}
+}
