@@ -127,7 +127,13 @@ func TestBrowserLogoutEndsProviderSession(t *testing.T) {
 	defer back.Close()
 	r := u.mustRun("logout", "--port", back.URL[strings.LastIndex(back.URL, ":")+1:])
 	logoutURL := regexpFind(t, `(http://\S+/end_session\?\S+)`, r.Stderr)
-	chromeDo(t, chrome, "end the provider session", chromedp.Navigate(logoutURL))
+	// The printed URL has no id_token_hint, so the provider asks the person
+	// to confirm before it ends the session.
+	chromeDo(t, chrome, "end the provider session",
+		chromedp.Navigate(logoutURL),
+		chromedp.WaitVisible(chromedp.CSS("#logout")),
+		chromedp.Click(chromedp.CSS("#logout")),
+	)
 	waitChromeText(t, chrome, "Back from the provider's logout")
 
 	// Now the provider asks for the password again.

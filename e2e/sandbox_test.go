@@ -42,6 +42,14 @@ func TestSandboxProcess(t *testing.T) {
 	if body := do(t, newRequest(t, api+"/api/messages/public"), 200); !strings.Contains(body, "public message") {
 		t.Errorf("public message = %s", body)
 	}
+	// The help for humans follows the two lines, on stderr.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(stderr.String(), "alice@example.com") && time.Now().Before(deadline) {
+		select {
+		case <-stderr.changed():
+		case <-time.After(time.Second):
+		}
+	}
 	if !strings.Contains(stderr.String(), "alice@example.com") {
 		t.Errorf("stderr has no help for humans:\n%s", stderr)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -33,10 +34,12 @@ type authRequest struct {
 	audience      string
 	screenHint    string
 
-	// Set when the user has authenticated.
-	subject  string
-	authTime time.Time
-	done     bool
+	// Set when the user has authenticated. sessionID is the browser
+	// session that did it: only that browser may collect the code.
+	subject   string
+	authTime  time.Time
+	sessionID string
+	done      bool
 
 	code      string // the issued authorization code, once there is one
 	exchanged bool   // tokens issued; the code is spent
@@ -66,6 +69,49 @@ func (a *authRequest) wantsSignup() bool {
 // errNotFound marks lookups of unknown or expired ids.
 var errNotFound = errors.New("not found or expired")
 
+// errAlreadyDone refuses to complete an auth request a second time.
+var errAlreadyDone = errors.New("auth request already completed")
+
+// maxParamLen bounds each free-text /authorize parameter we store (state,
+// nonce, login_hint, ...). Legitimate values are tens of bytes; without a
+// bound every pending request could hold up to the URL size limit (1 MiB).
+const maxParamLen = 1024
+
+// maxPromptValues bounds the prompt list; only a handful of values exist.
+const maxPromptValues = 8
+
+// errTemporarilyUnavailable is RFC 6749 §4.1.2.1's answer when the provider
+// is too busy: here, when a table of pending requests is full. The library
+// has no constructor for it.
+func errTemporarilyUnavailable(desc string) *oidc.Error {
+	return (&oidc.Error{ErrorType: "temporarily_unavailable"}).WithDescription("%s", desc)
+}
+
+// checkAuthParams refuses oversized free-text parameters with
+// invalid_request. An oversized state is also cleared from req: the library
+// echoes req.State in the error redirect, and the point is not to carry it.
+func checkAuthParams(req *oidc.AuthRequest, screenHint string) *oidc.Error {
+	for _, p := range []struct{ name, value string }{
+		{"state", req.State},
+		{"nonce", req.Nonce},
+		{"login_hint", req.LoginHint},
+		{"code_challenge", req.CodeChallenge},
+		{"screen_hint", screenHint},
+		{"prompt", strings.Join(req.Prompt, " ")},
+	} {
+		if len(p.value) > maxParamLen {
+			if p.name == "state" {
+				req.State = ""
+			}
+			return oidc.ErrInvalidRequest().WithDescription("%s is too long (at most %d bytes)", p.name, maxParamLen)
+		}
+	}
+	if len(req.Prompt) > maxPromptValues {
+		return oidc.ErrInvalidRequest().WithDescription("too many prompt values")
+	}
+	return nil
+}
+
 // CreateAuthRequest stores a validated /authorize request. On top of the
 // library's checks it enforces our policy for the public client: a strict
 // loopback redirect and PKCE with S256.
@@ -90,6 +136,9 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	if extras.audience != "" && extras.audience != s.cfg.Audience {
 		return nil, oidc.ErrInvalidTarget().WithDescription("unknown audience")
 	}
+	if e := checkAuthParams(req, extras.screenHint); e != nil {
+		return nil, e
+	}
 	id, err := randomToken()
 	if err != nil {
 		return nil, err
@@ -101,10 +150,10 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		redirectURI:  req.RedirectURI,
 		state:        req.State,
 		nonce:        req.Nonce,
-		scopes:       slices.Clone(req.Scopes),
+		scopes:       dedupe(req.Scopes), // "openid openid ..." must not cost memory either
 		responseType: req.ResponseType,
 		responseMode: req.ResponseMode,
-		prompt:       slices.Clone(req.Prompt),
+		prompt:       dedupe(req.Prompt),
 		maxAge:       req.MaxAge,
 		loginHint:    req.LoginHint,
 		audience:     extras.audience,
@@ -115,10 +164,31 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweepLocked(ar.created)
+	s.sweepLocked(ar.created, false)
+	if len(s.authRequests) >= s.limits.authRequests {
+		// Full: drop expired requests now rather than at the next sweep,
+		// and refuse if that does not help. Refusing (not evicting live
+		// requests) means a flood cannot cancel other people's sign-ins.
+		s.sweepLocked(ar.created, true)
+		if len(s.authRequests) >= s.limits.authRequests {
+			s.log.Warn("too many pending auth requests; refusing", "limit", s.limits.authRequests)
+			return nil, errTemporarilyUnavailable("too many sign-ins in progress; try again in a few minutes")
+		}
+	}
 	s.authRequests[id] = ar
 	cp := *ar
 	return &cp, nil
+}
+
+// dedupe returns the distinct values of list, in order.
+func dedupe(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }
 
 func (s *storage) AuthRequestByID(_ context.Context, id string) (op.AuthRequest, error) {
@@ -141,6 +211,12 @@ func (s *storage) authRequest(id string) (*authRequest, error) {
 	return &cp, nil
 }
 
+// AuthRequestByCode starts a code exchange. The library calls it once per
+// token request, before it checks the code_verifier, client and
+// redirect_uri, and tells storage nothing when those checks fail. So the
+// code is spent here, on first presentation: a failed exchange (wrong
+// verifier or redirect_uri) leaves nothing to retry with, as RFC 6749 §10.5
+// asks. A successful exchange deletes the request anyway.
 func (s *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthRequest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -148,10 +224,12 @@ func (s *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthRequ
 	if !ok {
 		return nil, errNotFound
 	}
+	delete(s.codes, code)
 	ar, ok := s.authRequests[id]
 	if !ok || ar.exchanged || time.Since(ar.created) > authRequestTTL {
 		return nil, errNotFound
 	}
+	ar.code = ""
 	cp := *ar
 	return &cp, nil
 }
@@ -181,17 +259,28 @@ func (s *storage) DeleteAuthRequest(_ context.Context, id string) error {
 	return nil
 }
 
-// completeAuthRequest records that the user authenticated, so the library's
-// callback can issue the code.
-func (s *storage) completeAuthRequest(id, subject string, authTime time.Time) error {
+// completeAuthRequest records that the user authenticated in the browser
+// session sessionID, so the library's callback can issue the code to that
+// browser (and only to it: see handleAuthorizeCallback). A request is
+// completed once: a second completion by another session or user is
+// refused, so nobody can swap the subject of a finished sign-in. The same
+// session completing it again (a reload) changes nothing.
+func (s *storage) completeAuthRequest(id, sessionID, subject string, authTime time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ar, ok := s.authRequests[id]
 	if !ok || time.Since(ar.created) > authRequestTTL {
 		return errNotFound
 	}
+	if ar.done {
+		if ar.sessionID == sessionID && ar.subject == subject {
+			return nil
+		}
+		return errAlreadyDone
+	}
 	ar.subject = subject
 	ar.authTime = authTime
+	ar.sessionID = sessionID
 	ar.done = true
 	return nil
 }

@@ -32,9 +32,14 @@ type client struct {
 	logouts     []string
 	permissions []string // granted to the client itself (client credentials)
 	loginURL    string   // login page, the auth request id is appended
+	idTokenTTL  time.Duration
 }
 
-func newClients(issuer string) map[string]*client {
+// newClients returns the static clients. Their ID tokens live as long as
+// access tokens (tokenTTL): an ID token is not an API credential, and one
+// that outlived the access token would only widen the window in which a
+// leaked one could be misused.
+func newClients(issuer string, tokenTTL time.Duration) map[string]*client {
 	return map[string]*client{
 		CLIClientID: {
 			id:         CLIClientID,
@@ -44,9 +49,10 @@ func newClients(issuer string) map[string]*client {
 			// The library matches a native client's loopback redirect on path
 			// alone (RFC 8252 §7.3, any port); storage.CreateAuthRequest then
 			// applies the stricter isLoopbackCallback.
-			redirects: []string{DefaultRedirect},
-			logouts:   []string{DefaultLogout},
-			loginURL:  issuer + loginPath + "?id=",
+			redirects:  []string{DefaultRedirect},
+			logouts:    []string{DefaultLogout},
+			loginURL:   issuer + loginPath + "?id=",
+			idTokenTTL: tokenTTL,
 		},
 		CIClientID: {
 			id:          CIClientID,
@@ -56,6 +62,7 @@ func newClients(issuer string) map[string]*client {
 			grantTypes:  []oidc.GrantType{oidc.GrantTypeClientCredentials},
 			permissions: []string{PermissionReadAdminMessages},
 			loginURL:    issuer + loginPath + "?id=",
+			idTokenTTL:  tokenTTL,
 		},
 	}
 }
@@ -71,7 +78,7 @@ func (c *client) ResponseTypes() []oidc.ResponseType {
 func (c *client) GrantTypes() []oidc.GrantType         { return slices.Clone(c.grantTypes) }
 func (c *client) LoginURL(id string) string            { return c.loginURL + url.QueryEscape(id) }
 func (c *client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
-func (c *client) IDTokenLifetime() time.Duration       { return time.Hour }
+func (c *client) IDTokenLifetime() time.Duration       { return c.idTokenTTL }
 func (c *client) DevMode() bool                        { return false }
 func (c *client) ClockSkew() time.Duration             { return 0 }
 func (c *client) IsScopeAllowed(scope string) bool     { return false }

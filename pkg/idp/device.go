@@ -2,6 +2,7 @@ package idp
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
@@ -48,7 +49,15 @@ func (s *storage) StoreDeviceAuthorization(ctx context.Context, clientID, device
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweepLocked(time.Now())
+	now := time.Now()
+	s.sweepLocked(now, false)
+	if len(s.devices) >= s.limits.devices {
+		s.sweepLocked(now, true)
+		if len(s.devices) >= s.limits.devices {
+			s.log.Warn("too many device authorizations; refusing", "limit", s.limits.devices)
+			return errTemporarilyUnavailable("too many device sign-ins in progress; try again in a few minutes")
+		}
+	}
 	key := normalizeUserCode(userCode)
 	if _, taken := s.userCodes[key]; taken {
 		return op.ErrDuplicateUserCode
@@ -153,6 +162,31 @@ func (s *storage) decideDevice(userCode, subject string, authTime time.Time, app
 
 const msgBadUserCode = "That code is not valid or has expired. Check the code on your device."
 
+// errTooManyGuesses is returned by lookupUserCode once the client is over
+// the failure limit; the 429 page has been written.
+var errTooManyGuesses = errors.New("too many failed user-code lookups")
+
+// lookupUserCode is how every page finds the device authorization a user
+// code names. Each miss counts against the client's address, whichever
+// page it came from (the GET pages too, since their answers tell a live
+// code from a dead one); over the limit it answers 429 itself and returns
+// errTooManyGuesses. A miss below the limit is errNotFound, for the caller
+// to render.
+func (p *Provider) lookupUserCode(w http.ResponseWriter, r *http.Request, code string) (deviceAuth, error) {
+	addr, now := clientAddr(r), time.Now()
+	if retry, blocked := p.guesses.blocked(addr, now); blocked {
+		p.log.Warn("user-code lookups refused: too many failures", "addr", addr)
+		p.tooManyAttempts(w, retry)
+		return deviceAuth{}, errTooManyGuesses
+	}
+	d, ok := p.store.pendingDevice(code)
+	if !ok {
+		p.guesses.fail(addr, now)
+		return deviceAuth{}, errNotFound
+	}
+	return d, nil
+}
+
 // handleDevice is the verification URI: a form to type the user code,
 // pre-filled from verification_uri_complete. The user still submits it, so
 // a link alone cannot make anyone approve a stranger's device.
@@ -166,8 +200,11 @@ func (p *Provider) handleDevice(w http.ResponseWriter, r *http.Request) {
 			p.showDeviceForm(w, r, http.StatusForbidden, code, msgFormExpired)
 			return
 		}
-		d, ok := p.store.pendingDevice(code)
-		if !ok {
+		d, err := p.lookupUserCode(w, r, code)
+		if errors.Is(err, errTooManyGuesses) {
+			return
+		}
+		if err != nil {
 			p.showDeviceForm(w, r, http.StatusOK, code, msgBadUserCode)
 			return
 		}
@@ -200,8 +237,11 @@ func (p *Provider) handleDeviceApprove(w http.ResponseWriter, r *http.Request) {
 		p.methodNotAllowed(w, "GET, HEAD, POST")
 		return
 	}
-	d, ok := p.store.pendingDevice(r.FormValue("user_code"))
-	if !ok {
+	d, err := p.lookupUserCode(w, r, r.FormValue("user_code"))
+	if errors.Is(err, errTooManyGuesses) {
+		return
+	}
+	if err != nil {
 		p.message(w, http.StatusBadRequest, "Code expired", msgBadUserCode, pageLink{Href: devicePath, Label: "Enter a code"})
 		return
 	}

@@ -62,7 +62,7 @@ type Config struct {
 	StateDir string
 	// Ephemeral keeps everything in memory.
 	Ephemeral bool
-	// TokenTTL is the access-token lifetime (default 1h).
+	// TokenTTL is the lifetime of access tokens and ID tokens (default 1h).
 	TokenTTL time.Duration
 	// Audience is the API identifier accepted in the audience parameter
 	// (default DefaultAudience).
@@ -108,6 +108,8 @@ type Provider struct {
 	handler http.Handler
 	cookies cookieNames
 	csrfKey [32]byte
+	// guesses counts failed device user-code lookups per client address.
+	guesses *failureLimiter
 }
 
 // New validates cfg, loads or creates the persistent state and builds the
@@ -133,13 +135,19 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("idp: signing key: %w", err)
 	}
-	users, err := loadUsers(persist, cfg.PasswordCost)
+	users, err := loadUsers(persist, cfg.PasswordCost, logger)
 	if err != nil {
 		return nil, fmt.Errorf("idp: users: %w", err)
 	}
 
-	store := newStorage(cfg, key, users, logger)
-	p := &Provider{cfg: cfg, issuer: issuer, log: logger, store: store, cookies: newCookieNames(cfg.Issuer)}
+	store, err := newStorage(cfg, key, users, logger)
+	if err != nil {
+		return nil, fmt.Errorf("idp: %w", err)
+	}
+	p := &Provider{
+		cfg: cfg, issuer: issuer, log: logger, store: store, cookies: newCookieNames(cfg.Issuer),
+		guesses: newFailureLimiter(maxCodeFailures, codeFailureWindow),
+	}
 	if _, err := rand.Read(p.csrfKey[:]); err != nil {
 		return nil, fmt.Errorf("idp: CSRF key: %w", err)
 	}

@@ -40,38 +40,67 @@ func (p publicKey) Use() string                        { return "sig" }
 func (p publicKey) Key() any                           { return &p.k.private.PublicKey }
 
 // loadOrCreateKey reads the PEM key from the state directory, or generates
-// one (and saves it unless persist is nil).
+// one (and saves it unless persist is nil). Creation happens under the
+// directory's lock with a second look: two sandboxes starting together on
+// one directory must end up with the same key.
 func loadOrCreateKey(ctx context.Context, persist *stateDir) (*signingKey, error) {
-	if persist != nil {
-		data, err := persist.read(keyFile)
+	if persist == nil {
+		priv, err := generateKey(ctx)
 		if err != nil {
 			return nil, err
 		}
-		if data != nil {
-			priv, err := parseKeyPEM(data)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", persist.file(keyFile), err)
-			}
-			return newSigningKey(priv)
-		}
+		return newSigningKey(priv)
 	}
-	if err := ctx.Err(); err != nil {
+	priv, err := readKey(persist)
+	if err != nil || priv != nil {
+		return keyOrErr(priv, err)
+	}
+	err = persist.withLock(ctx, func() error {
+		// Another process may have created it since the first look.
+		if priv, err = readKey(persist); err != nil || priv != nil {
+			return err
+		}
+		if priv, err = generateKey(ctx); err != nil {
+			return err
+		}
+		der, err := x509.MarshalPKCS8PrivateKey(priv)
+		if err != nil {
+			return fmt.Errorf("encode key: %w", err)
+		}
+		return persist.write(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	})
+	return keyOrErr(priv, err)
+}
+
+func keyOrErr(priv *rsa.PrivateKey, err error) (*signingKey, error) {
+	if err != nil {
 		return nil, err
+	}
+	return newSigningKey(priv)
+}
+
+// readKey returns the saved key, or nil and no error when there is none.
+func readKey(persist *stateDir) (*rsa.PrivateKey, error) {
+	data, err := persist.read(keyFile)
+	if err != nil || data == nil {
+		return nil, err
+	}
+	priv, err := parseKeyPEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", persist.file(keyFile), err)
+	}
+	return priv, nil
+}
+
+func generateKey(ctx context.Context) (*rsa.PrivateKey, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("generate RSA key: %w", err)
 	}
 	priv, err := rsa.GenerateKey(rand.Reader, keyBits)
 	if err != nil {
 		return nil, fmt.Errorf("generate RSA key: %w", err)
 	}
-	if persist != nil {
-		der, err := x509.MarshalPKCS8PrivateKey(priv)
-		if err != nil {
-			return nil, fmt.Errorf("encode key: %w", err)
-		}
-		if err := persist.write(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})); err != nil {
-			return nil, err
-		}
-	}
-	return newSigningKey(priv)
+	return priv, nil
 }
 
 func parseKeyPEM(data []byte) (*rsa.PrivateKey, error) {

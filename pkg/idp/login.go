@@ -15,6 +15,8 @@ const (
 	msgWrongCredentials = "Wrong email or password."
 	msgFormExpired      = "This form has expired. Please try again."
 	msgFlowExpired      = "This sign-in request is unknown or has expired. Go back to the application and start again."
+	msgFlowUsed         = "This sign-in request was already completed. Go back to the application and start again."
+	msgWrongBrowser     = "This sign-in can only be completed in the browser where you logged in. Go back to the application and start again."
 )
 
 // flow is what a login or sign-up is for: an /authorize request, a device
@@ -24,19 +26,25 @@ type flow struct {
 	device  *deviceAuth
 }
 
-// loadFlow reads the id / user_code parameter. ok is false when one was
-// given but is unknown or expired.
-func (p *Provider) loadFlow(r *http.Request) (f flow, ok bool) {
+// loadFlow reads the id / user_code parameter. When one was given but is
+// unknown or expired, or the client is over the user-code failure limit,
+// it answers the request itself and ok is false.
+func (p *Provider) loadFlow(w http.ResponseWriter, r *http.Request) (f flow, ok bool) {
 	if id := r.FormValue("id"); id != "" {
 		ar, err := p.store.authRequest(id)
 		if err != nil {
+			p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
 			return flow{}, false
 		}
 		return flow{authReq: ar}, true
 	}
 	if code := r.FormValue("user_code"); code != "" {
-		d, ok := p.store.pendingDevice(code)
-		if !ok {
+		d, err := p.lookupUserCode(w, r, code)
+		if errors.Is(err, errTooManyGuesses) {
+			return flow{}, false
+		}
+		if err != nil {
+			p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
 			return flow{}, false
 		}
 		return flow{device: &d}, true
@@ -68,11 +76,17 @@ func (f flow) data(title, csrf string) pageData {
 	return d
 }
 
-// finish continues the flow once the browser is logged in as u.
-func (p *Provider) finish(w http.ResponseWriter, r *http.Request, f flow, u user, authTime time.Time) {
+// finish continues the flow once the browser is logged in as u with the
+// browser session bs.
+func (p *Provider) finish(w http.ResponseWriter, r *http.Request, f flow, u user, bs browserSession) {
 	switch {
 	case f.authReq != nil:
-		if err := p.store.completeAuthRequest(f.authReq.id, u.ID, authTime); err != nil {
+		err := p.store.completeAuthRequest(f.authReq.id, bs.id, u.ID, bs.authTime)
+		if errors.Is(err, errAlreadyDone) {
+			p.errorPage(w, http.StatusBadRequest, msgFlowUsed)
+			return
+		}
+		if err != nil {
 			p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
 			return
 		}
@@ -90,9 +104,8 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 		p.methodNotAllowed(w, "GET, HEAD, POST")
 		return
 	}
-	f, ok := p.loadFlow(r)
+	f, ok := p.loadFlow(w, r)
 	if !ok {
-		p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
 		return
 	}
 	if r.Method == http.MethodPost {
@@ -130,7 +143,7 @@ func (p *Provider) trySSO(w http.ResponseWriter, r *http.Request, f flow) bool {
 	if !fresh {
 		return false
 	}
-	p.finish(w, r, f, u, bs.authTime)
+	p.finish(w, r, f, u, bs)
 	return true
 }
 
@@ -172,7 +185,7 @@ func (p *Provider) postLogin(w http.ResponseWriter, r *http.Request, f flow) {
 		return
 	}
 	p.log.Info("user logged in", "sub", u.ID)
-	p.finish(w, r, f, u, bs.authTime)
+	p.finish(w, r, f, u, bs)
 }
 
 // handleSignup serves the name + email + password form.
@@ -181,9 +194,8 @@ func (p *Provider) handleSignup(w http.ResponseWriter, r *http.Request) {
 		p.methodNotAllowed(w, "GET, HEAD, POST")
 		return
 	}
-	f, ok := p.loadFlow(r)
+	f, ok := p.loadFlow(w, r)
 	if !ok {
-		p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
 		return
 	}
 	if r.Method != http.MethodPost {
@@ -195,7 +207,7 @@ func (p *Provider) handleSignup(w http.ResponseWriter, r *http.Request) {
 		p.showSignup(w, r, f, http.StatusForbidden, name, email, msgFormExpired)
 		return
 	}
-	u, err := p.store.users.signUp(name, email, r.PostFormValue("password"))
+	u, err := p.store.users.signUp(r.Context(), name, email, r.PostFormValue("password"))
 	var invalid *signupError
 	switch {
 	case errors.Is(err, errEmailTaken):
@@ -217,7 +229,7 @@ func (p *Provider) handleSignup(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, http.StatusInternalServerError, "Could not start a session. Please try again.")
 		return
 	}
-	p.finish(w, r, f, u, bs.authTime)
+	p.finish(w, r, f, u, bs)
 }
 
 func (p *Provider) showSignup(w http.ResponseWriter, r *http.Request, f flow, status int, name, email, errMsg string) {

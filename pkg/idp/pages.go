@@ -33,6 +33,12 @@ type pageData struct {
 	User     string
 	Text     string // body of the message page
 	Links    []pageLink
+	Hidden   []hiddenField // request parameters a form carries on
+}
+
+type hiddenField struct {
+	Name  string
+	Value string
 }
 
 type pageLink struct {
@@ -175,6 +181,16 @@ const pageTemplates = `
 {{template "flow" .}}
 <button type="submit" id="approve" name="action" value="approve">Approve</button>
 <button type="submit" id="deny" name="action" value="deny" class="secondary">Deny</button>
+</form>
+{{template "foot" .}}{{end}}
+
+{{define "logout"}}{{template "head" .}}
+<p>You are logged in to the hello sandbox as <strong>{{.User}}</strong>. Log out of it in this browser?</p>
+<form method="post" action="/end_session">
+<input type="hidden" name="csrf_token" value="{{.CSRF}}">
+<input type="hidden" name="confirm" value="1">
+{{range .Hidden}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
+{{end}}<button type="submit" id="logout">Log out</button>
 </form>
 {{template "foot" .}}{{end}}
 

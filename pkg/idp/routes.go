@@ -2,6 +2,8 @@ package idp
 
 import (
 	"bytes"
+	"context"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
 )
 
 // maxBodyBytes bounds every request body; forms here are tiny.
@@ -123,9 +126,30 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	p.browserResult(w, buf)
 }
 
+// handleAuthorizeCallback lets the library issue the authorization code,
+// but only to the browser whose session completed the request. The id alone
+// is no credential: it appears in URLs, and with SSO a victim's browser can
+// be made to complete an attacker's request without any action (by opening
+// /login?id=...); the attacker must not then collect the code here.
 func (p *Provider) handleAuthorizeCallback(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		p.methodNotAllowed(w, "GET")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		p.errorPage(w, http.StatusBadRequest, "The sign-in request is malformed.")
+		return
+	}
+	ar, err := p.store.authRequest(r.Form.Get("id"))
+	if err != nil {
+		p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
+		return
+	}
+	bs, _, ok := p.currentSession(r)
+	if !ar.done || !ok || ar.sessionID == "" || bs.userID != ar.subject ||
+		subtle.ConstantTimeCompare([]byte(bs.id), []byte(ar.sessionID)) != 1 {
+		p.log.Warn("authorization code refused: not the browser that signed in", "client", ar.clientID)
+		p.errorPage(w, http.StatusForbidden, msgWrongBrowser)
 		return
 	}
 	buf := newBufferedResponse()
@@ -312,22 +336,55 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	buf.flushTo(w)
 }
 
-// handleEndSession always ends the browser's provider session, then lets
-// the library validate id_token_hint and redirect. A return address outside
-// the loopback allow-list is never followed: the user sees the logged-out
-// page instead.
+// handleEndSession implements RP-initiated logout. With a valid
+// id_token_hint (GET, or the form hello posts) the browser's provider
+// session ends at once, then the library redirects. Without one, any page
+// could log the user out with a link, so the browser's session ends only
+// after the user confirms on a CSRF-protected form; a browser with no
+// session has nothing to lose and goes straight on. A return address
+// outside the loopback allow-list is never followed: the user sees a page
+// instead.
 func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
 		p.methodNotAllowed(w, "GET, POST")
 		return
 	}
-	p.endBrowserSession(w, r)
 	const title = "You are logged out"
 	if err := r.ParseForm(); err != nil {
-		p.message(w, http.StatusBadRequest, title, "You are logged out. The logout request was malformed, so you stay here.")
+		p.message(w, http.StatusBadRequest, "Logout failed", "The logout request was malformed, so you are still logged in.")
 		return
 	}
-	if uri := r.Form.Get("post_logout_redirect_uri"); uri != "" && !isLoopbackCallback(uri, "/") {
+	ctx := op.ContextWithIssuer(r.Context(), p.cfg.Issuer)
+	hinted := false
+	if hint := r.Form.Get("id_token_hint"); hint != "" {
+		// The library accepts an expired hint (it still names the user) but
+		// nothing unsigned or foreign; neither do we.
+		_, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, p.op.IDTokenHintVerifier(ctx))
+		if err != nil && !errors.As(err, &op.IDTokenHintExpiredError{}) {
+			p.log.Info("end_session refused", "detail", err.Error())
+			p.message(w, http.StatusBadRequest, "Logout failed", "The logout request was not valid (unknown id_token_hint), so you are still logged in.")
+			return
+		}
+		hinted = true
+	}
+	uri := r.Form.Get("post_logout_redirect_uri")
+	if !hinted {
+		if uri != "" && !isLoopbackCallback(uri, "/") {
+			p.message(w, http.StatusBadRequest, "Logout failed", "The return address is not allowed, so you are still logged in.")
+			return
+		}
+		confirmed := r.Method == http.MethodPost && r.PostForm.Get("confirm") == "1"
+		if confirmed && !p.checkCSRF(r) {
+			p.errorPage(w, http.StatusForbidden, msgFormExpired)
+			return
+		}
+		if _, u, ok := p.currentSession(r); ok && !confirmed {
+			p.confirmLogout(ctx, w, r, u)
+			return
+		}
+	}
+	p.endBrowserSession(w, r)
+	if uri != "" && !isLoopbackCallback(uri, "/") {
 		p.message(w, http.StatusBadRequest, title, "You are logged out. The return address is not allowed, so you stay here.")
 		return
 	}
@@ -338,7 +395,37 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.log.Info("end_session refused", "status", buf.status, "detail", strings.TrimSpace(buf.body.String()))
-	p.message(w, http.StatusBadRequest, title, "You are logged out. The logout request was not valid (for example an unknown id_token_hint or return address), so you stay here.")
+	p.message(w, http.StatusBadRequest, title, "You are logged out. The logout request was not valid (for example an unknown client or return address), so you stay here.")
+}
+
+// confirmLogout asks a logged-in browser whether to log out, for an
+// end_session request without a valid id_token_hint. The form carries the
+// request's parameters on, so after the confirmation the library validates
+// and follows the return address as usual. A request the library would
+// refuse is refused now, with the session kept.
+func (p *Provider) confirmLogout(ctx context.Context, w http.ResponseWriter, r *http.Request, u user) {
+	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
+	if err == nil {
+		req.IdTokenHint = ""
+		_, err = op.ValidateEndSessionRequest(ctx, req, p.op)
+	}
+	if err != nil {
+		p.log.Info("end_session refused", "detail", err.Error())
+		p.message(w, http.StatusBadRequest, "Logout failed", "The logout request was not valid (for example an unknown client or return address), so you are still logged in.")
+		return
+	}
+	csrf, err := p.csrfToken(w, r)
+	if err != nil {
+		p.errorPage(w, http.StatusInternalServerError, "Could not prepare the form.")
+		return
+	}
+	d := pageData{Title: "Log out of the hello sandbox?", CSRF: csrf, User: u.Email}
+	for _, name := range []string{"client_id", "post_logout_redirect_uri", "state", "ui_locales", "logout_hint"} {
+		if v := r.Form.Get(name); v != "" {
+			d.Hidden = append(d.Hidden, hiddenField{Name: name, Value: v})
+		}
+	}
+	p.render(w, http.StatusOK, "logout", d)
 }
 
 func (p *Provider) handleStats(w http.ResponseWriter, r *http.Request) {

@@ -26,7 +26,22 @@ func (s *storage) createSession(userID string, now time.Time) (browserSession, e
 	bs := &browserSession{id: id, userID: userID, authTime: now, expires: now.Add(s.cfg.SessionTTL)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweepLocked(now)
+	s.sweepLocked(now, false)
+	if len(s.sessions) >= s.limits.sessions {
+		s.sweepLocked(now, true)
+	}
+	if len(s.sessions) >= s.limits.sessions {
+		// Still full: evict the session that would expire first rather than
+		// refuse logins. That browser just has to type its password again.
+		var oldest *browserSession
+		for _, o := range s.sessions {
+			if oldest == nil || o.expires.Before(oldest.expires) {
+				oldest = o
+			}
+		}
+		s.log.Warn("too many browser sessions; evicting the oldest", "limit", s.limits.sessions)
+		delete(s.sessions, oldest.id)
+	}
 	s.sessions[id] = bs
 	return *bs, nil
 }

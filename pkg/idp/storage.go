@@ -2,8 +2,10 @@ package idp
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/subtle"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -21,6 +23,17 @@ const (
 	// sweepEvery is how often expired entries are purged from the maps.
 	sweepEvery = time.Minute
 )
+
+// limits caps the in-memory tables anyone can fill by calling an endpoint,
+// so the sandbox's memory stays bounded under a flood. Tests lower them.
+type limits struct {
+	authRequests int // pending /authorize requests
+	sessions     int // browser sessions
+	devices      int // device authorizations
+	families     int // refresh-token families
+}
+
+var defaultLimits = limits{authRequests: 10_000, sessions: 10_000, devices: 10_000, families: 100_000}
 
 // Compile-time checks of the optional interfaces the library looks for.
 var (
@@ -40,36 +53,45 @@ type storage struct {
 	users   *userStore
 	clients map[string]*client // read-only after construction
 	log     *slog.Logger
+	limits  limits
+	// refreshKey authenticates refresh tokens, which name their family and
+	// generation (see refreshTokenValue).
+	refreshKey [32]byte
 
 	mu            sync.Mutex
 	authRequests  map[string]*authRequest
 	codes         map[string]string // auth code -> auth request id
 	accessTokens  map[string]*accessToken
-	refreshTokens map[string]*refreshToken // keyed by the token value itself
-	devices       map[string]*deviceAuth   // keyed by device_code
-	userCodes     map[string]string        // normalised user_code -> device_code
+	families      map[string]*refreshFamily // keyed by family id
+	devices       map[string]*deviceAuth    // keyed by device_code
+	userCodes     map[string]string         // normalised user_code -> device_code
 	sessions      map[string]*browserSession
 	grants        map[string]int
 	reuseDetected int
 	lastSweep     time.Time
 }
 
-func newStorage(cfg Config, key *signingKey, users *userStore, logger *slog.Logger) *storage {
-	return &storage{
-		cfg:           cfg,
-		key:           key,
-		users:         users,
-		clients:       newClients(cfg.Issuer),
-		log:           logger,
-		authRequests:  map[string]*authRequest{},
-		codes:         map[string]string{},
-		accessTokens:  map[string]*accessToken{},
-		refreshTokens: map[string]*refreshToken{},
-		devices:       map[string]*deviceAuth{},
-		userCodes:     map[string]string{},
-		sessions:      map[string]*browserSession{},
-		grants:        newGrantCounts(),
+func newStorage(cfg Config, key *signingKey, users *userStore, logger *slog.Logger) (*storage, error) {
+	s := &storage{
+		cfg:          cfg,
+		key:          key,
+		users:        users,
+		clients:      newClients(cfg.Issuer, cfg.TokenTTL),
+		log:          logger,
+		limits:       defaultLimits,
+		authRequests: map[string]*authRequest{},
+		codes:        map[string]string{},
+		accessTokens: map[string]*accessToken{},
+		families:     map[string]*refreshFamily{},
+		devices:      map[string]*deviceAuth{},
+		userCodes:    map[string]string{},
+		sessions:     map[string]*browserSession{},
+		grants:       newGrantCounts(),
 	}
+	if _, err := rand.Read(s.refreshKey[:]); err != nil {
+		return nil, fmt.Errorf("refresh-token key: %w", err)
+	}
+	return s, nil
 }
 
 // requestExtras carries the Auth0-style parameters the library does not
@@ -101,9 +123,10 @@ func audienceList(api, clientID string) []string {
 	return []string{api, clientID}
 }
 
-// sweepLocked drops expired entries. Callers hold s.mu.
-func (s *storage) sweepLocked(now time.Time) {
-	if now.Sub(s.lastSweep) < sweepEvery {
+// sweepLocked drops expired entries, at most once per sweepEvery unless
+// force is set (a table is full). Callers hold s.mu.
+func (s *storage) sweepLocked(now time.Time, force bool) {
+	if !force && now.Sub(s.lastSweep) < sweepEvery {
 		return
 	}
 	s.lastSweep = now
@@ -120,9 +143,11 @@ func (s *storage) sweepLocked(now time.Time) {
 			delete(s.accessTokens, id)
 		}
 	}
-	for tok, rt := range s.refreshTokens {
-		if now.After(rt.expires) {
-			delete(s.refreshTokens, tok)
+	for id, f := range s.families {
+		// A revoked family stays until it would have expired: it is the
+		// marker that makes a late reuse of any of its tokens recognisable.
+		if now.After(f.expires) {
+			delete(s.families, id)
 		}
 	}
 	for code, d := range s.devices {

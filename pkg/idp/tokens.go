@@ -2,8 +2,11 @@ package idp
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"time"
@@ -24,11 +27,15 @@ type accessToken struct {
 	expires  time.Time
 }
 
-// refreshToken is one link of a rotation chain. A family is every token
-// descended from one login; only the newest is usable.
-type refreshToken struct {
-	token    string
-	family   string
+// refreshFamily is a refresh-token rotation chain: every token descended
+// from one login. Only the newest token (generation gen) is usable. Tokens
+// carry their family id and generation under a MAC (refreshTokenValue), so
+// an older token of the family is recognised as a reuse without storing
+// any of the superseded tokens: memory per login stays constant however
+// often it is refreshed.
+type refreshFamily struct {
+	id       string
+	gen      uint64 // generation of the only usable token
 	clientID string
 	subject  string
 	scopes   []string // granted at login; a refresh may narrow one access token, not the grant
@@ -36,8 +43,48 @@ type refreshToken struct {
 	authTime time.Time
 	amr      []string
 	expires  time.Time // of the whole family: rotation does not extend it
-	rotated  bool      // superseded by a newer token
 	revoked  bool
+}
+
+// Refresh-token layout, base64url-encoded: family id, generation (big
+// endian), HMAC-SHA256 of both under storage.refreshKey.
+const (
+	familyIDBytes   = 24
+	refreshMACBytes = sha256.Size
+	refreshRawBytes = familyIDBytes + 8 + refreshMACBytes
+)
+
+// refreshTokenValue returns the token of generation gen of a family.
+func (s *storage) refreshTokenValue(family string, gen uint64) (string, error) {
+	id, err := base64.RawURLEncoding.DecodeString(family)
+	if err != nil || len(id) != familyIDBytes {
+		return "", fmt.Errorf("bad refresh-token family id %q", family)
+	}
+	raw := binary.BigEndian.AppendUint64(id, gen)
+	raw = append(raw, s.refreshMAC(raw)...)
+	return base64.RawURLEncoding.EncodeToString(raw), nil
+}
+
+// parseRefreshToken returns the family and generation a token names, if its
+// MAC is ours: without the key nobody can forge an old generation to get
+// someone's family revoked.
+func (s *storage) parseRefreshToken(token string) (family string, gen uint64, ok bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(raw) != refreshRawBytes {
+		return "", 0, false
+	}
+	body, mac := raw[:familyIDBytes+8], raw[familyIDBytes+8:]
+	if !hmac.Equal(mac, s.refreshMAC(body)) {
+		return "", 0, false
+	}
+	return base64.RawURLEncoding.EncodeToString(body[:familyIDBytes]), binary.BigEndian.Uint64(body[familyIDBytes:]), true
+}
+
+func (s *storage) refreshMAC(body []byte) []byte {
+	m := hmac.New(sha256.New, s.refreshKey[:])
+	m.Write([]byte("refresh-token:"))
+	m.Write(body)
+	return m.Sum(nil)
 }
 
 // refreshTokenRequest is what the library carries from
@@ -117,7 +164,7 @@ func (s *storage) CreateAccessToken(_ context.Context, req op.TokenRequest) (str
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
-	s.sweepLocked(now)
+	s.sweepLocked(now, false)
 	g, err := s.grantLocked(req)
 	if err != nil {
 		return "", time.Time{}, err
@@ -137,14 +184,14 @@ func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRe
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := time.Now()
-	s.sweepLocked(now)
+	s.sweepLocked(now, false)
 
 	// The library looked the token up before, but a concurrent request
 	// may have rotated it since: check again under the lock.
-	var old *refreshToken
+	var fam *refreshFamily
 	if currentRefreshToken != "" {
 		var err error
-		if old, err = s.usableRefreshTokenLocked(currentRefreshToken, now); err != nil {
+		if fam, err = s.usableRefreshTokenLocked(currentRefreshToken, now); err != nil {
 			return "", "", time.Time{}, err
 		}
 	}
@@ -152,75 +199,111 @@ func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRe
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
-	var family string
-	familyExpires := now.Add(s.cfg.RefreshTokenTTL)
-	if old != nil {
-		old.rotated = true
-		family, familyExpires = old.family, old.expires
-	} else if family, err = randomToken(); err != nil {
+	if fam != nil {
+		fam.gen++ // every older token of the family is now a reuse
+	} else if fam, err = s.newFamilyLocked(g, now); err != nil {
 		return "", "", time.Time{}, err
 	}
-	token, err := randomToken()
+	token, err := s.refreshTokenValue(fam.id, fam.gen)
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
-	s.refreshTokens[token] = &refreshToken{
-		token: token, family: family, clientID: g.clientID, subject: g.subject,
-		scopes: slices.Clone(g.granted), audience: slices.Clone(g.audience),
-		authTime: g.authTime, amr: slices.Clone(g.amr), expires: familyExpires,
-	}
-	at, err := s.addAccessTokenLocked(g, family, now)
+	at, err := s.addAccessTokenLocked(g, fam.id, now)
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
 	return at.id, token, at.expires, nil
 }
 
+// newFamilyLocked starts a refresh-token family for a new login. When the
+// table is full even after dropping expired families, the one that expires
+// first (the oldest login) is evicted: its client will have to log in again.
+// Callers hold s.mu.
+func (s *storage) newFamilyLocked(g grant, now time.Time) (*refreshFamily, error) {
+	raw := make([]byte, familyIDBytes)
+	if _, err := rand.Read(raw); err != nil {
+		return nil, fmt.Errorf("random: %w", err)
+	}
+	if len(s.families) >= s.limits.families {
+		s.sweepLocked(now, true)
+	}
+	if len(s.families) >= s.limits.families {
+		var oldest *refreshFamily
+		for _, f := range s.families {
+			if oldest == nil || f.expires.Before(oldest.expires) {
+				oldest = f
+			}
+		}
+		s.log.Warn("too many refresh-token families; evicting the oldest", "limit", s.limits.families)
+		s.dropFamilyLocked(oldest.id)
+	}
+	fam := &refreshFamily{
+		id: base64.RawURLEncoding.EncodeToString(raw), clientID: g.clientID, subject: g.subject,
+		scopes: slices.Clone(g.granted), audience: slices.Clone(g.audience),
+		authTime: g.authTime, amr: slices.Clone(g.amr), expires: now.Add(s.cfg.RefreshTokenTTL),
+	}
+	s.families[fam.id] = fam
+	return fam, nil
+}
+
 func (s *storage) TokenRequestByRefreshToken(_ context.Context, token string) (op.RefreshTokenRequest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rt, err := s.usableRefreshTokenLocked(token, time.Now())
+	fam, err := s.usableRefreshTokenLocked(token, time.Now())
 	if err != nil {
 		return nil, err
 	}
 	return &refreshTokenRequest{
-		token: rt.token, clientID: rt.clientID, subject: rt.subject,
-		granted: slices.Clone(rt.scopes), current: slices.Clone(rt.scopes),
-		audience: slices.Clone(rt.audience), authTime: rt.authTime, amr: slices.Clone(rt.amr),
+		token: token, clientID: fam.clientID, subject: fam.subject,
+		granted: slices.Clone(fam.scopes), current: slices.Clone(fam.scopes),
+		audience: slices.Clone(fam.audience), authTime: fam.authTime, amr: slices.Clone(fam.amr),
 	}, nil
 }
 
-// usableRefreshTokenLocked returns the token if it is the live head of its
-// family. Presenting a rotated token is a reuse: it revokes the family and
-// is counted. Callers hold s.mu.
-func (s *storage) usableRefreshTokenLocked(token string, now time.Time) (*refreshToken, error) {
-	rt, ok := s.refreshTokens[token]
+// usableRefreshTokenLocked returns the token's family if the token is its
+// live head. Presenting a superseded token is a reuse: it revokes the
+// family and is counted. Callers hold s.mu.
+func (s *storage) usableRefreshTokenLocked(token string, now time.Time) (*refreshFamily, error) {
+	id, gen, ok := s.parseRefreshToken(token)
+	var fam *refreshFamily
+	if ok {
+		fam, ok = s.families[id]
+	}
 	switch {
-	case !ok:
+	case !ok || gen > fam.gen:
 		return nil, oidc.ErrInvalidGrant().WithDescription("unknown refresh token")
-	case rt.rotated:
+	case gen < fam.gen:
 		// Checked before revoked: every presentation of a superseded token
 		// is a reuse, also after an earlier one revoked the family.
 		s.reuseDetected++
-		s.revokeFamilyLocked(rt.family)
-		s.log.Warn("refresh token reuse detected; family revoked", "client", rt.clientID, "sub", rt.subject)
+		s.revokeFamilyLocked(fam.id)
+		s.log.Warn("refresh token reuse detected; family revoked", "client", fam.clientID, "sub", fam.subject)
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token already used; all tokens of this login are revoked")
-	case rt.revoked:
+	case fam.revoked:
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token revoked")
-	case now.After(rt.expires):
+	case now.After(fam.expires):
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token expired")
 	}
-	return rt, nil
+	return fam, nil
 }
 
-// revokeFamilyLocked revokes every refresh token of a family and the access
-// tokens minted with them. Callers hold s.mu.
+// revokeFamilyLocked revokes a refresh-token family and the access tokens
+// minted with it. The family record stays, as a marker, until it expires.
+// Callers hold s.mu.
 func (s *storage) revokeFamilyLocked(family string) {
-	for _, rt := range s.refreshTokens {
-		if rt.family == family {
-			rt.revoked = true
-		}
+	if fam, ok := s.families[family]; ok {
+		fam.revoked = true
 	}
+	s.dropAccessTokensLocked(family)
+}
+
+// dropFamilyLocked forgets a family and its access tokens. Callers hold s.mu.
+func (s *storage) dropFamilyLocked(family string) {
+	delete(s.families, family)
+	s.dropAccessTokensLocked(family)
+}
+
+func (s *storage) dropAccessTokensLocked(family string) {
 	for id, at := range s.accessTokens {
 		if at.family == family {
 			delete(s.accessTokens, id)
@@ -233,24 +316,31 @@ func (s *storage) revokeFamilyLocked(family string) {
 func (s *storage) GetRefreshTokenInfo(_ context.Context, _ string, token string) (string, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rt, ok := s.refreshTokens[token]
+	id, _, ok := s.parseRefreshToken(token)
 	if !ok {
 		return "", "", op.ErrInvalidRefreshToken
 	}
-	return rt.subject, rt.token, nil
+	fam, ok := s.families[id]
+	if !ok {
+		return "", "", op.ErrInvalidRefreshToken
+	}
+	return fam.subject, token, nil
 }
 
-// RevokeToken implements RFC 7009: a refresh token takes its family with
-// it; an access token (by jti) goes alone; an unknown token is not an error.
+// RevokeToken implements RFC 7009: a refresh token (the newest or an older
+// one) takes its family with it; an access token (by jti) goes alone; an
+// unknown token is not an error.
 func (s *storage) RevokeToken(_ context.Context, tokenOrID, _ string, clientID string) *oidc.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if rt, ok := s.refreshTokens[tokenOrID]; ok {
-		if rt.clientID != clientID {
-			return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
+	if id, _, ok := s.parseRefreshToken(tokenOrID); ok {
+		if fam, ok := s.families[id]; ok {
+			if fam.clientID != clientID {
+				return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
+			}
+			s.revokeFamilyLocked(fam.id)
+			return nil
 		}
-		s.revokeFamilyLocked(rt.family)
-		return nil
 	}
 	if at, ok := s.accessTokens[tokenOrID]; ok {
 		if at.clientID != clientID {

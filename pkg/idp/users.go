@@ -1,11 +1,13 @@
 package idp
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"slices"
 	"strings"
@@ -52,10 +54,13 @@ type user struct {
 }
 
 // userStore holds the built-in users plus those who signed up; only the
-// latter are written to disk.
+// latter are written to disk. Several sandboxes may share the file: a
+// sign-up re-reads and merges it under the state directory's lock, and a
+// login with an unknown email re-reads it when it changed.
 type userStore struct {
 	persist *stateDir // nil when ephemeral
 	cost    int       // bcrypt cost of new passwords
+	log     *slog.Logger
 	// dummyHash is compared against when the email is unknown, so a wrong
 	// email costs as much time as a wrong password of a signed-up user and
 	// timing does not tell which accounts exist.
@@ -65,6 +70,10 @@ type userStore struct {
 	byEmail map[string]*user // key: lower-cased email
 	byID    map[string]*user
 	signups []*user // persisted, in sign-up order
+	// fileMod and fileSize identify the version of the users file last
+	// read or written, to notice another process's sign-ups.
+	fileMod  time.Time
+	fileSize int64
 }
 
 // errEmailTaken is returned by signUp for an email that already has an account.
@@ -84,8 +93,8 @@ func defaultUsers() []*user {
 	}
 }
 
-func loadUsers(persist *stateDir, cost int) (*userStore, error) {
-	s := &userStore{persist: persist, cost: cost, byEmail: map[string]*user{}, byID: map[string]*user{}}
+func loadUsers(persist *stateDir, cost int, logger *slog.Logger) (*userStore, error) {
+	s := &userStore{persist: persist, cost: cost, log: logger, byEmail: map[string]*user{}, byID: map[string]*user{}}
 	secret, err := randomToken()
 	if err != nil {
 		return nil, err
@@ -99,25 +108,67 @@ func loadUsers(persist *stateDir, cost int) (*userStore, error) {
 	if persist == nil {
 		return s, nil
 	}
-	data, err := persist.read(usersFile)
+	saved, err := s.readFileLocked()
+	if err != nil {
+		return nil, err
+	}
+	s.mergeLocked(saved)
+	return s, nil
+}
+
+// readFileLocked reads and checks the users file (nil when there is none)
+// and remembers which version it read. The caller holds mu or owns s.
+func (s *userStore) readFileLocked() ([]*user, error) {
+	// Stat first: should the file change in between, the next check sees
+	// a newer stamp and reads again, which is harmless.
+	mod, size := s.persist.stat(usersFile)
+	data, err := s.persist.read(usersFile)
 	if err != nil || data == nil {
-		return s, err
+		return nil, err
 	}
 	var saved []*user
 	if err := json.Unmarshal(data, &saved); err != nil {
-		return nil, fmt.Errorf("parse %s: %w", persist.file(usersFile), err)
+		return nil, fmt.Errorf("parse %s: %w", s.persist.file(usersFile), err)
 	}
 	for _, u := range saved {
 		if u == nil || u.ID == "" || u.Email == "" || u.PasswordHash == "" {
-			return nil, fmt.Errorf("parse %s: incomplete user entry", persist.file(usersFile))
+			return nil, fmt.Errorf("parse %s: incomplete user entry", s.persist.file(usersFile))
 		}
+	}
+	s.fileMod, s.fileSize = mod, size
+	return saved, nil
+}
+
+// mergeLocked adds the saved users not known yet. The caller holds mu or
+// owns s.
+func (s *userStore) mergeLocked(saved []*user) {
+	for _, u := range saved {
 		if s.byEmail[strings.ToLower(u.Email)] != nil || s.byID[u.ID] != nil {
-			continue // never let a file shadow a built-in user
+			continue // known already, or would shadow a built-in user
 		}
 		s.add(u)
 		s.signups = append(s.signups, u)
 	}
-	return s, nil
+}
+
+// reloadIfChanged merges sign-ups another sandbox sharing the state
+// directory wrote since this one last read the file.
+func (s *userStore) reloadIfChanged() {
+	if s.persist == nil {
+		return
+	}
+	mod, size := s.persist.stat(usersFile)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if mod.Equal(s.fileMod) && size == s.fileSize {
+		return
+	}
+	saved, err := s.readFileLocked()
+	if err != nil {
+		s.log.Warn("re-reading users", "err", err)
+		return
+	}
+	s.mergeLocked(saved)
 }
 
 // add indexes u; the caller holds mu or owns s exclusively.
@@ -137,16 +188,27 @@ func (s *userStore) get(id string) (user, bool) {
 	return *u, true
 }
 
+// byEmailAddr returns a copy of the user with this email.
+func (s *userStore) byEmailAddr(email string) (user, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, ok := s.byEmail[strings.ToLower(strings.TrimSpace(email))]
+	if !ok {
+		return user{}, false
+	}
+	return *u, true
+}
+
 // authenticate checks an email and password. It does the same bcrypt work
 // whether or not the email exists.
 func (s *userStore) authenticate(email, password string) (user, bool) {
-	s.mu.RLock()
-	u, ok := s.byEmail[strings.ToLower(strings.TrimSpace(email))]
-	var found user
-	if ok {
-		found = *u
+	found, ok := s.byEmailAddr(email)
+	if !ok && s.persist != nil {
+		// Maybe someone signed up on another sandbox sharing the state
+		// directory; a stat when the file has not changed.
+		s.reloadIfChanged()
+		found, ok = s.byEmailAddr(email)
 	}
-	s.mu.RUnlock()
 
 	hash := s.dummyHash
 	if ok {
@@ -167,7 +229,7 @@ func (s *userStore) authenticate(email, password string) (user, bool) {
 
 // signUp validates the form, creates the user and persists it. Validation
 // failures are *signupError; a duplicate email is errEmailTaken.
-func (s *userStore) signUp(name, email, password string) (user, error) {
+func (s *userStore) signUp(ctx context.Context, name, email, password string) (user, error) {
 	name = strings.TrimSpace(name)
 	email = strings.TrimSpace(email)
 	switch {
@@ -194,17 +256,41 @@ func (s *userStore) signUp(name, email, password string) (user, error) {
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.byEmail[strings.ToLower(email)] != nil {
-		return user{}, errEmailTaken
-	}
 	if s.persist != nil {
-		data, err := json.MarshalIndent(append(slices.Clone(s.signups), u), "", "  ")
+		// Read-modify-write under the directory's lock, merging what other
+		// sandboxes sharing it saved: writing only our own list would drop
+		// their sign-ups.
+		err := s.persist.withLock(ctx, func() error {
+			saved, err := s.readFileLocked()
+			if err != nil {
+				return err
+			}
+			s.mergeLocked(saved)
+			if s.byEmail[strings.ToLower(email)] != nil {
+				return errEmailTaken
+			}
+			out := slices.Clone(saved)
+			for _, su := range s.signups {
+				if !slices.ContainsFunc(saved, func(o *user) bool { return o.ID == su.ID }) {
+					out = append(out, su)
+				}
+			}
+			data, err := json.MarshalIndent(append(out, u), "", "  ")
+			if err != nil {
+				return fmt.Errorf("encode users: %w", err)
+			}
+			if err := s.persist.write(usersFile, data); err != nil {
+				return fmt.Errorf("save users: %w", err)
+			}
+			// Our own write is no news to us.
+			s.fileMod, s.fileSize = s.persist.stat(usersFile)
+			return nil
+		})
 		if err != nil {
-			return user{}, fmt.Errorf("encode users: %w", err)
+			return user{}, err
 		}
-		if err := s.persist.write(usersFile, data); err != nil {
-			return user{}, fmt.Errorf("save users: %w", err)
-		}
+	} else if s.byEmail[strings.ToLower(email)] != nil {
+		return user{}, errEmailTaken
 	}
 	s.add(u)
 	s.signups = append(s.signups, u)
