@@ -52,6 +52,8 @@ type sandbox struct {
 	cmd    *exec.Cmd
 	stderr *syncBuffer
 	done   chan error
+
+	stopOnce sync.Once
 }
 
 // startSandbox runs `hello sandbox` on free ports and waits for its two lines.
@@ -104,11 +106,14 @@ func startSandbox(t testing.TB, args ...string) *sandbox {
 }
 
 // stop sends SIGTERM and expects a clean exit.
+// Stopping twice (a test, then its cleanup) is fine.
 func (sb *sandbox) stop(t testing.TB) {
 	t.Helper()
-	if sb.cmd.ProcessState != nil {
-		return
-	}
+	sb.stopOnce.Do(func() { sb.terminate(t) })
+}
+
+func (sb *sandbox) terminate(t testing.TB) {
+	t.Helper()
 	_ = sb.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-sb.done:
@@ -229,11 +234,8 @@ func (u *user) startProgram(name string, args ...string) *background {
 		}
 		b.done <- result{Stdout: b.stdout.String(), Stderr: b.stderr.String(), Code: code}
 	}()
-	u.t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-		}
-	})
+	// Killing a process that has already exited is a harmless error.
+	u.t.Cleanup(func() { _ = cmd.Process.Kill() })
 	return b
 }
 
