@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -137,16 +138,7 @@ func TestBrowserLogoutEndsProviderSession(t *testing.T) {
 	waitChromeText(t, chrome, "Back from the provider's logout")
 
 	// Now the provider asks for the password again.
-	bg = u.start("login", "--no-browser", "--port", "0")
-	chromeDo(t, chrome, "log in after logout",
-		chromedp.Navigate(bg.waitStderr(t, loginURL)),
-		chromedp.WaitVisible(chromedp.CSS("#password")),
-		fillLogin("alice@example.com", "alice-password"),
-	)
-	waitChromeText(t, chrome, "Logged in")
-	if r := bg.wait(t); r.Code != 0 {
-		t.Fatalf("login after logout: exit %d\n%s", r.Code, r.Stderr)
-	}
+	loginAsksPassword(t, chrome, u)
 }
 
 func TestBrowserDeviceFlow(t *testing.T) {
@@ -215,7 +207,14 @@ func TestBrowserLogoutFromATerminal(t *testing.T) {
 	}
 
 	// The provider session is gone: the next login asks for the password.
-	bg = u.start("login", "--no-browser", "--port", "0")
+	loginAsksPassword(t, chrome, u)
+}
+
+// loginAsksPassword logs u in as alice in chrome, requiring that the
+// provider shows its password form (no provider session survived).
+func loginAsksPassword(t *testing.T, chrome context.Context, u *user) {
+	t.Helper()
+	bg := u.start("login", "--no-browser", "--port", "0")
 	chromeDo(t, chrome, "log in after logout",
 		chromedp.Navigate(bg.waitStderr(t, loginURL)),
 		chromedp.WaitVisible(chromedp.CSS("#password")),
