@@ -3,7 +3,9 @@ package cmd
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -400,5 +402,23 @@ func TestProviderFailingIsExit3(t *testing.T) {
 	}
 	if hits.Load() < 2 {
 		t.Errorf("discovery was tried %d times, want retries", hits.Load())
+	}
+}
+
+func TestIDTokenExpired(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	mk := func(exp time.Time) string {
+		payload := base64.RawURLEncoding.EncodeToString([]byte(fmt.Sprintf(`{"sub":"u","exp":%d}`, exp.Unix())))
+		return "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ." + payload + ".c2ln"
+	}
+	if !idTokenExpired(mk(now.Add(-time.Minute)), now) {
+		t.Error("an ID token that expired a minute ago is not expired")
+	}
+	if idTokenExpired(mk(now.Add(time.Minute)), now) {
+		t.Error("a fresh ID token is expired")
+	}
+	if idTokenExpired("not-a-jwt", now) {
+		t.Error("garbage counts as expired")
 	}
 }

@@ -3,9 +3,11 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hello-cli/hello/pkg/claims"
 	"github.com/hello-cli/hello/pkg/exitcode"
 	"github.com/hello-cli/hello/pkg/output"
 )
@@ -37,12 +39,18 @@ expired. This is the only command that prints a token.`,
 }
 
 func tokenRun(ctx context.Context, f *Factory, o *TokenOptions) error {
-	_, e, err := requireSession(ctx, f)
+	mgr, e, err := requireSession(ctx, f)
 	if err != nil {
 		return err
 	}
 	tok := e.AccessToken
 	if o.IDToken {
+		if idTokenExpired(e.IDToken, f.Now()) && e.RefreshToken != "" {
+			// ID tokens are short-lived; a refresh brings a new one.
+			if e, err = mgr.Token(ctx, e.AccessToken); err != nil {
+				return err
+			}
+		}
 		tok = e.IDToken
 		if tok == "" {
 			return exitcode.Newf(exitcode.NoSession, "this session has no ID token (it was made with %s): run \"hello login\"", e.Grant)
@@ -57,4 +65,14 @@ func tokenRun(ctx context.Context, f *Factory, o *TokenOptions) error {
 	}
 	_, err = fmt.Fprintln(f.IO.Out, tok)
 	return err
+}
+
+// idTokenExpired reports whether the ID token's exp has passed.
+func idTokenExpired(raw string, now time.Time) bool {
+	c, err := claims.Unverified(raw)
+	if err != nil {
+		return false
+	}
+	exp, ok := c["exp"].(float64)
+	return ok && now.After(time.Unix(int64(exp), 0))
 }
