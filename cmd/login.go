@@ -119,11 +119,11 @@ func loginRun(ctx context.Context, o *LoginOptions) (*tokencache.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	tokens, grant, err := o.authenticate(ctx, client)
+	tokens, err := o.authenticate(ctx, client)
 	if err != nil {
 		return nil, err
 	}
-	e, err := mgr.Save(ctx, tokens, grant)
+	e, err := mgr.Save(ctx, tokens)
 	if err != nil {
 		return nil, err
 	}
@@ -131,10 +131,9 @@ func loginRun(ctx context.Context, o *LoginOptions) (*tokencache.Entry, error) {
 	return e, nil
 }
 
-func (o *LoginOptions) authenticate(ctx context.Context, c *auth.Client) (*auth.Tokens, string, error) {
+func (o *LoginOptions) authenticate(ctx context.Context, c *auth.Client) (*auth.Tokens, error) {
 	if o.ClientCredentials {
-		t, err := c.ClientCredentials(ctx)
-		return t, session.GrantClientCredentials, err
+		return c.ClientCredentials(ctx)
 	}
 	// No prompt and no browser without a person at a terminal (SPEC §4).
 	canOpen := o.CanOpenBrowser() && !o.IO.CI()
@@ -149,12 +148,11 @@ func (o *LoginOptions) authenticate(ctx context.Context, c *auth.Client) (*auth.
 	}
 	if device {
 		if !c.SupportsDevice() {
-			return nil, "", exitcode.Newf(exitcode.Usage, "the provider does not support the device flow: use \"hello login --no-browser\"")
+			return nil, exitcode.Newf(exitcode.Usage, "the provider does not support the device flow: use \"hello login --no-browser\"")
 		}
-		t, err := c.DeviceLogin(ctx, auth.DeviceLoginOptions{Open: open, NoBrowser: open == nil, Stderr: o.IO.ErrOut})
-		return t, session.GrantDeviceCode, err
+		return c.DeviceLogin(ctx, auth.DeviceLoginOptions{Open: open, NoBrowser: open == nil, Stderr: o.IO.ErrOut})
 	}
-	t, err := c.BrowserLogin(ctx, auth.BrowserLoginOptions{
+	return c.BrowserLogin(ctx, auth.BrowserLoginOptions{
 		Port:      o.Port,
 		Timeout:   o.Timeout,
 		Signup:    o.Signup,
@@ -162,7 +160,6 @@ func (o *LoginOptions) authenticate(ctx context.Context, c *auth.Client) (*auth.
 		NoBrowser: open == nil,
 		Stderr:    o.IO.ErrOut,
 	})
-	return t, session.GrantAuthorizationCode, err
 }
 
 // who names the logged-in subject for humans, without any token.

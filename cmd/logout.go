@@ -72,11 +72,11 @@ func logoutRun(ctx context.Context, f *Factory, o *LogoutOptions) error {
 	if e != nil && !o.Local {
 		client = revokeRefreshToken(ctx, f, e.RefreshToken)
 	}
-	if _, err := mgr.Delete(ctx); err != nil {
+	if err := mgr.Delete(ctx); err != nil {
 		return err
 	}
 	fmt.Fprintln(f.IO.ErrOut, "Removed the cached session.")
-	if client == nil || e.Grant == session.GrantClientCredentials {
+	if client == nil || e.Grant == auth.GrantClientCredentials {
 		return nil
 	}
 	return endProviderSession(ctx, f, client, o, e.IDToken)
@@ -117,7 +117,7 @@ func revokeRefreshToken(ctx context.Context, f *Factory, refreshToken string) *a
 func endProviderSession(ctx context.Context, f *Factory, client *auth.Client, o *LogoutOptions, idToken string) error {
 	returnTo := fmt.Sprintf("http://localhost:%d/", o.Port)
 	if !f.IO.Interactive() || !f.CanOpenBrowser() {
-		fmt.Fprintf(f.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", client.LogoutURL("", returnTo))
+		fmt.Fprintf(f.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", client.LogoutURL(returnTo))
 		return nil
 	}
 	// Listen before opening the browser, so the provider's redirect back
@@ -129,14 +129,14 @@ func endProviderSession(ctx context.Context, f *Factory, client *auth.Client, o 
 		defer func() { _ = srv.Close() }()
 		returnTo = srv.RedirectURL()
 	}
-	url := client.LogoutURL("", returnTo)
+	url := client.LogoutURL(returnTo)
 	if action, fields, ok := client.LogoutForm(idToken, returnTo); ok && srv != nil && idToken != "" {
 		if start, err := srv.LogoutStart(action, fields); err == nil {
 			url = start
 		}
 	}
 	if err := f.Browser.Open(url); err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, client.LogoutURL("", returnTo))
+		fmt.Fprintf(f.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, client.LogoutURL(returnTo))
 		return nil
 	}
 	fmt.Fprintln(f.IO.ErrOut, "Ending the provider's session in your browser… (Ctrl-C to stop waiting)")

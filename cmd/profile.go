@@ -12,7 +12,6 @@ import (
 	"github.com/hello-cli/hello/pkg/claims"
 	"github.com/hello-cli/hello/pkg/exitcode"
 	"github.com/hello-cli/hello/pkg/output"
-	"github.com/hello-cli/hello/pkg/session"
 )
 
 // ProfileOptions are the inputs of `hello profile`.
@@ -48,7 +47,7 @@ func profileRun(ctx context.Context, f *Factory) error {
 	if err != nil {
 		return err
 	}
-	if e.Grant == session.GrantClientCredentials || e.IDToken == "" {
+	if e.Grant == auth.GrantClientCredentials || e.IDToken == "" {
 		return exitcode.Newf(exitcode.NoSession, "this session belongs to a machine (client credentials) and has no user profile: run \"hello login\"")
 	}
 	profile, err := claims.Unverified(e.IDToken)

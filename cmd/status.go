@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hello-cli/hello/pkg/auth"
 	"github.com/hello-cli/hello/pkg/claims"
 	"github.com/hello-cli/hello/pkg/exitcode"
 	"github.com/hello-cli/hello/pkg/output"
@@ -100,7 +101,7 @@ func fillStatus(st *Status, e *tokencache.Entry, now time.Time, haveSecret bool)
 	st.Scopes = e.Scopes
 	st.User = who(e)
 	st.Expired = !e.Valid(now, 0)
-	st.Renewable = e.RefreshToken != "" || (e.Grant == session.GrantClientCredentials && haveSecret)
+	st.Renewable = e.RefreshToken != "" || (e.Grant == auth.GrantClientCredentials && haveSecret)
 	st.Usable = !st.Expired || st.Renewable
 	if c, err := claims.Unverified(e.AccessToken); err == nil {
 		st.Permissions = claims.Strings(c, "permissions")

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -22,8 +21,6 @@ type BrowserLoginOptions struct {
 	// Signup starts on the provider's sign-up screen: screen_hint=signup
 	// (Auth0) always, prompt=create where the provider advertises it.
 	Signup bool
-	// Prompt is an extra OIDC prompt value, e.g. "login".
-	Prompt string
 	// Open opens a URL in the browser. Nil or NoBrowser only prints it.
 	Open      func(url string) error
 	NoBrowser bool
@@ -105,21 +102,14 @@ func (c *Client) authorizeOptions(o BrowserLoginOptions, verifier, nonce string)
 		oauth2.SetAuthURLParam("nonce", nonce),
 	}
 	opts = append(opts, c.audienceOptions()...)
-	var prompts []string
-	if o.Prompt != "" {
-		prompts = append(prompts, o.Prompt)
-	}
 	if o.Signup {
 		// Auth0 reads screen_hint; others ignore unknown parameters.
 		opts = append(opts, oauth2.SetAuthURLParam("screen_hint", "signup"))
 		// prompt=create (OIDC Prompt Create 1.0) makes providers that do not
 		// know it fail the request, so send it only when advertised.
 		if slices.Contains(c.meta.PromptValuesSupported, "create") {
-			prompts = append(prompts, "create")
+			opts = append(opts, oauth2.SetAuthURLParam("prompt", "create"))
 		}
-	}
-	if len(prompts) > 0 {
-		opts = append(opts, oauth2.SetAuthURLParam("prompt", strings.Join(prompts, " ")))
 	}
 	return opts
 }

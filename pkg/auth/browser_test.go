@@ -293,10 +293,7 @@ func TestBrowserLoginPromptParameters(t *testing.T) {
 			opts: BrowserLoginOptions{Signup: true}, wantScreenHint: "signup"},
 		{name: "signup, no prompt_values_supported",
 			opts: BrowserLoginOptions{Signup: true}, wantScreenHint: "signup"},
-		{name: "signup with extra prompt", advertised: []string{"create"},
-			opts: BrowserLoginOptions{Signup: true, Prompt: "login"}, wantScreenHint: "signup", wantPrompt: "login create", wantPromptGiven: true},
-		{name: "login with prompt", advertised: []string{"create"},
-			opts: BrowserLoginOptions{Prompt: "login"}, wantPrompt: "login", wantPromptGiven: true},
+		{name: "login sends no prompt", advertised: []string{"create"}, opts: BrowserLoginOptions{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

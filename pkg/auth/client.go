@@ -118,12 +118,6 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// Issuer is the provider's issuer URL.
-func (c *Client) Issuer() string { return c.cfg.Issuer }
-
-// Metadata returns the discovery fields go-oidc does not parse.
-func (c *Client) Metadata() Metadata { return c.meta }
-
 // SupportsDevice reports whether the provider offers the device grant: it
 // must advertise the endpoint, and must not leave the grant out of an
 // explicit grant_types_supported list.
@@ -232,17 +226,6 @@ func expiresIn(t *oauth2.Token) int64 {
 	return 0
 }
 
-// VerifyIDToken checks an ID token's signature, issuer, audience (the client
-// ID) and expiry, and returns its claims. Numbers are json.Number so large
-// values such as exp print as written.
-func (c *Client) VerifyIDToken(ctx context.Context, raw string) (map[string]any, error) {
-	tok, err := c.verify(ctx, raw)
-	if err != nil {
-		return nil, err
-	}
-	return claimsMap(tok)
-}
-
 func (c *Client) verify(ctx context.Context, raw string) (*oidc.IDToken, error) {
 	tok, err := c.verifier.Verify(c.ctx(ctx), raw)
 	if err != nil {
@@ -261,14 +244,6 @@ func (c *Client) verify(ctx context.Context, raw string) (*oidc.IDToken, error) 
 		}
 	}
 	return tok, nil
-}
-
-func claimsMap(tok *oidc.IDToken) (map[string]any, error) {
-	var raw json.RawMessage
-	if err := tok.Claims(&raw); err != nil {
-		return nil, fmt.Errorf("read ID token claims: %w", err)
-	}
-	return decodeObject(raw)
 }
 
 func decodeObject(b []byte) (map[string]any, error) {

@@ -64,19 +64,16 @@ func responseError(resp *http.Response) *OAuthError {
 }
 
 // LogoutURL is where the browser goes to end the provider's session. With an
-// end_session_endpoint (RP-Initiated Logout 1.0) it carries id_token_hint,
+// end_session_endpoint (RP-Initiated Logout 1.0) it carries
 // post_logout_redirect_uri and client_id; otherwise it is Auth0's
-// /v2/logout with client_id and returnTo. Empty idToken or returnTo are left
-// out. The ID token is a hint the provider needs, not a secret credential,
-// but callers should still not print this URL needlessly.
-func (c *Client) LogoutURL(idToken, returnTo string) string {
+// /v2/logout with client_id and returnTo. An empty returnTo is left out.
+// It never carries the ID token: URLs get printed, logged and put in argv;
+// LogoutForm posts the hint instead.
+func (c *Client) LogoutURL(returnTo string) string {
 	if ep := c.meta.EndSessionEndpoint; ep != "" {
 		u, err := url.Parse(ep)
 		if err == nil {
 			q := u.Query() // keep parameters the endpoint already has
-			if idToken != "" {
-				q.Set("id_token_hint", idToken)
-			}
 			if returnTo != "" {
 				q.Set("post_logout_redirect_uri", returnTo)
 			}

@@ -70,8 +70,8 @@ func TestLogoutURL(t *testing.T) {
 		t.Parallel()
 		op := newFakeOP(t)
 		op.endSession = "https://op.example/oidc/logout?p=keep"
-		got := newClient(t, op).LogoutURL("id.token.value", "http://localhost:4040/")
-		want := "https://op.example/oidc/logout?client_id=hello-cli&id_token_hint=id.token.value&p=keep&post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A4040%2F"
+		got := newClient(t, op).LogoutURL("http://localhost:4040/")
+		want := "https://op.example/oidc/logout?client_id=hello-cli&p=keep&post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A4040%2F"
 		if got != want {
 			t.Errorf("LogoutURL() =\n%s\nwant\n%s", got, want)
 		}
@@ -80,7 +80,7 @@ func TestLogoutURL(t *testing.T) {
 		t.Parallel()
 		op := newFakeOP(t)
 		c := newClient(t, op)
-		got, err := url.Parse(c.LogoutURL("id.token.value", "http://localhost:4040/"))
+		got, err := url.Parse(c.LogoutURL("http://localhost:4040/"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -33,30 +33,21 @@ type Manager struct {
 	// renewed: a valid cached token costs no request to the provider.
 	Connect func(ctx context.Context) (Renewer, error)
 	Now     func() time.Time
-	// Margin renews tokens this close to expiry, so a token does not expire
-	// between the check and the API call.
-	Margin time.Duration
 }
 
 // RenewTimeout bounds a renewal (discovery, token request, keys) while the
 // cache lock is held.
 const RenewTimeout = 20 * time.Second
 
-// DefaultMargin is the Margin used when none is set.
-const DefaultMargin = 10 * time.Second
+// Margin renews tokens this close to expiry, so that a token does not
+// expire between the check and the API call.
+const Margin = 10 * time.Second
 
 func (m *Manager) now() time.Time {
 	if m.Now != nil {
 		return m.Now()
 	}
 	return time.Now()
-}
-
-func (m *Manager) margin() time.Duration {
-	if m.Margin > 0 {
-		return m.Margin
-	}
-	return DefaultMargin
 }
 
 // Load returns the cached entry. A missing entry is ErrNotLoggedIn; a
@@ -84,14 +75,14 @@ func (e *CorruptError) Error() string {
 func (e *CorruptError) Unwrap() []error { return []error{e.Err, ErrNotLoggedIn} }
 
 // Token returns a usable entry, renewing the access token first when it has
-// expired. With force it renews even a valid token, unless another process
-// already replaced the token stale (the one the API just rejected).
+// expired. A non-empty stale names a token the API rejected: it is renewed
+// even if it looks valid, unless another process already replaced it.
 func (m *Manager) Token(ctx context.Context, stale string) (*tokencache.Entry, error) {
 	e, err := m.Load()
 	if err != nil {
 		return nil, err
 	}
-	if stale == "" && e.Valid(m.now(), m.margin()) {
+	if stale == "" && e.Valid(m.now(), Margin) {
 		return e, nil
 	}
 	return m.renew(ctx, stale)
@@ -110,10 +101,10 @@ func (m *Manager) renew(ctx context.Context, stale string) (*tokencache.Entry, e
 	if err != nil {
 		return nil, err
 	}
-	if e.AccessToken != stale && e.Valid(m.now(), m.margin()) {
+	if e.AccessToken != stale && e.Valid(m.now(), Margin) {
 		return e, nil
 	}
-	if e.Grant != GrantClientCredentials && e.RefreshToken == "" {
+	if e.Grant != auth.GrantClientCredentials && e.RefreshToken == "" {
 		return nil, ErrExpired
 	}
 	// Others may be waiting for the lock: bound the time it is held.
@@ -124,7 +115,7 @@ func (m *Manager) renew(ctx context.Context, stale string) (*tokencache.Entry, e
 		return nil, err
 	}
 	var t *auth.Tokens
-	if e.Grant == GrantClientCredentials {
+	if e.Grant == auth.GrantClientCredentials {
 		t, err = p.ClientCredentials(ctx)
 	} else {
 		t, err = p.Refresh(ctx, e.RefreshToken)
@@ -153,42 +144,30 @@ func (m *Manager) renew(ctx context.Context, stale string) (*tokencache.Entry, e
 	return renewed, nil
 }
 
-// Grant names stored in the cache.
-const (
-	GrantAuthorizationCode = "authorization_code"
-	GrantDeviceCode        = "device_code"
-	GrantClientCredentials = "client_credentials"
-)
-
 // Save stores the tokens of a fresh login under the cache lock. Nothing is
 // written before the login succeeded, so a failed login never destroys a
 // working session.
-func (m *Manager) Save(ctx context.Context, t *auth.Tokens, grant string) (*tokencache.Entry, error) {
+func (m *Manager) Save(ctx context.Context, t *auth.Tokens) (*tokencache.Entry, error) {
 	unlock, err := m.Store.Lock(ctx, m.Key)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = unlock() }()
-	e := m.entry(t, grant)
+	e := m.entry(t, t.Grant)
 	if err := m.Store.Save(m.Key, e); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-// Delete removes the cached session under the cache lock and returns what
-// was there (nil when nothing or something unreadable was).
-func (m *Manager) Delete(ctx context.Context) (*tokencache.Entry, error) {
+// Delete removes the cached session under the cache lock.
+func (m *Manager) Delete(ctx context.Context) error {
 	unlock, err := m.Store.Lock(ctx, m.Key)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer func() { _ = unlock() }()
-	e, _ := m.Store.Load(m.Key)
-	if err := m.Store.Delete(m.Key); err != nil {
-		return nil, err
-	}
-	return e, nil
+	return m.Store.Delete(m.Key)
 }
 
 func (m *Manager) entry(t *auth.Tokens, grant string) *tokencache.Entry {
@@ -214,6 +193,5 @@ func (m *Manager) entry(t *auth.Tokens, grant string) *tokencache.Entry {
 // outage is never reported as a dead session.
 func refused(err error) bool {
 	var oe *auth.OAuthError
-	return errors.Is(err, auth.ErrInvalidGrant) || errors.Is(err, auth.ErrNoClientSecret) ||
-		(errors.As(err, &oe) && oe.StatusCode < 500 && oe.StatusCode != 429)
+	return errors.Is(err, auth.ErrNoClientSecret) || (errors.As(err, &oe) && !oe.Temporary())
 }

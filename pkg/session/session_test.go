@@ -65,7 +65,7 @@ func TestValidTokenNeedsNoProvider(t *testing.T) {
 	t.Parallel()
 	p := &fakeProvider{}
 	m, connects := newManager(t, p)
-	save(t, m, &tokencache.Entry{AccessToken: "at", RefreshToken: "rt", Expiry: now.Add(time.Hour), Grant: GrantAuthorizationCode})
+	save(t, m, &tokencache.Entry{AccessToken: "at", RefreshToken: "rt", Expiry: now.Add(time.Hour), Grant: auth.GrantAuthorizationCode})
 	e, err := m.Token(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestExpiredTokenIsRefreshedAndRotated(t *testing.T) {
 	t.Parallel()
 	p := &fakeProvider{}
 	m, _ := newManager(t, p)
-	save(t, m, &tokencache.Entry{AccessToken: "old", RefreshToken: "rt", IDToken: "idt", Expiry: now.Add(10 * time.Second), Grant: GrantAuthorizationCode})
+	save(t, m, &tokencache.Entry{AccessToken: "old", RefreshToken: "rt", IDToken: "idt", Expiry: now.Add(10 * time.Second), Grant: auth.GrantAuthorizationCode})
 	e, err := m.Token(context.Background(), "")
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestExpiredTokenIsRefreshedAndRotated(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, got := range []*tokencache.Entry{e, stored} {
-		if got.AccessToken != "at-refreshed" || got.RefreshToken != "rt-rotated" || got.IDToken != "idt" || got.Grant != GrantAuthorizationCode {
+		if got.AccessToken != "at-refreshed" || got.RefreshToken != "rt-rotated" || got.IDToken != "idt" || got.Grant != auth.GrantAuthorizationCode {
 			t.Errorf("entry after refresh = %+v", got)
 		}
 	}
@@ -102,7 +102,7 @@ func TestFailedRefreshKeepsTheSession(t *testing.T) {
 	t.Parallel()
 	p := &fakeProvider{err: &auth.OAuthError{Code: "invalid_grant", StatusCode: 400}}
 	m, _ := newManager(t, p)
-	before := &tokencache.Entry{AccessToken: "old", RefreshToken: "rt", IDToken: "idt", Expiry: now.Add(-time.Minute), Grant: GrantAuthorizationCode}
+	before := &tokencache.Entry{AccessToken: "old", RefreshToken: "rt", IDToken: "idt", Expiry: now.Add(-time.Minute), Grant: auth.GrantAuthorizationCode}
 	save(t, m, before)
 	_, err := m.Token(context.Background(), "")
 	if !errors.Is(err, ErrExpired) {
@@ -118,7 +118,7 @@ func TestNetworkFailureIsNotExpiry(t *testing.T) {
 	t.Parallel()
 	p := &fakeProvider{err: &os.SyscallError{Syscall: "connect", Err: errors.New("connection refused")}}
 	m, _ := newManager(t, p)
-	save(t, m, &tokencache.Entry{AccessToken: "old", RefreshToken: "rt", Expiry: now.Add(-time.Minute), Grant: GrantAuthorizationCode})
+	save(t, m, &tokencache.Entry{AccessToken: "old", RefreshToken: "rt", Expiry: now.Add(-time.Minute), Grant: auth.GrantAuthorizationCode})
 	_, err := m.Token(context.Background(), "")
 	if err == nil || errors.Is(err, ErrExpired) {
 		t.Fatalf("err = %v, want a network error, not ErrExpired", err)
@@ -129,7 +129,7 @@ func TestConcurrentRenewalsRefreshOnce(t *testing.T) {
 	t.Parallel()
 	p := &fakeProvider{}
 	m, _ := newManager(t, p)
-	save(t, m, &tokencache.Entry{AccessToken: "old", RefreshToken: "rt", Expiry: now.Add(-time.Minute), Grant: GrantAuthorizationCode})
+	save(t, m, &tokencache.Entry{AccessToken: "old", RefreshToken: "rt", Expiry: now.Add(-time.Minute), Grant: auth.GrantAuthorizationCode})
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for range 16 {
@@ -157,7 +157,7 @@ func TestRejectedTokenIsRenewedOnceOnly(t *testing.T) {
 	t.Parallel()
 	p := &fakeProvider{}
 	m, _ := newManager(t, p)
-	save(t, m, &tokencache.Entry{AccessToken: "current", RefreshToken: "rt", Expiry: now.Add(time.Hour), Grant: GrantAuthorizationCode})
+	save(t, m, &tokencache.Entry{AccessToken: "current", RefreshToken: "rt", Expiry: now.Add(time.Hour), Grant: auth.GrantAuthorizationCode})
 
 	// A token the cache no longer holds was already replaced: no refresh.
 	e, err := m.Token(context.Background(), "older")
@@ -175,9 +175,9 @@ func TestClientCredentialsAreReminted(t *testing.T) {
 	t.Parallel()
 	p := &fakeProvider{}
 	m, _ := newManager(t, p)
-	save(t, m, &tokencache.Entry{AccessToken: "old", Expiry: now.Add(-time.Second), Grant: GrantClientCredentials})
+	save(t, m, &tokencache.Entry{AccessToken: "old", Expiry: now.Add(-time.Second), Grant: auth.GrantClientCredentials})
 	e, err := m.Token(context.Background(), "")
-	if err != nil || e.AccessToken != "at-minted" || e.Grant != GrantClientCredentials || p.mints.Load() != 1 {
+	if err != nil || e.AccessToken != "at-minted" || e.Grant != auth.GrantClientCredentials || p.mints.Load() != 1 {
 		t.Fatalf("got %+v, %v after %d mints", e, err, p.mints.Load())
 	}
 }
@@ -185,7 +185,7 @@ func TestClientCredentialsAreReminted(t *testing.T) {
 func TestNoRefreshTokenMeansExpired(t *testing.T) {
 	t.Parallel()
 	m, connects := newManager(t, &fakeProvider{})
-	save(t, m, &tokencache.Entry{AccessToken: "old", Expiry: now.Add(-time.Second), Grant: GrantDeviceCode})
+	save(t, m, &tokencache.Entry{AccessToken: "old", Expiry: now.Add(-time.Second), Grant: auth.GrantDeviceCode})
 	if _, err := m.Token(context.Background(), ""); !errors.Is(err, ErrExpired) {
 		t.Fatalf("err = %v, want ErrExpired", err)
 	}
@@ -217,15 +217,21 @@ func TestSaveAndDelete(t *testing.T) {
 	t.Parallel()
 	m, _ := newManager(t, &fakeProvider{})
 	ctx := context.Background()
-	if _, err := m.Save(ctx, &auth.Tokens{AccessToken: "at", Expiry: now.Add(time.Hour)}, GrantDeviceCode); err != nil {
+	if _, err := m.Save(ctx, &auth.Tokens{AccessToken: "at", Expiry: now.Add(time.Hour), Grant: auth.GrantDeviceCode}); err != nil {
 		t.Fatal(err)
 	}
-	e, err := m.Delete(ctx)
-	if err != nil || e == nil || e.AccessToken != "at" || e.Issuer != m.Key.Issuer {
-		t.Fatalf("Delete = %+v, %v", e, err)
+	e, err := m.Load()
+	if err != nil || e.AccessToken != "at" || e.Issuer != m.Key.Issuer || e.Grant != auth.GrantDeviceCode {
+		t.Fatalf("after Save: %+v, %v", e, err)
 	}
-	if e, err := m.Delete(ctx); err != nil || e != nil {
-		t.Fatalf("second Delete = %+v, %v; want nothing and no error", e, err)
+	if err := m.Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Load(); !errors.Is(err, ErrNotLoggedIn) {
+		t.Fatalf("after Delete: %v, want ErrNotLoggedIn", err)
+	}
+	if err := m.Delete(ctx); err != nil {
+		t.Fatalf("second Delete: %v", err)
 	}
 }
 
@@ -242,7 +248,7 @@ func TestRenewalErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		m, _ := newManager(t, &fakeProvider{err: tt.err})
-		save(t, m, &tokencache.Entry{AccessToken: "old", Expiry: now.Add(-time.Minute), Grant: GrantClientCredentials})
+		save(t, m, &tokencache.Entry{AccessToken: "old", Expiry: now.Add(-time.Minute), Grant: auth.GrantClientCredentials})
 		_, err := m.Token(context.Background(), "")
 		if got := errors.Is(err, ErrExpired); got != tt.expired || err == nil {
 			t.Errorf("renewal failing with %v: err = %v, expired = %v, want %v", tt.err, err, got, tt.expired)
