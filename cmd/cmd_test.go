@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 
+	"github.com/hello-cli/hello/pkg/config"
 	"github.com/hello-cli/hello/pkg/iostreams"
 	"github.com/hello-cli/hello/pkg/tokencache"
 	"github.com/hello-cli/hello/pkg/webbrowser"
@@ -35,15 +36,16 @@ func newHarness(t *testing.T) *harness {
 	t.Helper()
 	io, _, out, errOut := iostreams.Test()
 	h := &harness{out: out, err: errOut, env: map[string]string{}, browser: &webbrowser.Recorder{}, cacheDir: t.TempDir()}
-	work, home := t.TempDir(), t.TempDir()
 	h.f = &Factory{
-		IO:             io,
-		Getenv:         func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
-		WorkDir:        work,
+		IO: io,
+		Config: config.Loader{
+			Getenv:     func(k string) (string, bool) { v, ok := h.env[k]; return v, ok },
+			WorkDir:    t.TempDir(),
+			ConfigHome: t.TempDir(),
+		},
 		Browser:        h.browser,
 		Now:            time.Now,
 		CacheDir:       func() (string, error) { return h.cacheDir, nil },
-		ConfigHome:     func() (string, error) { return home, nil },
 		CanOpenBrowser: func() bool { return false },
 	}
 	return h

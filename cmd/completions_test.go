@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hello-cli/hello/pkg/config"
 	"github.com/hello-cli/hello/pkg/iostreams"
 )
 
@@ -19,12 +20,14 @@ func completionRun(t *testing.T, args ...string) []byte {
 	io, _, out, errOut := iostreams.Test()
 	home := t.TempDir()
 	f := &Factory{
-		IO:             io,
-		Getenv:         func(string) (string, bool) { return "", false },
-		WorkDir:        t.TempDir(),
+		IO: io,
+		Config: config.Loader{
+			Getenv:     func(string) (string, bool) { return "", false },
+			WorkDir:    t.TempDir(),
+			ConfigHome: filepath.Join(home, "config"),
+		},
 		Now:            time.Now,
 		CacheDir:       func() (string, error) { return filepath.Join(home, "cache"), nil },
-		ConfigHome:     func() (string, error) { return filepath.Join(home, "config"), nil },
 		CanOpenBrowser: func() bool { return false },
 	}
 	if code := ExecuteArgs(t.Context(), f, args); code != 0 {

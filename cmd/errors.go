@@ -7,8 +7,6 @@ import (
 	"net/url"
 	"syscall"
 
-	"golang.org/x/oauth2"
-
 	"github.com/hello-cli/hello/pkg/auth"
 	"github.com/hello-cli/hello/pkg/config"
 	"github.com/hello-cli/hello/pkg/exitcode"
@@ -42,10 +40,6 @@ func classify(err error) (int, bool) {
 	}
 	var oauthErr *auth.OAuthError
 	if errors.As(err, &oauthErr) && oauthErr.StatusCode >= 500 {
-		return exitcode.Unavailable, true
-	}
-	var retrieveErr *oauth2.RetrieveError
-	if errors.As(err, &retrieveErr) && retrieveErr.Response != nil && retrieveErr.Response.StatusCode >= 500 {
 		return exitcode.Unavailable, true
 	}
 	if unreachable(err) {

@@ -24,14 +24,12 @@ import (
 // for the real process and by tests with doubles; what depends on the parsed
 // configuration is built lazily, once, after the root command loaded it.
 type Factory struct {
-	IO       *iostreams.IOStreams
-	Getenv   func(string) (string, bool)
-	WorkDir  string
+	IO *iostreams.IOStreams
+	// Config says where the environment and the config files are.
+	Config   config.Loader
 	Browser  webbrowser.Browser
 	Now      func() time.Time
 	CacheDir func() (string, error)
-	// ConfigHome is where $XDG_CONFIG_HOME/hello/config is looked for.
-	ConfigHome func() (string, error)
 	// CanOpenBrowser reports whether this machine can show the user a browser.
 	CanOpenBrowser func() bool
 
@@ -39,8 +37,8 @@ type Factory struct {
 	Settings *config.Settings
 	Verbose  bool
 
-	// serverError is the last 5xx status any request of this run received.
-	serverError atomic.Int32
+	// serverFailed records that a request of this run got a 5xx answer.
+	serverFailed atomic.Bool
 
 	httpOnce   sync.Once
 	httpClient *http.Client
@@ -53,21 +51,13 @@ type Factory struct {
 // NewFactory returns the Factory of the real process.
 func NewFactory() *Factory {
 	io := iostreams.System()
-	wd, _ := os.Getwd()
 	getenv := func(k string) string { return os.Getenv(k) }
 	return &Factory{
 		IO:       io,
-		Getenv:   os.LookupEnv,
-		WorkDir:  wd,
+		Config:   config.NewLoader(),
 		Browser:  webbrowser.System{Stderr: io.ErrOut, Getenv: getenv},
 		Now:      time.Now,
 		CacheDir: tokencache.DefaultDir,
-		ConfigHome: func() (string, error) {
-			if d := os.Getenv("XDG_CONFIG_HOME"); d != "" {
-				return d, nil
-			}
-			return os.UserConfigDir()
-		},
 		CanOpenBrowser: func() bool {
 			return !io.CI() && io.IsStderrTTY() && webbrowser.CanOpen(getenv, runtime.GOOS)
 		},
@@ -78,7 +68,7 @@ func NewFactory() *Factory {
 func (f *Factory) HTTPClient() (*http.Client, error) {
 	f.httpOnce.Do(func() {
 		opts := transport.Options{Verbose: f.Verbose, Log: f.IO.ErrOut,
-			OnServerError: func(_, _ string, status int) { f.serverError.Store(int32(status)) }}
+			OnServerError: func() { f.serverFailed.Store(true) }}
 		if f.Settings != nil {
 			opts.CAFile = f.Settings.CAFile
 		}
@@ -112,11 +102,6 @@ func (f *Factory) AuthClient(ctx context.Context) (*auth.Client, error) {
 	return f.authClient, f.authErr
 }
 
-// defaultLockTimeout is how long a command waits for another hello process
-// that is renewing the session: longer than a renewal may take
-// (session.RenewTimeout), so a slow provider does not fail the waiters.
-const defaultLockTimeout = 30 * time.Second
-
 // Session returns the session manager for the configured issuer, client and audience.
 func (f *Factory) Session() (*session.Manager, error) {
 	dir, err := f.CacheDir()
@@ -124,8 +109,7 @@ func (f *Factory) Session() (*session.Manager, error) {
 		return nil, fmt.Errorf("find the cache directory: %w", err)
 	}
 	store := tokencache.New(dir)
-	store.LockTimeout = defaultLockTimeout
-	if v, ok := f.Getenv("HELLO_LOCK_TIMEOUT"); ok && v != "" {
+	if v, ok := f.Config.Getenv("HELLO_LOCK_TIMEOUT"); ok && v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
 			return nil, exitcode.Newf(exitcode.Usage, "bad HELLO_LOCK_TIMEOUT %q (from the environment): expected a positive duration such as 30s", v)

@@ -81,11 +81,7 @@ or the config file.
 }
 
 func loadSettings(f *Factory, cmd *cobra.Command) error {
-	home, err := f.ConfigHome()
-	if err != nil {
-		home = ""
-	}
-	s, err := config.Loader{Getenv: f.Getenv, WorkDir: f.WorkDir, ConfigHome: home}.Load(cmd.Flags())
+	s, err := f.Config.Load(cmd.Flags())
 	if err != nil {
 		return err
 	}
@@ -113,7 +109,7 @@ func ExecuteArgs(ctx context.Context, f *Factory, args []string) int {
 		return exitcode.OK
 	}
 	code := exitCode(ctx, err)
-	if code == exitcode.Failure && f.serverError.Load() != 0 {
+	if code == exitcode.Failure && f.serverFailed.Load() {
 		// Some libraries flatten a 5xx answer into a plain error; the
 		// transport saw it, and a failing server is exit 3.
 		code = exitcode.Unavailable

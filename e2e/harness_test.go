@@ -358,10 +358,9 @@ func browserClient(t testing.TB) *http.Client {
 }
 
 var (
-	formRe   = regexp.MustCompile(`(?is)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
-	inputRe  = regexp.MustCompile(`(?is)<input[^>]*>`)
-	attrRe   = regexp.MustCompile(`(?is)(\w+)="([^"]*)"`)
-	buttonRe = regexp.MustCompile(`(?is)<button[^>]*name="([^"]*)"[^>]*value="([^"]*)"[^>]*>`)
+	formRe  = regexp.MustCompile(`(?is)<form[^>]*action="([^"]*)"[^>]*>(.*?)</form>`)
+	inputRe = regexp.MustCompile(`(?is)<input[^>]*>`)
+	attrRe  = regexp.MustCompile(`(?is)(\w+)="([^"]*)"`)
 )
 
 // form is an HTML form as a browser would submit it.

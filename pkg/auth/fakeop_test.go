@@ -47,12 +47,11 @@ type fakeOP struct {
 	issuer string
 
 	// Discovery.
-	promptValues   []string
-	grantTypes     []string
-	noDevice       bool
-	noRevocation   bool
-	endSession     string // end_session_endpoint when set
-	secretRequired bool   // client_credentials needs testSecret
+	promptValues []string
+	grantTypes   []string
+	noDevice     bool
+	noRevocation bool
+	endSession   string // end_session_endpoint when set
 
 	// Token behaviour.
 	idClaims         func(claims map[string]any) // edits ID token claims before signing

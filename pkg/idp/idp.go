@@ -193,9 +193,6 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 // sign-up, device and logged-out pages, and /sandbox/stats.
 func (p *Provider) Handler() http.Handler { return p.handler }
 
-// Issuer returns the issuer URL the provider signs tokens with.
-func (p *Provider) Issuer() string { return p.cfg.Issuer }
-
 // KeyID returns the kid of the current signing key.
 func (p *Provider) KeyID() string { return p.store.key.id }
 

@@ -20,10 +20,10 @@ import (
 	"time"
 )
 
-// DefaultLockTimeout is how long Lock waits for another process by default.
-// Refreshing a token takes a round trip or two; ten seconds is long enough
-// for a slow provider and short enough for a user to notice a stuck process.
-const DefaultLockTimeout = 10 * time.Second
+// DefaultLockTimeout is how long Lock waits for another process by default:
+// longer than a renewal may take while holding the lock (20 seconds in
+// package session), so that waiters do not give up on a slow provider.
+const DefaultLockTimeout = 30 * time.Second
 
 var (
 	// ErrNotFound is returned by Load when no entry exists for the key.

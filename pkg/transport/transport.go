@@ -55,10 +55,10 @@ type Options struct {
 	proxy func(*http.Request) (*url.URL, error)
 
 	// OnServerError, when set, hears of every final answer with a 5xx
-	// status (after retries), with the URL redacted. Libraries that turn
-	// such answers into untyped errors lose the status; the caller keeps it
-	// here to report "the provider failed" rather than a generic failure.
-	OnServerError func(method, url string, status int)
+	// status (after retries). Libraries that turn such answers into untyped
+	// errors lose the status; the caller notes it here to report "the
+	// provider failed" rather than a generic failure.
+	OnServerError func()
 }
 
 // New returns a client configured by opts. It fails only when CAFile cannot
@@ -155,41 +155,16 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-// StatusError is an HTTP answer the caller did not expect. The transport
-// never returns it itself (a 5xx is a response, not an error); callers build
-// it so that the command layer can map status codes to exit codes.
-type StatusError struct {
-	Method, URL string
-	StatusCode  int
-}
-
-// NewStatusError describes resp, with the URL redacted.
-func NewStatusError(resp *http.Response) *StatusError {
-	e := &StatusError{StatusCode: resp.StatusCode}
-	if resp.Request != nil {
-		e.Method = resp.Request.Method
-		if resp.Request.URL != nil {
-			e.URL = redactURL(resp.Request.URL)
-		}
-	}
-	return e
-}
-
-func (e *StatusError) Error() string {
-	// Redact again: the struct may have been filled by hand.
-	return fmt.Sprintf("%s %s: %d %s", e.Method, Redact(e.URL), e.StatusCode, http.StatusText(e.StatusCode))
-}
-
 // serverErrorTransport reports final 5xx answers to its notify func.
 type serverErrorTransport struct {
 	next   http.RoundTripper
-	notify func(method, url string, status int)
+	notify func()
 }
 
 func (t *serverErrorTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := t.next.RoundTrip(req)
 	if err == nil && resp.StatusCode >= 500 {
-		t.notify(req.Method, Redact(req.URL.String()), resp.StatusCode)
+		t.notify()
 	}
 	return resp, err
 }

@@ -252,26 +252,3 @@ func withoutProxyEnv(env []string) []string {
 	}
 	return out
 }
-
-func TestStatusError(t *testing.T) {
-	t.Parallel()
-	req := httptest.NewRequest(http.MethodGet, "https://api.example.com/x?access_token=SECRET&kind=admin", nil)
-	resp := &http.Response{StatusCode: 403, Request: req}
-	err := NewStatusError(resp)
-	if err.StatusCode != 403 || err.Method != "GET" {
-		t.Errorf("got %+v", err)
-	}
-	want := "GET https://api.example.com/x?access_token=[REDACTED]&kind=admin: 403 Forbidden"
-	if got := err.Error(); got != want {
-		t.Errorf("Error() = %q, want %q", got, want)
-	}
-	// Filled by hand, the URL is still redacted when printed.
-	hand := &StatusError{Method: "GET", URL: "https://h/?code=SECRET", StatusCode: 502}
-	if strings.Contains(hand.Error(), "SECRET") {
-		t.Errorf("Error() = %q leaks the code", hand.Error())
-	}
-	var target *StatusError
-	if !errors.As(error(err), &target) {
-		t.Error("errors.As failed")
-	}
-}
