@@ -38,9 +38,17 @@ func classify(err error) (int, bool) {
 	if errors.As(err, &cbErr) {
 		return exitcode.NoSession, true
 	}
+	if errors.Is(err, auth.ErrNoClientSecret) {
+		return exitcode.Usage, true
+	}
 	var oauthErr *auth.OAuthError
-	if errors.As(err, &oauthErr) && oauthErr.StatusCode >= 500 {
-		return exitcode.Unavailable, true
+	if errors.As(err, &oauthErr) {
+		if oauthErr.Temporary() {
+			return exitcode.Unavailable, true
+		}
+		// The provider refused (invalid_client, unauthorized_client, …):
+		// no session can be had this way.
+		return exitcode.NoSession, true
 	}
 	if unreachable(err) {
 		return exitcode.Unavailable, true

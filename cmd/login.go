@@ -96,8 +96,8 @@ func addLoginFlags(cmd *cobra.Command, opts *LoginOptions) {
 }
 
 func (o *LoginOptions) validate() error {
-	if o.Port < 0 || o.Port > 65535 {
-		return exitcode.Newf(exitcode.Usage, "bad --port %d: expected 0 to 65535", o.Port)
+	if err := checkPort(o.Port); err != nil {
+		return err
 	}
 	if o.ClientCredentials && (o.Device || o.NoBrowser) {
 		return exitcode.Newf(exitcode.Usage, "--client-credentials logs in a machine with no browser: it cannot be combined with --device or --no-browser")
@@ -135,8 +135,9 @@ func (o *LoginOptions) authenticate(ctx context.Context, c *auth.Client) (*auth.
 	if o.ClientCredentials {
 		return c.ClientCredentials(ctx)
 	}
-	// No prompt and no browser without a person at a terminal (SPEC §4).
-	canOpen := o.CanOpenBrowser() && !o.IO.CI()
+	// No prompt and no browser without a person at a terminal (SPEC §4):
+	// CanOpenBrowser says no in CI.
+	canOpen := o.CanOpenBrowser()
 	device := o.Device
 	if !device && !o.NoBrowser && !o.Signup && !canOpen && c.SupportsDevice() {
 		fmt.Fprintln(o.IO.ErrOut, "No browser can be opened here: using the device flow (--no-browser keeps the browser flow and prints the URL).")
@@ -206,6 +207,14 @@ func requireSession(ctx context.Context, f *Factory) (*session.Manager, *tokenca
 		return nil, nil, err
 	}
 	return mgr, e, nil
+}
+
+// checkPort validates a --port value.
+func checkPort(port int) error {
+	if port < 0 || port > 65535 {
+		return exitcode.Newf(exitcode.Usage, "bad --port %d: expected 0 to 65535", port)
+	}
+	return nil
 }
 
 // noArgs is cobra.NoArgs with the usage exit code.

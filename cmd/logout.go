@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hello-cli/hello/pkg/auth"
-	"github.com/hello-cli/hello/pkg/exitcode"
 	"github.com/hello-cli/hello/pkg/loopback"
 	"github.com/hello-cli/hello/pkg/session"
 )
@@ -33,8 +32,8 @@ password again. Without a browser (no terminal, CI) the logout URL is printed
 instead. --local only deletes the cache. Logging out twice is not an error.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if opts.Port < 0 || opts.Port > 65535 {
-				return exitcode.Newf(exitcode.Usage, "bad --port %d: expected 0 to 65535", opts.Port)
+			if err := checkPort(opts.Port); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(opts)
@@ -143,8 +142,10 @@ func endProviderSession(ctx context.Context, f *Factory, client *auth.Client, o 
 	if srv == nil {
 		return nil
 	}
-	if _, err := srv.Wait(ctx); err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "The browser did not come back from the provider's logout (%v); if the page is still open, finish there.\n", err)
+	if _, err := srv.Wait(ctx); errors.Is(err, loopback.ErrTimeout) {
+		fmt.Fprintf(f.IO.ErrOut, "The browser did not come back from the provider's logout within %s; if the page is still open, finish there.\n", o.Wait)
+	} else if err != nil {
+		fmt.Fprintf(f.IO.ErrOut, "Stopped waiting for the browser (%v).\n", err)
 	}
 	return nil
 }

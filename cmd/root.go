@@ -76,6 +76,10 @@ or the config file.
 		if c.Name() == "help" || c.Name() == "completion" {
 			c.Annotations = map[string]string{skipConfig: "true"}
 		}
+		if c.Name() == "completion" {
+			// `hello completion bogus` is a usage error, not help.
+			c.Args = cobra.NoArgs
+		}
 	}
 	return root
 }

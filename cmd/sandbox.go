@@ -9,11 +9,16 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hello-cli/hello/pkg/config"
 	"github.com/hello-cli/hello/pkg/exitcode"
+	"github.com/hello-cli/hello/pkg/idp"
 	"github.com/hello-cli/hello/pkg/loopback"
 	"github.com/hello-cli/hello/pkg/sandbox"
 	"github.com/hello-cli/hello/pkg/transport"
 )
+
+// defaultSandboxAPI is the API's URL with the default --api-addr.
+const defaultSandboxAPI = "http://127.0.0.1:6060"
 
 // SandboxOptions are the inputs of `hello sandbox`.
 type SandboxOptions struct {
@@ -127,11 +132,17 @@ func sandboxRun(ctx context.Context, f *Factory, o *SandboxOptions) error {
 	}
 	fmt.Fprintf(f.IO.Out, "HELLO_ISSUER=%s\nHELLO_API_URL=%s\n", sb.IssuerURL, sb.APIURL)
 	if sb.Provider != nil {
+		next := "hello login && hello messages admin"
+		if sb.IssuerURL != config.DefaultIssuer || sb.APIURL != defaultSandboxAPI {
+			// Not the addresses hello looks for by default: say how to
+			// point it here.
+			next = fmt.Sprintf("export HELLO_ISSUER=%s HELLO_API_URL=%s; %s", sb.IssuerURL, sb.APIURL, next)
+		}
 		fmt.Fprintf(f.IO.ErrOut, `Sandbox running: provider %s, API %s.
-Users: alice@example.com / alice-password (admin), bob@example.com / bob-password.
-In another terminal: hello login && hello messages admin
+Users: %s / %s (admin), %s / %s.
+In another terminal: %s
 Press Ctrl-C to stop.
-`, sb.IssuerURL, sb.APIURL)
+`, sb.IssuerURL, sb.APIURL, idp.AliceEmail, idp.AlicePassword, idp.BobEmail, idp.BobPassword, next)
 	} else {
 		fmt.Fprintf(f.IO.ErrOut, "Hello World API on %s, validating tokens of %s for %s. Press Ctrl-C to stop.\n", sb.APIURL, sb.IssuerURL, o.Audience)
 	}

@@ -56,6 +56,7 @@ type Status struct {
 	Permissions  []string  `json:"permissions,omitempty"`
 	Problem      string    `json:"problem,omitempty"`
 	Cache        string    `json:"cache"`
+	ConfigFile   string    `json:"config_file,omitempty"`
 	SandboxInUse bool      `json:"sandbox"`
 }
 
@@ -65,7 +66,7 @@ func statusRun(f *Factory) error {
 		return err
 	}
 	s := f.Settings
-	st := Status{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience, Cache: mgr.Store.Path(mgr.Key), SandboxInUse: s.Sandbox}
+	st := Status{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience, Cache: mgr.Store.Path(mgr.Key), ConfigFile: s.ConfigFile, SandboxInUse: s.Sandbox}
 	e, err := mgr.Load()
 	switch {
 	case errors.Is(err, session.ErrNotLoggedIn):
@@ -148,6 +149,9 @@ func writeStatusText(f *Factory, st Status) error {
 		{Name: "Expires", Value: expiry},
 		{Name: "Scopes", Value: strings.Join(st.Scopes, " ")},
 		{Name: "Permissions", Value: strings.Join(st.Permissions, " ")},
+	}
+	if st.ConfigFile != "" {
+		fields = append(fields, output.Field{Name: "Config file", Value: st.ConfigFile})
 	}
 	return output.WriteFields(w, fields)
 }

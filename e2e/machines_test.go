@@ -93,7 +93,7 @@ func TestClientCredentials(t *testing.T) {
 	u.setenv("HELLO_CLIENT_ID", "hello-ci")
 
 	r := u.run("login", "--client-credentials")
-	if r.Code != 1 || !strings.Contains(r.Stderr, "HELLO_CLIENT_SECRET") {
+	if r.Code != 2 || !strings.Contains(r.Stderr, "HELLO_CLIENT_SECRET") {
 		t.Fatalf("client credentials without a secret: exit %d\n%s", r.Code, r.Stderr)
 	}
 	u.setenv("HELLO_CLIENT_SECRET", "hello-ci-secret")

@@ -23,7 +23,7 @@ import (
 )
 
 // DefaultAudience is the identifier of the Hello World API.
-const DefaultAudience = "https://hello-world.example.com"
+const DefaultAudience = idp.DefaultAudience
 
 // Options configure a sandbox.
 type Options struct {

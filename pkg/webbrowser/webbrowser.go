@@ -5,6 +5,7 @@ package webbrowser
 import (
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -42,6 +43,11 @@ func (s System) Open(url string) error {
 // commands, each tried in turn; "%s" in a command is replaced by the URL,
 // otherwise the URL is the last argument. The URL is never run through a shell.
 func (s System) openWith(cmdline, url string) error {
+	// A path with spaces ("/mnt/c/Program Files/…/chrome.exe" on WSL) is
+	// one command, not a command line.
+	if fi, err := os.Stat(cmdline); err == nil && !fi.IsDir() {
+		return s.start(cmdline, []string{url})
+	}
 	var lastErr error
 	for _, c := range strings.Split(cmdline, string(listSeparator())) {
 		fields := strings.Fields(c)
@@ -58,21 +64,27 @@ func (s System) openWith(cmdline, url string) error {
 		if !replaced {
 			args = append(args, url)
 		}
-		cmd := exec.Command(fields[0], args...)
-		cmd.Stdout, cmd.Stderr = s.Stderr, s.Stderr
-		if err := cmd.Start(); err != nil {
-			lastErr = err
-			continue
+		if lastErr = s.start(fields[0], args); lastErr == nil {
+			return nil
 		}
-		// Reap the launcher in the background: terminal browsers may run
-		// for a long time and the login must not wait for them.
-		go func() { _ = cmd.Wait() }()
-		return nil
 	}
 	if lastErr == nil {
 		lastErr = fmt.Errorf("no command in $BROWSER")
 	}
 	return fmt.Errorf("open browser with $BROWSER: %w", lastErr)
+}
+
+// start runs a launcher, its output to stderr, and returns once it started.
+func (s System) start(name string, args []string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Stdout, cmd.Stderr = s.Stderr, s.Stderr
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	// Reap the launcher in the background: terminal browsers may run for a
+	// long time and the login must not wait for them.
+	go func() { _ = cmd.Wait() }()
+	return nil
 }
 
 func listSeparator() rune {
@@ -83,8 +95,9 @@ func listSeparator() rune {
 }
 
 // CanOpen reports whether a browser can plausibly be opened for the user:
-// not in CI, not over SSH, and on Linux/BSD only with a display. $BROWSER
-// set by the user always counts as a yes.
+// not over SSH, and on Linux/BSD only with a display. $BROWSER set by the
+// user always counts as a yes. Whether anyone is there to see it (CI, no
+// terminal) is the caller's question.
 func CanOpen(getenv func(string) string, goos string) bool {
 	if getenv("BROWSER") != "" {
 		return true

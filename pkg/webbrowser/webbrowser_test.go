@@ -37,38 +37,46 @@ func TestCanOpen(t *testing.T) {
 }
 
 // TestBrowserVariable checks the $BROWSER convention: the first command
-// that starts wins, %s takes the URL, and launcher output goes to stderr.
+// that starts wins, %s takes the URL, a path with spaces is one command, and
+// launcher output goes to stderr.
 func TestBrowserVariable(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	out := filepath.Join(dir, "args")
-	script := filepath.Join(dir, "browser")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\necho launcher-noise\nprintf '%s\\n' \"$@\" > "+out+".tmp && mv "+out+".tmp "+out+"\n"), 0o700); err != nil {
+	plain := t.TempDir()
+	spaced := filepath.Join(t.TempDir(), "Program Files")
+	if err := os.Mkdir(spaced, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	out := filepath.Join(plain, "args")
+	script := func(dir string) string {
+		p := filepath.Join(dir, "browser")
+		body := "#!/bin/sh\necho launcher-noise\nprintf '%s\\n' \"$@\" > " + out + ".tmp && mv " + out + ".tmp " + out + "\n"
+		if err := os.WriteFile(p, []byte(body), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	plainScript, spacedScript := script(plain), script(spaced)
 	const url = "http://127.0.0.1:5055/authorize?a=1&b=2"
-	for name, cmdline := range map[string]string{
-		"plain":        script,
-		"placeholder":  script + " --new-tab %s",
-		"first absent": filepath.Join(dir, "missing") + ":" + script,
+	for _, tt := range []struct{ name, cmdline, wantPrefix string }{
+		{"plain", plainScript, ""},
+		{"placeholder", plainScript + " --new-tab %s", "--new-tab\n"},
+		{"first absent", filepath.Join(plain, "missing") + ":" + plainScript, ""},
+		{"path with a space", spacedScript, ""},
 	} {
 		var stderr bytes.Buffer
 		_ = os.Remove(out)
 		s := System{Stderr: &stderr, Getenv: func(k string) string {
 			if k == "BROWSER" {
-				return cmdline
+				return tt.cmdline
 			}
 			return ""
 		}}
 		if err := s.Open(url); err != nil {
-			t.Fatalf("%s: %v", name, err)
+			t.Fatalf("%s: %v", tt.name, err)
 		}
 		got := waitFile(t, out)
-		if !strings.HasSuffix(strings.TrimSpace(got), url) {
-			t.Errorf("%s: launcher got args %q, want the URL last", name, got)
-		}
-		if name == "placeholder" && !strings.HasPrefix(got, "--new-tab\n") {
-			t.Errorf("placeholder: args %q", got)
+		if !strings.HasSuffix(strings.TrimSpace(got), url) || !strings.HasPrefix(got, tt.wantPrefix) {
+			t.Errorf("%s: launcher got args %q", tt.name, got)
 		}
 	}
 }
