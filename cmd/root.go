@@ -30,7 +30,7 @@ With no configuration it talks to the local sandbox: run "hello sandbox" in
 another terminal, then "hello login".
 
 Configuration, highest precedence first: flags, HELLO_* environment
-variables, the config file (./.config, then $XDG_CONFIG_HOME/hello/config),
+variables, the config file (./.config, or else $XDG_CONFIG_HOME/hello/config),
 built-in defaults. The client secret is read only from HELLO_CLIENT_SECRET
 or the config file.
 

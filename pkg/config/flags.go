@@ -28,7 +28,7 @@ func BindFlags(fs *pflag.FlagSet) {
 	fs.String(FlagClientID, "", `OAuth client ID [$HELLO_CLIENT_ID] (default "`+DefaultClientID+`")`)
 	fs.String(FlagAudience, "", `API audience; "" for none [$HELLO_AUDIENCE] (default "`+DefaultAudience+`")`)
 	fs.String(FlagAPIURL, "", `Hello World API base URL [$HELLO_API_URL] (default "`+DefaultAPIURL+`")`)
-	fs.String(FlagConfig, "", "INI config file [$HELLO_CONFIG] (default ./.config, then $XDG_CONFIG_HOME/hello/config)")
+	fs.String(FlagConfig, "", "INI config file [$HELLO_CONFIG] (default ./.config, or else $XDG_CONFIG_HOME/hello/config)")
 	fs.StringP(FlagOutput, "o", "", `output format: text or json [$HELLO_OUTPUT] (default "text")`)
 	fs.String(FlagCAFile, "", "PEM file of extra root certificates to trust [$HELLO_CA_FILE]")
 }
