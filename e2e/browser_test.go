@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -147,8 +148,8 @@ func TestBrowserDeviceFlow(t *testing.T) {
 	chrome := newChrome(t)
 	u := newUser(t, sb)
 	bg := u.start("login", "--device")
-	code := bg.waitStderr(t, regexpMust(`enter the code (\S+)`))
-	verify := bg.waitStderr(t, regexpMust(`open (\S+) and enter the code`))
+	code := bg.waitStderr(t, regexp.MustCompile(`enter the code (\S+)`))
+	verify := bg.waitStderr(t, regexp.MustCompile(`open (\S+) and enter the code`))
 	chromeDo(t, chrome, "type the user code",
 		chromedp.Navigate(verify),
 		chromedp.WaitVisible(chromedp.CSS("#user_code")),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"html"
 	"io"
 	"net/http"
 	"net/url"
@@ -17,10 +16,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 )
-
-func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
-
-func htmlUnescape(s string) string { return html.UnescapeString(s) }
 
 // fetch GETs u with c and returns the final URL and body.
 func fetch(t testing.TB, c *http.Client, u string) (string, string) {
@@ -194,8 +189,6 @@ func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
-
-func regexpMust(expr string) *regexp.Regexp { return regexp.MustCompile(expr) }
 
 // regexpFind returns the first submatch of expr in s.
 func regexpFind(t testing.TB, expr, s string) string {

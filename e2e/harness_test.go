@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -17,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -60,7 +62,7 @@ type sandbox struct {
 func startSandbox(t testing.TB, args ...string) *sandbox {
 	t.Helper()
 	base := []string{"sandbox", "--addr", "127.0.0.1:0", "--api-addr", "127.0.0.1:0", "--device-interval", "1s"}
-	if !contains(args, "--state-dir") {
+	if !slices.Contains(args, "--state-dir") {
 		base = append(base, "--ephemeral")
 	}
 	cmd := exec.Command(helloBin, append(base, args...)...)
@@ -300,18 +302,9 @@ func getJSON(t testing.TB, url string, v any) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET %s: %d %s", url, resp.StatusCode, body)
 	}
-	if err := jsonUnmarshal(body, v); err != nil {
+	if err := json.Unmarshal(body, v); err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // syncBuffer is a bytes.Buffer safe for a writer process and a reading test.
@@ -377,14 +370,14 @@ func parseForm(t testing.TB, page, field string) form {
 		for _, in := range inputRe.FindAllString(m[2], -1) {
 			attrs := map[string]string{}
 			for _, a := range attrRe.FindAllStringSubmatch(in, -1) {
-				attrs[strings.ToLower(a[1])] = htmlUnescape(a[2])
+				attrs[strings.ToLower(a[1])] = html.UnescapeString(a[2])
 			}
 			if attrs["name"] != "" {
 				values.Set(attrs["name"], attrs["value"])
 			}
 		}
 		if _, ok := values[field]; ok {
-			return form{Action: htmlUnescape(m[1]), Values: values}
+			return form{Action: html.UnescapeString(m[1]), Values: values}
 		}
 	}
 	t.Fatalf("no form with field %q in page:\n%s", field, page)
@@ -417,7 +410,7 @@ func (u *user) cacheEntry() map[string]any {
 		u.t.Fatal(err)
 	}
 	var m map[string]any
-	if err := jsonUnmarshal(b, &m); err != nil {
+	if err := json.Unmarshal(b, &m); err != nil {
 		u.t.Fatal(err)
 	}
 	return m

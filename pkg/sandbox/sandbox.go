@@ -25,6 +25,9 @@ import (
 // DefaultAudience is the identifier of the Hello World API.
 const DefaultAudience = idp.DefaultAudience
 
+// prefetchTimeout bounds the API-only start-up check of the provider.
+const prefetchTimeout = 15 * time.Second
+
 // Options configure a sandbox.
 type Options struct {
 	Addr    string // provider, e.g. 127.0.0.1:5055; port 0 picks a free one
@@ -108,6 +111,17 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	if err != nil {
 		closeAll()
 		return nil, fmt.Errorf("start the API: %w", err)
+	}
+	if s.Provider == nil {
+		// Alone, the API depends on another provider: a wrong --issuer is
+		// better reported now than as a 500 on the first protected call.
+		pctx, cancel := context.WithTimeout(ctx, prefetchTimeout)
+		err := api.Prefetch(pctx)
+		cancel()
+		if err != nil {
+			closeAll()
+			return nil, fmt.Errorf("the API cannot load the signing keys of %s: %w", s.IssuerURL, err)
+		}
 	}
 	handlers = append(handlers, api)
 

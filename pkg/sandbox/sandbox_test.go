@@ -119,3 +119,11 @@ func TestBaseURL(t *testing.T) {
 		}
 	}
 }
+
+func TestAPIOnlyWithUnreachableIssuer(t *testing.T) {
+	t.Parallel()
+	_, err := Start(context.Background(), Options{Issuer: "http://127.0.0.1:1", Audience: DefaultAudience, Addr: "127.0.0.1:0", APIAddr: "127.0.0.1:0"})
+	if err == nil || !strings.Contains(err.Error(), "http://127.0.0.1:1") {
+		t.Fatalf("err = %v, want a start-up error naming the issuer", err)
+	}
+}
