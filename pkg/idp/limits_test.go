@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
 // setLimits lowers the storage's table sizes for a test.
@@ -167,5 +168,29 @@ func TestFailureLimiterWindow(t *testing.T) {
 	}
 	if _, blocked := l.blocked("a", now.Add(time.Minute)); blocked {
 		t.Error("still blocked after the window")
+	}
+}
+
+func TestAccessTokensCapped(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, nil)
+	s.setLimits(func(l *limits) { l.accessTokens = 2 })
+	cc := clientcredentials.Config{ClientID: CIClientID, ClientSecret: CIClientSecret, TokenURL: s.rp.Endpoint().TokenURL}
+	for range 2 {
+		if _, err := cc.Token(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cc.Token(t.Context()); oauthErr(t, err) != "temporarily_unavailable" {
+		t.Fatalf("token over the cap: %v, want temporarily_unavailable", err)
+	}
+	// Expired tokens make room again.
+	s.store.mu.Lock()
+	for _, at := range s.store.accessTokens {
+		at.expires = time.Now().Add(-time.Second)
+	}
+	s.store.mu.Unlock()
+	if _, err := cc.Token(t.Context()); err != nil {
+		t.Fatalf("after expiry: %v", err)
 	}
 }

@@ -31,9 +31,10 @@ type limits struct {
 	sessions     int // browser sessions
 	devices      int // device authorizations
 	families     int // refresh-token families
+	accessTokens int // live access tokens (for /userinfo and revocation)
 }
 
-var defaultLimits = limits{authRequests: 10_000, sessions: 10_000, devices: 10_000, families: 100_000}
+var defaultLimits = limits{authRequests: 10_000, sessions: 10_000, devices: 10_000, families: 100_000, accessTokens: 100_000}
 
 // Compile-time checks of the optional interfaces the library looks for.
 var (

@@ -148,6 +148,15 @@ func (s *storage) grantLocked(req op.TokenRequest) (grant, error) {
 
 // addAccessTokenLocked records a new access token. Callers hold s.mu.
 func (s *storage) addAccessTokenLocked(g grant, family string, now time.Time) (*accessToken, error) {
+	if len(s.accessTokens) >= s.limits.accessTokens {
+		// Client credentials with the published hello-ci secret could
+		// otherwise fill memory until the tokens expire.
+		s.sweepLocked(now, true)
+		if len(s.accessTokens) >= s.limits.accessTokens {
+			s.log.Warn("too many live access tokens; refusing", "limit", s.limits.accessTokens)
+			return nil, errTemporarilyUnavailable("too many live access tokens; try again later")
+		}
+	}
 	id, err := randomToken()
 	if err != nil {
 		return nil, err
