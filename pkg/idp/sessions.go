@@ -33,14 +33,8 @@ func (s *storage) createSession(userID string, now time.Time) (browserSession, e
 	if len(s.sessions) >= s.limits.sessions {
 		// Still full: evict the session that would expire first rather than
 		// refuse logins. That browser just has to type its password again.
-		var oldest *browserSession
-		for _, o := range s.sessions {
-			if oldest == nil || o.expires.Before(oldest.expires) {
-				oldest = o
-			}
-		}
 		s.log.Warn("too many browser sessions; evicting the oldest", "limit", s.limits.sessions)
-		delete(s.sessions, oldest.id)
+		delete(s.sessions, soonestExpiring(s.sessions, func(b *browserSession) time.Time { return b.expires }))
 	}
 	s.sessions[id] = bs
 	return *bs, nil

@@ -397,3 +397,16 @@ func (s *storage) stats() Stats {
 	}
 	return st
 }
+
+// soonestExpiring returns the key of the entry of a non-empty table that
+// expires first: the one to evict when a capped table is still full.
+func soonestExpiring[V any](m map[string]V, expires func(V) time.Time) string {
+	var key string
+	var first time.Time
+	for k, v := range m {
+		if e := expires(v); key == "" || e.Before(first) {
+			key, first = k, e
+		}
+	}
+	return key
+}

@@ -237,14 +237,8 @@ func (s *storage) newFamilyLocked(g grant, now time.Time) (*refreshFamily, error
 		s.sweepLocked(now, true)
 	}
 	if len(s.families) >= s.limits.families {
-		var oldest *refreshFamily
-		for _, f := range s.families {
-			if oldest == nil || f.expires.Before(oldest.expires) {
-				oldest = f
-			}
-		}
 		s.log.Warn("too many refresh-token families; evicting the oldest", "limit", s.limits.families)
-		s.dropFamilyLocked(oldest.id)
+		s.dropFamilyLocked(soonestExpiring(s.families, func(f *refreshFamily) time.Time { return f.expires }))
 	}
 	fam := &refreshFamily{
 		id: base64.RawURLEncoding.EncodeToString(raw), clientID: g.clientID, subject: g.subject,
