@@ -16,10 +16,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/spf13/cobra"
 
-	"github.com/hello-cli/hello/pkg/config"
-	"github.com/hello-cli/hello/pkg/iostreams"
-	"github.com/hello-cli/hello/pkg/tokencache"
-	"github.com/hello-cli/hello/pkg/webbrowser"
+	"github.com/hello-cli/hello/internal/config"
+	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/tokencache"
+	"github.com/hello-cli/hello/internal/webbrowser"
 )
 
 // harness is a Factory with doubles: buffers for streams, an environment

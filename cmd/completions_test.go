@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hello-cli/hello/pkg/config"
-	"github.com/hello-cli/hello/pkg/iostreams"
+	"github.com/hello-cli/hello/internal/config"
+	"github.com/hello-cli/hello/internal/iostreams"
 )
 
 // completionRun runs hello with args in an empty environment and returns

@@ -7,11 +7,11 @@ import (
 	"net/url"
 	"syscall"
 
-	"github.com/hello-cli/hello/pkg/auth"
-	"github.com/hello-cli/hello/pkg/config"
-	"github.com/hello-cli/hello/pkg/exitcode"
-	"github.com/hello-cli/hello/pkg/loopback"
-	"github.com/hello-cli/hello/pkg/session"
+	"github.com/hello-cli/hello/internal/callback"
+	"github.com/hello-cli/hello/internal/config"
+	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/oidcclient"
+	"github.com/hello-cli/hello/internal/session"
 )
 
 // classify maps the errors of hello's packages to exit codes.
@@ -22,26 +22,26 @@ func classify(err error) (int, bool) {
 	}
 	for _, target := range []error{
 		session.ErrNotLoggedIn, session.ErrExpired,
-		auth.ErrAccessDenied, auth.ErrInvalidGrant, auth.ErrDeviceExpired,
-		loopback.ErrTimeout,
+		oidcclient.ErrAccessDenied, oidcclient.ErrInvalidGrant, oidcclient.ErrDeviceExpired,
+		callback.ErrTimeout,
 	} {
 		if errors.Is(err, target) {
 			return exitcode.NoSession, true
 		}
 	}
 	// A busy local port wraps a *net.OpError, yet nothing is unreachable.
-	var portErr *loopback.PortInUseError
+	var portErr *callback.PortInUseError
 	if errors.As(err, &portErr) {
 		return exitcode.Failure, true
 	}
-	var cbErr *loopback.CallbackError
+	var cbErr *callback.CallbackError
 	if errors.As(err, &cbErr) {
 		return exitcode.NoSession, true
 	}
-	if errors.Is(err, auth.ErrNoClientSecret) {
+	if errors.Is(err, oidcclient.ErrNoClientSecret) {
 		return exitcode.Usage, true
 	}
-	var oauthErr *auth.OAuthError
+	var oauthErr *oidcclient.OAuthError
 	if errors.As(err, &oauthErr) {
 		if oauthErr.Temporary() {
 			return exitcode.Unavailable, true

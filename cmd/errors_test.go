@@ -8,12 +8,12 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/hello-cli/hello/pkg/auth"
-	"github.com/hello-cli/hello/pkg/config"
-	"github.com/hello-cli/hello/pkg/exitcode"
-	"github.com/hello-cli/hello/pkg/loopback"
-	"github.com/hello-cli/hello/pkg/session"
-	"github.com/hello-cli/hello/pkg/tokencache"
+	"github.com/hello-cli/hello/internal/callback"
+	"github.com/hello-cli/hello/internal/config"
+	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/oidcclient"
+	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/tokencache"
 )
 
 func TestExitCode(t *testing.T) {
@@ -29,18 +29,18 @@ func TestExitCode(t *testing.T) {
 		{"not logged in", session.ErrNotLoggedIn, 4},
 		{"corrupt cache", &session.CorruptError{Err: errors.New("bad json")}, 4},
 		{"expired", fmt.Errorf("x: %w", session.ErrExpired), 4},
-		{"denied", &auth.OAuthError{Code: "access_denied", StatusCode: 400}, 4},
-		{"device expired", &auth.OAuthError{Code: "expired_token", StatusCode: 400}, 4},
-		{"callback error", &loopback.CallbackError{Code: "access_denied"}, 4},
-		{"login timeout", loopback.ErrTimeout, 4},
-		{"provider 503", &auth.OAuthError{StatusCode: 503}, 3},
-		{"provider refuses", &auth.OAuthError{Code: "invalid_client", StatusCode: 401}, 4},
-		{"provider busy", &auth.OAuthError{Code: "slow_down", StatusCode: 429}, 3},
-		{"no client secret", fmt.Errorf("x: %w", auth.ErrNoClientSecret), 2},
+		{"denied", &oidcclient.OAuthError{Code: "access_denied", StatusCode: 400}, 4},
+		{"device expired", &oidcclient.OAuthError{Code: "expired_token", StatusCode: 400}, 4},
+		{"callback error", &callback.CallbackError{Code: "access_denied"}, 4},
+		{"login timeout", callback.ErrTimeout, 4},
+		{"provider 503", &oidcclient.OAuthError{StatusCode: 503}, 3},
+		{"provider refuses", &oidcclient.OAuthError{Code: "invalid_client", StatusCode: 401}, 4},
+		{"provider busy", &oidcclient.OAuthError{Code: "slow_down", StatusCode: 429}, 3},
+		{"no client secret", fmt.Errorf("x: %w", oidcclient.ErrNoClientSecret), 2},
 		{"refused", fmt.Errorf("call: %w", refused), 3},
 		{"dns", &net.DNSError{Err: "no such host", Name: "x"}, 3},
 		{"deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), 3},
-		{"port busy", &loopback.PortInUseError{Port: 4040, Err: refused}, 1},
+		{"port busy", &callback.PortInUseError{Port: 4040, Err: refused}, 1},
 		{"lock", fmt.Errorf("x: %w", tokencache.ErrLockTimeout), 1},
 		{"unknown command", errors.New(`unknown command "x" for "hello"`), 2},
 		{"other", errors.New("boom"), 1},

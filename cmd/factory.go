@@ -10,14 +10,14 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/hello-cli/hello/pkg/auth"
-	"github.com/hello-cli/hello/pkg/config"
-	"github.com/hello-cli/hello/pkg/exitcode"
-	"github.com/hello-cli/hello/pkg/iostreams"
-	"github.com/hello-cli/hello/pkg/session"
-	"github.com/hello-cli/hello/pkg/tokencache"
-	"github.com/hello-cli/hello/pkg/transport"
-	"github.com/hello-cli/hello/pkg/webbrowser"
+	"github.com/hello-cli/hello/internal/config"
+	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/oidcclient"
+	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/tokencache"
+	"github.com/hello-cli/hello/internal/transport"
+	"github.com/hello-cli/hello/internal/webbrowser"
 )
 
 // Factory hands commands their dependencies. Fields are filled by NewFactory
@@ -44,7 +44,7 @@ type Factory struct {
 	httpClient *http.Client
 	httpErr    error
 	authOnce   sync.Once
-	authClient *auth.Client
+	authClient *oidcclient.Client
 	authErr    error
 }
 
@@ -79,7 +79,7 @@ func (f *Factory) HTTPClient() (*http.Client, error) {
 
 // AuthClient discovers the provider. It is only called when the provider is
 // really needed: a valid cached token must not cost a discovery request.
-func (f *Factory) AuthClient(ctx context.Context) (*auth.Client, error) {
+func (f *Factory) AuthClient(ctx context.Context) (*oidcclient.Client, error) {
 	f.authOnce.Do(func() {
 		hc, err := f.HTTPClient()
 		if err != nil {
@@ -87,7 +87,7 @@ func (f *Factory) AuthClient(ctx context.Context) (*auth.Client, error) {
 			return
 		}
 		s := f.Settings
-		f.authClient, f.authErr = auth.New(ctx, auth.Config{
+		f.authClient, f.authErr = oidcclient.New(ctx, oidcclient.Config{
 			Issuer:       s.Issuer,
 			ClientID:     s.ClientID,
 			ClientSecret: s.ClientSecret,

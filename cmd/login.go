@@ -8,13 +8,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hello-cli/hello/pkg/auth"
-	"github.com/hello-cli/hello/pkg/claims"
-	"github.com/hello-cli/hello/pkg/exitcode"
-	"github.com/hello-cli/hello/pkg/iostreams"
-	"github.com/hello-cli/hello/pkg/session"
-	"github.com/hello-cli/hello/pkg/tokencache"
-	"github.com/hello-cli/hello/pkg/webbrowser"
+	"github.com/hello-cli/hello/internal/claims"
+	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/oidcclient"
+	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/tokencache"
+	"github.com/hello-cli/hello/internal/webbrowser"
 )
 
 // LoginOptions are the inputs of login and signup.
@@ -29,7 +29,7 @@ type LoginOptions struct {
 
 	Browser        webbrowser.Browser
 	CanOpenBrowser func() bool
-	AuthClient     func(context.Context) (*auth.Client, error)
+	AuthClient     func(context.Context) (*oidcclient.Client, error)
 	Session        func() (*session.Manager, error)
 }
 
@@ -131,7 +131,7 @@ func loginRun(ctx context.Context, o *LoginOptions) (*tokencache.Entry, error) {
 	return e, nil
 }
 
-func (o *LoginOptions) authenticate(ctx context.Context, c *auth.Client) (*auth.Tokens, error) {
+func (o *LoginOptions) authenticate(ctx context.Context, c *oidcclient.Client) (*oidcclient.Tokens, error) {
 	if o.ClientCredentials {
 		return c.ClientCredentials(ctx)
 	}
@@ -151,9 +151,9 @@ func (o *LoginOptions) authenticate(ctx context.Context, c *auth.Client) (*auth.
 		if !c.SupportsDevice() {
 			return nil, exitcode.Newf(exitcode.Usage, "the provider does not support the device flow: use \"hello login --no-browser\"")
 		}
-		return c.DeviceLogin(ctx, auth.DeviceLoginOptions{Open: open, NoBrowser: open == nil, Stderr: o.IO.ErrOut})
+		return c.DeviceLogin(ctx, oidcclient.DeviceLoginOptions{Open: open, NoBrowser: open == nil, Stderr: o.IO.ErrOut})
 	}
-	return c.BrowserLogin(ctx, auth.BrowserLoginOptions{
+	return c.BrowserLogin(ctx, oidcclient.BrowserLoginOptions{
 		Port:      o.Port,
 		Timeout:   o.Timeout,
 		Signup:    o.Signup,

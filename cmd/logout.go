@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hello-cli/hello/pkg/auth"
-	"github.com/hello-cli/hello/pkg/loopback"
-	"github.com/hello-cli/hello/pkg/session"
+	"github.com/hello-cli/hello/internal/callback"
+	"github.com/hello-cli/hello/internal/oidcclient"
+	"github.com/hello-cli/hello/internal/session"
 )
 
 // LogoutOptions are the inputs of `hello logout`.
@@ -67,7 +67,7 @@ func logoutRun(ctx context.Context, f *Factory, o *LogoutOptions) error {
 	// Revoke before deleting: once the cache is gone, a refresh token the
 	// provider could not be told about would stay valid with no way to
 	// retry. The local logout happens whatever the provider says.
-	var client *auth.Client
+	var client *oidcclient.Client
 	if e != nil && !o.Local {
 		client = revokeRefreshToken(ctx, f, e.RefreshToken)
 	}
@@ -75,7 +75,7 @@ func logoutRun(ctx context.Context, f *Factory, o *LogoutOptions) error {
 		return err
 	}
 	fmt.Fprintln(f.IO.ErrOut, "Removed the cached session.")
-	if client == nil || e.Grant == auth.GrantClientCredentials {
+	if client == nil || e.Grant == oidcclient.GrantClientCredentials {
 		return nil
 	}
 	return endProviderSession(ctx, f, client, o, e.IDToken)
@@ -88,7 +88,7 @@ const revokeTimeout = 15 * time.Second
 // and the provider can, and returns the provider's client, or nil when the
 // provider could not be reached. Failures are warnings: they must not keep
 // the user from logging out locally.
-func revokeRefreshToken(ctx context.Context, f *Factory, refreshToken string) *auth.Client {
+func revokeRefreshToken(ctx context.Context, f *Factory, refreshToken string) *oidcclient.Client {
 	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
 	defer cancel()
 	client, err := f.AuthClient(ctx)
@@ -100,7 +100,7 @@ func revokeRefreshToken(ctx context.Context, f *Factory, refreshToken string) *a
 		return client
 	}
 	switch err := client.Revoke(ctx, refreshToken, "refresh_token"); {
-	case errors.Is(err, auth.ErrNoRevocation):
+	case errors.Is(err, oidcclient.ErrNoRevocation):
 	case err != nil:
 		fmt.Fprintf(f.IO.ErrOut, "warning: revoking the refresh token failed; it stays valid at the provider until it expires: %v\n", err)
 	default:
@@ -113,7 +113,7 @@ func revokeRefreshToken(ctx context.Context, f *Factory, refreshToken string) *a
 // browser, hello serves a local page that posts the ID token as
 // id_token_hint; a URL that is printed or handed to a launcher's argv names
 // the client instead, since tokens must never be there.
-func endProviderSession(ctx context.Context, f *Factory, client *auth.Client, o *LogoutOptions, idToken string) error {
+func endProviderSession(ctx context.Context, f *Factory, client *oidcclient.Client, o *LogoutOptions, idToken string) error {
 	returnTo := fmt.Sprintf("http://localhost:%d/", o.Port)
 	if !f.IO.Interactive() || !f.CanOpenBrowser() {
 		fmt.Fprintf(f.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", client.LogoutURL(returnTo))
@@ -121,7 +121,7 @@ func endProviderSession(ctx context.Context, f *Factory, client *auth.Client, o 
 	}
 	// Listen before opening the browser, so the provider's redirect back
 	// always finds the "logged out" page.
-	srv, err := loopback.ListenLoggedOut(ctx, o.Port, o.Wait)
+	srv, err := callback.ListenLoggedOut(ctx, o.Port, o.Wait)
 	if err != nil {
 		fmt.Fprintf(f.IO.ErrOut, "warning: %v; the browser will not find hello's \"logged out\" page\n", err)
 	} else {
@@ -142,7 +142,7 @@ func endProviderSession(ctx context.Context, f *Factory, client *auth.Client, o 
 	if srv == nil {
 		return nil
 	}
-	if _, err := srv.Wait(ctx); errors.Is(err, loopback.ErrTimeout) {
+	if _, err := srv.Wait(ctx); errors.Is(err, callback.ErrTimeout) {
 		fmt.Fprintf(f.IO.ErrOut, "The browser did not come back from the provider's logout within %s; if the page is still open, finish there.\n", o.Wait)
 	} else if err != nil {
 		fmt.Fprintf(f.IO.ErrOut, "Stopped waiting for the browser (%v).\n", err)

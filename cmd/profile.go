@@ -8,10 +8,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hello-cli/hello/pkg/auth"
-	"github.com/hello-cli/hello/pkg/claims"
-	"github.com/hello-cli/hello/pkg/exitcode"
-	"github.com/hello-cli/hello/pkg/output"
+	"github.com/hello-cli/hello/internal/claims"
+	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/oidcclient"
+	"github.com/hello-cli/hello/internal/output"
 )
 
 // ProfileOptions are the inputs of `hello profile`.
@@ -47,7 +47,7 @@ func profileRun(ctx context.Context, f *Factory) error {
 	if err != nil {
 		return err
 	}
-	if e.Grant == auth.GrantClientCredentials || e.IDToken == "" {
+	if e.Grant == oidcclient.GrantClientCredentials || e.IDToken == "" {
 		return exitcode.Newf(exitcode.NoSession, "this session belongs to a machine (client credentials) and has no user profile: run \"hello login\"")
 	}
 	profile, err := claims.Unverified(e.IDToken)
@@ -59,7 +59,7 @@ func profileRun(ctx context.Context, f *Factory) error {
 		return err
 	}
 	info, err := client.UserInfo(ctx, e.AccessToken)
-	var oauthErr *auth.OAuthError
+	var oauthErr *oidcclient.OAuthError
 	if errors.As(err, &oauthErr) && oauthErr.StatusCode == http.StatusUnauthorized {
 		// The provider no longer honours the token (revoked, or the
 		// provider restarted): renew it once, as for the API.

@@ -1,5 +1,5 @@
 // Package cmd holds hello's Cobra commands: one file per command, each
-// reading like its help text; the work is done by the packages under pkg/.
+// reading like its help text; the work is done by the packages under internal/.
 package cmd
 
 import (
@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hello-cli/hello/pkg/config"
-	"github.com/hello-cli/hello/pkg/exitcode"
+	"github.com/hello-cli/hello/internal/config"
+	"github.com/hello-cli/hello/internal/exitcode"
 )
 
 // skipConfig marks commands that do not read the client configuration.

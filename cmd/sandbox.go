@@ -9,12 +9,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hello-cli/hello/pkg/config"
-	"github.com/hello-cli/hello/pkg/exitcode"
-	"github.com/hello-cli/hello/pkg/idp"
-	"github.com/hello-cli/hello/pkg/loopback"
-	"github.com/hello-cli/hello/pkg/sandbox"
-	"github.com/hello-cli/hello/pkg/transport"
+	"github.com/hello-cli/hello/internal/config"
+	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/sandbox"
+	"github.com/hello-cli/hello/internal/sandbox/provider"
+	"github.com/hello-cli/hello/internal/transport"
+	"github.com/hello-cli/hello/internal/urlpolicy"
 )
 
 // defaultSandboxAPI is the API's URL with the default --api-addr.
@@ -37,7 +37,7 @@ func NewCmdSandbox(f *Factory, runF func(*SandboxOptions) error) *cobra.Command 
 		Use:   "sandbox",
 		Short: "Run a local OpenID provider and the Hello World API (no account, no network)",
 		Long: `Run the embedded sandbox: an OpenID provider on http://127.0.0.1:5055 and the
-Hello World API on http://127.0.0.1:6060, both on loopback. hello's defaults
+Hello World API on http://127.0.0.1:6060, both on callback. hello's defaults
 point at it, so "hello login" works at once.
 
 Users: alice@example.com / alice-password (with read:admin-messages) and
@@ -99,7 +99,7 @@ func (o *SandboxOptions) fromRootFlags(cmd *cobra.Command) error {
 		// The API trusts whatever keys this URL serves: they must not
 		// cross a network in clear.
 		u, err := url.Parse(o.Issuer)
-		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback.IsHost(u.Hostname()))) {
+		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && urlpolicy.IsLoopbackHost(u.Hostname()))) {
 			return exitcode.Newf(exitcode.Usage, "bad --issuer %q: expected an https:// URL (http:// only for loopback hosts)", o.Issuer)
 		}
 	}
@@ -142,7 +142,7 @@ func sandboxRun(ctx context.Context, f *Factory, o *SandboxOptions) error {
 Users: %s / %s (admin), %s / %s.
 In another terminal: %s
 Press Ctrl-C to stop.
-`, sb.IssuerURL, sb.APIURL, idp.AliceEmail, idp.AlicePassword, idp.BobEmail, idp.BobPassword, next)
+`, sb.IssuerURL, sb.APIURL, provider.AliceEmail, provider.AlicePassword, provider.BobEmail, provider.BobPassword, next)
 	} else {
 		fmt.Fprintf(f.IO.ErrOut, "Hello World API on %s, validating tokens of %s for %s. Press Ctrl-C to stop.\n", sb.APIURL, sb.IssuerURL, o.Audience)
 	}

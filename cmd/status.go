@@ -8,12 +8,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hello-cli/hello/pkg/auth"
-	"github.com/hello-cli/hello/pkg/claims"
-	"github.com/hello-cli/hello/pkg/exitcode"
-	"github.com/hello-cli/hello/pkg/output"
-	"github.com/hello-cli/hello/pkg/session"
-	"github.com/hello-cli/hello/pkg/tokencache"
+	"github.com/hello-cli/hello/internal/claims"
+	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/oidcclient"
+	"github.com/hello-cli/hello/internal/output"
+	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/tokencache"
 )
 
 // StatusOptions are the inputs of `hello status`.
@@ -102,7 +102,7 @@ func fillStatus(st *Status, e *tokencache.Entry, now time.Time, haveSecret bool)
 	st.Scopes = e.Scopes
 	st.User = who(e)
 	st.Expired = !e.Valid(now, 0)
-	st.Renewable = e.RefreshToken != "" || (e.Grant == auth.GrantClientCredentials && haveSecret)
+	st.Renewable = e.RefreshToken != "" || (e.Grant == oidcclient.GrantClientCredentials && haveSecret)
 	st.Usable = !st.Expired || st.Renewable
 	if c, err := claims.Unverified(e.AccessToken); err == nil {
 		st.Permissions = claims.Strings(c, "permissions")

@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hello-cli/hello/pkg/output"
+	"github.com/hello-cli/hello/internal/output"
 )
 
 // Set at release time with -ldflags "-X github.com/hello-cli/hello/cmd.version=…".

@@ -1,0 +1,135 @@
+package oidcclient
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/hello-cli/hello/internal/callback"
+)
+
+// BrowserLoginOptions configures BrowserLogin.
+type BrowserLoginOptions struct {
+	Port    int           // loopback port; 0 picks a free one
+	Timeout time.Duration // how long to wait for the callback; zero waits for ctx
+	// Signup starts on the provider's sign-up screen: screen_hint=signup
+	// (Auth0) always, prompt=create where the provider advertises it.
+	Signup bool
+	// Open opens a URL in the browser. Nil or NoBrowser only prints it.
+	Open      func(url string) error
+	NoBrowser bool
+	// Stderr receives the instructions for the user; io.Discard when nil.
+	Stderr io.Writer
+}
+
+// BrowserLogin runs the authorization code flow with PKCE (RFC 7636), state
+// and nonce through a loopback redirect (RFC 8252), and returns the tokens
+// only once the ID token is verified and carries our nonce.
+func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*Tokens, error) {
+	stderr := o.Stderr
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	state, nonce, verifier := randomString(), randomString(), oauth2.GenerateVerifier()
+
+	// Listen before anything else: a busy port must fail before a browser
+	// tab is opened for a login that could never complete.
+	srv, err := callback.Listen(ctx, callback.Options{Port: o.Port, Path: "/callback", Timeout: o.Timeout, State: state})
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Close()
+
+	conf := c.oauth2Config(srv.RedirectURL(), Scopes)
+	authURL := conf.AuthCodeURL(state, c.authorizeOptions(o, verifier, nonce)...)
+
+	// The URL holds only public values (client ID, state, nonce, challenge),
+	// so printing it is safe.
+	if o.Open != nil && !o.NoBrowser {
+		fmt.Fprintf(stderr, "Opening %s in your browser…\n", authURL)
+		// In the background: a launcher that waits for its browser must not
+		// hold up the wait for the callback.
+		go func() {
+			if err := o.Open(authURL); err != nil {
+				fmt.Fprintf(stderr, "Could not open a browser (%v).\nOpen this URL to log in: %s\n", err, authURL)
+			}
+		}()
+	} else {
+		fmt.Fprintf(stderr, "Open this URL to log in: %s\n", authURL)
+	}
+
+	code, err := srv.Wait(ctx)
+	if err != nil {
+		var cbErr *callback.CallbackError
+		if errors.As(err, &cbErr) && cbErr.Code == "access_denied" {
+			return nil, fmt.Errorf("login: %w (%w)", ErrAccessDenied, err)
+		}
+		return nil, fmt.Errorf("login: %w", err)
+	}
+
+	out, err := c.redeem(ctx, conf, code, verifier, nonce)
+	// The browser tab shows this outcome, not merely that a code arrived.
+	srv.Finish(err)
+	return out, err
+}
+
+// redeem exchanges the code and verifies the ID token it brings.
+func (c *Client) redeem(ctx context.Context, conf *oauth2.Config, code, verifier, nonce string) (*Tokens, error) {
+	tok, err := conf.Exchange(c.ctx(ctx), code, oauth2.VerifierOption(verifier))
+	if err != nil {
+		return nil, fmt.Errorf("exchange authorization code: %w", mapOAuthError(err))
+	}
+	out := c.tokens(tok, GrantAuthorizationCode, Scopes)
+	if out.IDToken == "" {
+		return nil, fmt.Errorf("login: %w", ErrNoIDToken)
+	}
+	if err := c.verifyLoginIDToken(ctx, out, nonce); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// authorizeOptions are the extra /authorize parameters.
+func (c *Client) authorizeOptions(o BrowserLoginOptions, verifier, nonce string) []oauth2.AuthCodeOption {
+	opts := []oauth2.AuthCodeOption{
+		oauth2.S256ChallengeOption(verifier),
+		oauth2.SetAuthURLParam("nonce", nonce),
+	}
+	opts = append(opts, c.audienceOptions()...)
+	if o.Signup {
+		// Auth0 reads screen_hint; others ignore unknown parameters.
+		opts = append(opts, oauth2.SetAuthURLParam("screen_hint", "signup"))
+		// prompt=create (OIDC Prompt Create 1.0) makes providers that do not
+		// know it fail the request, so send it only when advertised.
+		if slices.Contains(c.meta.PromptValuesSupported, "create") {
+			opts = append(opts, oauth2.SetAuthURLParam("prompt", "create"))
+		}
+	}
+	return opts
+}
+
+// verifyLoginIDToken verifies the ID token from a code exchange and checks
+// it answers our request: the nonce ties it to this login and defeats replay.
+func (c *Client) verifyLoginIDToken(ctx context.Context, t *Tokens, nonce string) error {
+	id, err := c.verify(ctx, t.IDToken)
+	if err != nil {
+		return fmt.Errorf("login: %w", err)
+	}
+	if subtle.ConstantTimeCompare([]byte(id.Nonce), []byte(nonce)) != 1 {
+		return errors.New("login: verify ID token: nonce does not match this login")
+	}
+	// at_hash is optional in the code flow; when present it binds the
+	// access token to the ID token.
+	if id.AccessTokenHash != "" {
+		if err := id.VerifyAccessToken(t.AccessToken); err != nil {
+			return fmt.Errorf("login: verify ID token: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,91 @@
+package oidcclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// deviceFallbackLifetime bounds polling when a provider omits the
+// (required) expires_in, so a login can never poll forever.
+const deviceFallbackLifetime = 15 * time.Minute
+
+// DeviceLoginOptions configures DeviceLogin.
+type DeviceLoginOptions struct {
+	// Open opens verification_uri_complete in a browser when one can be
+	// opened; nil or NoBrowser only prints the instructions.
+	Open      func(url string) error
+	NoBrowser bool
+	// Stderr receives the verification URL and user code; io.Discard when nil.
+	Stderr io.Writer
+}
+
+// DeviceLogin runs the device authorization grant (RFC 8628). Polling obeys
+// the provider's interval and slow_down (oauth2 does that) and stops at
+// expires_in with ErrDeviceExpired, or when ctx ends.
+func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*Tokens, error) {
+	if !c.SupportsDevice() {
+		return nil, ErrNoDeviceFlow
+	}
+	stderr := o.Stderr
+	if stderr == nil {
+		stderr = io.Discard
+	}
+	conf := c.oauth2Config("", Scopes)
+	// Auth0 takes the audience at the device authorization endpoint.
+	da, err := conf.DeviceAuth(c.ctx(ctx), c.audienceOptions()...)
+	if err != nil {
+		return nil, fmt.Errorf("start device login: %w", mapOAuthError(err))
+	}
+	if da.Expiry.IsZero() {
+		da.Expiry = time.Now().Add(deviceFallbackLifetime)
+	}
+
+	// These URLs are shown to the person and opened in their browser, where
+	// they type their password: no plain http to another machine.
+	for _, u := range []string{da.VerificationURI, da.VerificationURIComplete} {
+		if err := checkEndpoint("verification_uri", u); err != nil {
+			return nil, fmt.Errorf("start device login: %w", err)
+		}
+	}
+	fmt.Fprintf(stderr, "To log in, open %s and enter the code %s\n", da.VerificationURI, da.UserCode)
+	if da.VerificationURIComplete != "" {
+		fmt.Fprintf(stderr, "or open %s\n", da.VerificationURIComplete)
+	}
+	if o.Open != nil && !o.NoBrowser {
+		target := da.VerificationURIComplete
+		if target == "" {
+			target = da.VerificationURI
+		}
+		// A browser that fails to open is no reason to stop: the user can
+		// type the URL on any device.
+		if err := o.Open(target); err != nil {
+			fmt.Fprintf(stderr, "Could not open a browser (%v).\n", err)
+		}
+	}
+
+	tok, err := conf.DeviceAccessToken(c.ctx(ctx), da)
+	if err != nil {
+		switch {
+		case ctx.Err() != nil:
+			return nil, fmt.Errorf("device login: %w", ctx.Err())
+		case errors.Is(err, context.DeadlineExceeded) && !c.cfg.Now().Before(da.Expiry):
+			// oauth2 bounds polling with a deadline at expires_in. Before
+			// then, a deadline is one poll's HTTP timeout: the provider
+			// is not answering, which is not the same as an expired code.
+			return nil, fmt.Errorf("device login: %w", ErrDeviceExpired)
+		}
+		return nil, fmt.Errorf("device login: %w", mapOAuthError(err))
+	}
+	out := c.tokens(tok, GrantDeviceCode, Scopes)
+	// There is no nonce in the device grant, but a returned ID token must
+	// still be genuine before it is stored and shown as the profile.
+	if out.IDToken != "" {
+		if _, err := c.verify(ctx, out.IDToken); err != nil {
+			return nil, fmt.Errorf("device login: %w", err)
+		}
+	}
+	return out, nil
+}

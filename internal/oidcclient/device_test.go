@@ -1,0 +1,158 @@
+package oidcclient
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDeviceLogin(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name      string
+		script    []string
+		interval  int
+		expiresIn int
+		wantErr   error
+		wantPolls int
+	}{
+		{name: "pending then approved", script: []string{"pending", "approve"}, interval: 1, expiresIn: 60, wantPolls: 2},
+		{name: "denied", script: []string{"deny"}, interval: 1, expiresIn: 60, wantErr: ErrAccessDenied, wantPolls: 1},
+		{name: "expired_token", script: []string{"expire"}, interval: 1, expiresIn: 60, wantErr: ErrDeviceExpired, wantPolls: 1},
+		// expires_in passes before the first poll is due.
+		{name: "expires_in elapses", interval: 5, expiresIn: 1, wantErr: ErrDeviceExpired, wantPolls: 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			op := newFakeOP(t)
+			op.deviceScript, op.deviceInterval, op.deviceExpiresIn = tt.script, tt.interval, tt.expiresIn
+			c := newClient(t, op, func(cfg *Config) { cfg.Audience = testAudience })
+			stderr := newSyncBuffer()
+			var opened []string
+			tok, err := c.DeviceLogin(t.Context(), DeviceLoginOptions{
+				Open:   func(u string) error { opened = append(opened, u); return nil },
+				Stderr: stderr,
+			})
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) || tok != nil {
+					t.Fatalf("DeviceLogin() = %+v, %v; want %v", tok, err, tt.wantErr)
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("DeviceLogin: %v", err)
+				}
+				if tok.Grant != GrantDeviceCode || tok.AccessToken == "" || tok.RefreshToken == "" || tok.IDToken == "" {
+					t.Errorf("tokens = %+v", tok)
+				}
+			}
+			op.mu.Lock()
+			polls, reqs := len(op.devicePolls), op.deviceReqs
+			op.mu.Unlock()
+			if polls != tt.wantPolls {
+				t.Errorf("%d polls, want %d", polls, tt.wantPolls)
+			}
+			if len(reqs) != 1 || reqs[0].Get("audience") != testAudience || reqs[0].Get("scope") != "openid profile email offline_access" {
+				t.Errorf("device authorization requests = %v", reqs)
+			}
+			out := stderr.String()
+			for _, want := range []string{op.issuer + "/activate", testUserCode} {
+				if !strings.Contains(out, want) {
+					t.Errorf("stderr %q lacks %q", out, want)
+				}
+			}
+			if want := op.issuer + "/activate?user_code=" + testUserCode; len(opened) != 1 || opened[0] != want {
+				t.Errorf("opened %v, want [%s]", opened, want)
+			}
+		})
+	}
+}
+
+func TestDeviceLoginSlowDown(t *testing.T) {
+	t.Parallel()
+	op := newFakeOP(t)
+	op.deviceScript = []string{"slow_down", "approve"}
+	c := newClient(t, op)
+	if _, err := c.DeviceLogin(t.Context(), DeviceLoginOptions{NoBrowser: true}); err != nil {
+		t.Fatalf("DeviceLogin: %v", err)
+	}
+	op.mu.Lock()
+	polls := op.devicePolls
+	op.mu.Unlock()
+	if len(polls) != 2 {
+		t.Fatalf("%d polls, want 2", len(polls))
+	}
+	// RFC 8628 §3.5: slow_down adds 5 seconds to the 1-second interval.
+	if gap := polls[1].Sub(polls[0]); gap < 5*time.Second {
+		t.Errorf("polled again after %v; slow_down asks for at least 6s", gap)
+	}
+}
+
+func TestDeviceLoginCancelled(t *testing.T) {
+	t.Parallel()
+	op := newFakeOP(t)
+	c := newClient(t, op)
+	ctx, cancel := context.WithCancel(t.Context())
+	start := time.Now()
+	_, err := c.DeviceLogin(ctx, DeviceLoginOptions{Open: func(string) error { cancel(); return nil }})
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrDeviceExpired) {
+		t.Fatalf("DeviceLogin() error = %v, want context.Canceled", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v to stop", d)
+	}
+}
+
+func TestDeviceLoginOpenFailureNotFatal(t *testing.T) {
+	t.Parallel()
+	op := newFakeOP(t)
+	op.deviceScript = []string{"approve"}
+	c := newClient(t, op)
+	if _, err := c.DeviceLogin(t.Context(), DeviceLoginOptions{Open: func(string) error { return errors.New("no display") }}); err != nil {
+		t.Fatalf("DeviceLogin: %v", err)
+	}
+}
+
+func TestDeviceLoginRejectsBadIDToken(t *testing.T) {
+	t.Parallel()
+	op := newFakeOP(t)
+	op.deviceScript = []string{"approve"}
+	op.signWith = otherKey()
+	c := newClient(t, op)
+	if tok, err := c.DeviceLogin(t.Context(), DeviceLoginOptions{}); err == nil || tok != nil {
+		t.Fatalf("DeviceLogin() = %+v, %v; want an error", tok, err)
+	}
+}
+
+func TestSupportsDevice(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		noDevice   bool
+		grantTypes []string
+		want       bool
+	}{
+		{name: "endpoint, no grant list", want: true},
+		{name: "endpoint and grant listed", grantTypes: []string{"authorization_code", deviceGrantType}, want: true},
+		{name: "endpoint but grant not listed", grantTypes: []string{"authorization_code"}},
+		{name: "no endpoint", noDevice: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			op := newFakeOP(t)
+			op.noDevice, op.grantTypes = tt.noDevice, tt.grantTypes
+			c := newClient(t, op)
+			if got := c.SupportsDevice(); got != tt.want {
+				t.Errorf("SupportsDevice() = %v, want %v", got, tt.want)
+			}
+			if !tt.want {
+				if _, err := c.DeviceLogin(t.Context(), DeviceLoginOptions{}); !errors.Is(err, ErrNoDeviceFlow) {
+					t.Errorf("DeviceLogin() error = %v, want ErrNoDeviceFlow", err)
+				}
+			}
+		})
+	}
+}

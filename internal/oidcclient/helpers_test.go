@@ -1,0 +1,87 @@
+package oidcclient
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func newClient(t *testing.T, op *fakeOP, edit ...func(*Config)) *Client {
+	t.Helper()
+	cfg := Config{Issuer: op.issuer, ClientID: testClientID}
+	for _, e := range edit {
+		e(&cfg)
+	}
+	c, err := New(t.Context(), cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	return c
+}
+
+// followBrowser is a test browser: it GETs the URL and follows the
+// provider's redirect to the loopback server, as a real browser would after
+// the user signs in.
+func followBrowser(u string) error {
+	resp, err := http.Get(u)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return err
+}
+
+// noFollow GETs u without following redirects and returns Location.
+func noFollow(t *testing.T, u string) string {
+	t.Helper()
+	c := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := c.Get(u)
+	if err != nil {
+		t.Errorf("GET %s: %v", u, err)
+		return ""
+	}
+	resp.Body.Close()
+	return resp.Header.Get("Location")
+}
+
+// syncBuffer is an io.Writer for Stderr that tests may read while a flow
+// runs, and that hands printed login URLs to a channel.
+type syncBuffer struct {
+	mu   sync.Mutex
+	buf  bytes.Buffer
+	urls chan string
+}
+
+var printedURL = regexp.MustCompile(`Open this URL to log in: (\S+)`)
+
+func newSyncBuffer() *syncBuffer { return &syncBuffer{urls: make(chan string, 4)} }
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if m := printedURL.FindSubmatch(p); m != nil {
+		b.urls <- string(m[1])
+	}
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// assertNoSecrets fails when any of the values appears in s.
+func assertNoSecrets(t *testing.T, what, s string, secrets ...string) {
+	t.Helper()
+	for _, v := range secrets {
+		if v != "" && strings.Contains(s, v) {
+			t.Errorf("%s contains a secret value %q", what, v)
+		}
+	}
+}

@@ -1,0 +1,286 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// PromptCreate is the OpenID Connect "Prompt Create" value that asks for the
+// sign-up screen. The library does not define it.
+const PromptCreate = "create"
+
+// authRequest is a pending /authorize request (op.AuthRequest). Storage hands
+// out copies, so the library never shares one with a concurrent login.
+type authRequest struct {
+	id            string
+	created       time.Time
+	clientID      string
+	redirectURI   string
+	state         string
+	nonce         string
+	scopes        []string
+	responseType  oidc.ResponseType
+	responseMode  oidc.ResponseMode
+	codeChallenge *oidc.CodeChallenge
+	prompt        []string
+	maxAge        *uint
+	loginHint     string
+	audience      string
+	screenHint    string
+
+	// Set when the user has authenticated. sessionID is the browser
+	// session that did it: only that browser may collect the code.
+	subject   string
+	authTime  time.Time
+	sessionID string
+	done      bool
+
+	code      string // the issued authorization code, once there is one
+	exchanged bool   // tokens issued; the code is spent
+}
+
+func (a *authRequest) GetID() string                         { return a.id }
+func (a *authRequest) GetACR() string                        { return "" }
+func (a *authRequest) GetAMR() []string                      { return []string{"pwd"} }
+func (a *authRequest) GetAudience() []string                 { return audienceList(a.audience, a.clientID) }
+func (a *authRequest) GetAuthTime() time.Time                { return a.authTime }
+func (a *authRequest) GetClientID() string                   { return a.clientID }
+func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge { return a.codeChallenge }
+func (a *authRequest) GetNonce() string                      { return a.nonce }
+func (a *authRequest) GetRedirectURI() string                { return a.redirectURI }
+func (a *authRequest) GetResponseType() oidc.ResponseType    { return a.responseType }
+func (a *authRequest) GetResponseMode() oidc.ResponseMode    { return a.responseMode }
+func (a *authRequest) GetScopes() []string                   { return a.scopes }
+func (a *authRequest) GetState() string                      { return a.state }
+func (a *authRequest) GetSubject() string                    { return a.subject }
+func (a *authRequest) Done() bool                            { return a.done }
+
+// wantsSignup reports whether the client asked for the sign-up screen.
+func (a *authRequest) wantsSignup() bool {
+	return a.screenHint == "signup" || slices.Contains(a.prompt, PromptCreate)
+}
+
+// errNotFound marks lookups of unknown or expired ids.
+var errNotFound = errors.New("not found or expired")
+
+// errAlreadyDone refuses to complete an auth request a second time.
+var errAlreadyDone = errors.New("auth request already completed")
+
+// maxParamLen bounds each free-text /authorize parameter we store (state,
+// nonce, login_hint, ...). Legitimate values are tens of bytes; without a
+// bound every pending request could hold up to the URL size limit (1 MiB).
+const maxParamLen = 1024
+
+// maxPromptValues bounds the prompt list; only a handful of values exist.
+const maxPromptValues = 8
+
+// errTemporarilyUnavailable is RFC 6749 §4.1.2.1's answer when the provider
+// is too busy: here, when a table of pending requests is full. The library
+// has no constructor for it.
+func errTemporarilyUnavailable(desc string) *oidc.Error {
+	return (&oidc.Error{ErrorType: "temporarily_unavailable"}).WithDescription("%s", desc)
+}
+
+// checkAuthParams refuses oversized free-text parameters with
+// invalid_request. An oversized state is also cleared from req: the library
+// echoes req.State in the error redirect, and the point is not to carry it.
+func checkAuthParams(req *oidc.AuthRequest, screenHint string) *oidc.Error {
+	for _, p := range []struct{ name, value string }{
+		{"state", req.State},
+		{"nonce", req.Nonce},
+		{"login_hint", req.LoginHint},
+		{"code_challenge", req.CodeChallenge},
+		{"screen_hint", screenHint},
+		{"prompt", strings.Join(req.Prompt, " ")},
+	} {
+		if len(p.value) > maxParamLen {
+			if p.name == "state" {
+				req.State = ""
+			}
+			return oidc.ErrInvalidRequest().WithDescription("%s is too long (at most %d bytes)", p.name, maxParamLen)
+		}
+	}
+	if len(req.Prompt) > maxPromptValues {
+		return oidc.ErrInvalidRequest().WithDescription("too many prompt values")
+	}
+	return nil
+}
+
+// CreateAuthRequest stores a validated /authorize request. On top of the
+// library's checks it enforces our policy for the public client: a strict
+// loopback redirect and PKCE with S256.
+func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+	c, ok := s.clients[req.ClientID]
+	if !ok {
+		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client")
+	}
+	if c.public() {
+		if !isLoopbackCallback(req.RedirectURI, "/callback") {
+			return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription(
+				"redirect_uri must be http://localhost, 127.0.0.1 or [::1] with a port and the path /callback")
+		}
+		if req.CodeChallenge == "" {
+			return nil, oidc.ErrInvalidRequest().WithDescription("PKCE is required: send code_challenge with code_challenge_method=S256")
+		}
+		if req.CodeChallengeMethod != oidc.CodeChallengeMethodS256 {
+			return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
+		}
+	}
+	extras := extrasFrom(ctx)
+	if extras.audience != "" && extras.audience != s.cfg.Audience {
+		return nil, oidc.ErrInvalidTarget().WithDescription("unknown audience")
+	}
+	if e := checkAuthParams(req, extras.screenHint); e != nil {
+		return nil, e
+	}
+	id, err := randomToken()
+	if err != nil {
+		return nil, err
+	}
+	ar := &authRequest{
+		id:           id,
+		created:      time.Now(),
+		clientID:     req.ClientID,
+		redirectURI:  req.RedirectURI,
+		state:        req.State,
+		nonce:        req.Nonce,
+		scopes:       dedupe(req.Scopes), // "openid openid ..." must not cost memory either
+		responseType: req.ResponseType,
+		responseMode: req.ResponseMode,
+		prompt:       dedupe(req.Prompt),
+		maxAge:       req.MaxAge,
+		loginHint:    req.LoginHint,
+		audience:     extras.audience,
+		screenHint:   extras.screenHint,
+	}
+	if req.CodeChallenge != "" {
+		ar.codeChallenge = &oidc.CodeChallenge{Challenge: req.CodeChallenge, Method: req.CodeChallengeMethod}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweepLocked(ar.created, false)
+	if len(s.authRequests) >= s.limits.authRequests {
+		// Full: drop expired requests now rather than at the next sweep,
+		// and refuse if that does not help. Refusing (not evicting live
+		// requests) means a flood cannot cancel other people's sign-ins.
+		s.sweepLocked(ar.created, true)
+		if len(s.authRequests) >= s.limits.authRequests {
+			s.log.Warn("too many pending auth requests; refusing", "limit", s.limits.authRequests)
+			return nil, errTemporarilyUnavailable("too many sign-ins in progress; try again in a few minutes")
+		}
+	}
+	s.authRequests[id] = ar
+	cp := *ar
+	return &cp, nil
+}
+
+// dedupe returns the distinct values of list, in order.
+func dedupe(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, v := range list {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (s *storage) AuthRequestByID(_ context.Context, id string) (op.AuthRequest, error) {
+	ar, err := s.authRequest(id)
+	if err != nil {
+		return nil, err
+	}
+	return ar, nil
+}
+
+// authRequest returns a copy of a live auth request.
+func (s *storage) authRequest(id string) (*authRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ar, ok := s.authRequests[id]
+	if !ok || time.Since(ar.created) > authRequestTTL {
+		return nil, errNotFound
+	}
+	cp := *ar
+	return &cp, nil
+}
+
+// AuthRequestByCode starts a code exchange. The library calls it once per
+// token request, before it checks the code_verifier, client and
+// redirect_uri, and tells storage nothing when those checks fail. So the
+// code is spent here, on first presentation: a failed exchange (wrong
+// verifier or redirect_uri) leaves nothing to retry with, as RFC 6749 §10.5
+// asks. A successful exchange deletes the request anyway.
+func (s *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthRequest, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.codes[code]
+	if !ok {
+		return nil, errNotFound
+	}
+	delete(s.codes, code)
+	ar, ok := s.authRequests[id]
+	if !ok || ar.exchanged || time.Since(ar.created) > authRequestTTL {
+		return nil, errNotFound
+	}
+	ar.code = ""
+	cp := *ar
+	return &cp, nil
+}
+
+func (s *storage) SaveAuthCode(_ context.Context, id, code string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ar, ok := s.authRequests[id]
+	if !ok {
+		return oidc.ErrInvalidRequest().WithDescription("auth request expired")
+	}
+	if ar.code != "" {
+		delete(s.codes, ar.code)
+	}
+	ar.code = code
+	s.codes[code] = id
+	return nil
+}
+
+func (s *storage) DeleteAuthRequest(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if ar, ok := s.authRequests[id]; ok && ar.code != "" {
+		delete(s.codes, ar.code)
+	}
+	delete(s.authRequests, id)
+	return nil
+}
+
+// completeAuthRequest records that the user authenticated in the browser
+// session sessionID, so the library's callback can issue the code to that
+// browser (and only to it: see handleAuthorizeCallback). A request is
+// completed once: a second completion by another session or user is
+// refused, so nobody can swap the subject of a finished sign-in. The same
+// session completing it again (a reload) changes nothing.
+func (s *storage) completeAuthRequest(id, sessionID, subject string, authTime time.Time) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ar, ok := s.authRequests[id]
+	if !ok || time.Since(ar.created) > authRequestTTL {
+		return errNotFound
+	}
+	if ar.done {
+		if ar.sessionID == sessionID && ar.subject == subject {
+			return nil
+		}
+		return errAlreadyDone
+	}
+	ar.subject = subject
+	ar.authTime = authTime
+	ar.sessionID = sessionID
+	ar.done = true
+	return nil
+}

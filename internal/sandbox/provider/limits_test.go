@@ -1,0 +1,196 @@
+package provider
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
+)
+
+// setLimits lowers the storage's table sizes for a test.
+func (s *testIDP) setLimits(mod func(*limits)) {
+	s.store.mu.Lock()
+	defer s.store.mu.Unlock()
+	mod(&s.store.limits)
+}
+
+func TestPendingAuthRequestsCapped(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, nil)
+	s.setLimits(func(l *limits) { l.authRequests = 3 })
+	for range 3 {
+		startAuthRequest(t, s, newPKCE())
+	}
+	q := callback(t, rawGet(t, newPKCE().authURL(s.oauthConfig())))
+	if q.Get("error") != "temporarily_unavailable" {
+		t.Fatalf("auth request over the cap: callback %v, want temporarily_unavailable", q)
+	}
+	// Expired requests make room again.
+	s.store.mu.Lock()
+	for _, ar := range s.store.authRequests {
+		ar.created = ar.created.Add(-authRequestTTL - time.Second)
+	}
+	s.store.mu.Unlock()
+	startAuthRequest(t, s, newPKCE())
+}
+
+func TestDeviceAuthorizationsCapped(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, nil)
+	s.setLimits(func(l *limits) { l.devices = 2 })
+	conf := s.oauthConfig()
+	for range 2 {
+		if _, err := conf.DeviceAuth(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	status, body := s.postForm(t, "/device_authorization", url.Values{"client_id": {CLIClientID}}, nil)
+	if status < 400 || status >= 500 || body["error"] != "temporarily_unavailable" {
+		t.Errorf("device authorization over the cap: %d %v, want temporarily_unavailable", status, body)
+	}
+}
+
+func TestBrowserSessionsCapped(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, nil)
+	s.setLimits(func(l *limits) { l.sessions = 2 })
+	conf := s.oauthConfig()
+	browsers := make([]*browser, 3)
+	for i := range browsers {
+		browsers[i] = newBrowser(t, s)
+		browsers[i].loginTokens(conf, AliceEmail, AlicePassword)
+	}
+	s.store.mu.Lock()
+	n := len(s.store.sessions)
+	s.store.mu.Unlock()
+	if n != 2 {
+		t.Errorf("%d sessions, want the cap 2", n)
+	}
+	// The oldest session was evicted; the newest lives.
+	if p := browsers[0].get(newPKCE().authURL(conf)); !strings.Contains(p.body, `id="password"`) {
+		t.Errorf("oldest session: %d, want the login form", p.status)
+	}
+	if p := browsers[2].get(newPKCE().authURL(conf)); p.status != http.StatusFound {
+		t.Errorf("newest session: %d, want SSO", p.status)
+	}
+}
+
+// Rotation keeps one record per login, however often it is refreshed, and
+// still recognises a reuse of any earlier token.
+func TestRefreshRotationKeepsOneRecord(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, nil)
+	conf := s.oauthConfig()
+	first, _ := newBrowser(t, s).loginTokens(conf, AliceEmail, AlicePassword)
+	tok := first
+	for range 5 {
+		next, err := refresh(t, conf, tok.RefreshToken)
+		if err != nil {
+			t.Fatalf("refresh: %v", err)
+		}
+		tok = next
+	}
+	s.store.mu.Lock()
+	n := len(s.store.families)
+	s.store.mu.Unlock()
+	if n != 1 {
+		t.Errorf("%d refresh records after 5 rotations, want 1", n)
+	}
+
+	// A forged or altered token is unknown, not a reuse.
+	forged := []byte(tok.RefreshToken)
+	forged[len(forged)-2] ^= 1
+	if _, err := refresh(t, conf, string(forged)); oauthErr(t, err) != "invalid_grant" {
+		t.Errorf("altered token: %v", err)
+	}
+	if st := s.Stats(); st.RefreshReuseDetected != 0 {
+		t.Fatalf("altered token counted as reuse: %+v", st)
+	}
+	// The very first token, five rotations back, is a reuse.
+	if _, err := refresh(t, conf, first.RefreshToken); oauthErr(t, err) != "invalid_grant" {
+		t.Errorf("reuse of the first token: %v", err)
+	}
+	if _, err := refresh(t, conf, tok.RefreshToken); oauthErr(t, err) != "invalid_grant" {
+		t.Errorf("newest token after reuse: %v", err)
+	}
+	if st := s.Stats(); st.RefreshReuseDetected != 1 {
+		t.Errorf("stats %+v, want 1 reuse", st)
+	}
+
+	// The revoked family's marker is dropped once the family would have
+	// expired.
+	s.store.mu.Lock()
+	s.store.sweepLocked(time.Now().Add(s.cfg.RefreshTokenTTL+time.Minute), true)
+	n = len(s.store.families)
+	s.store.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%d refresh records after expiry, want 0", n)
+	}
+}
+
+func TestRefreshFamiliesCapped(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, nil)
+	s.setLimits(func(l *limits) { l.families = 2 })
+	conf := s.oauthConfig()
+	var toks []*oauth2.Token
+	b := newBrowser(t, s)
+	for range 3 {
+		tok, _ := b.loginTokens(conf, BobEmail, BobPassword)
+		toks = append(toks, tok)
+	}
+	if _, err := refresh(t, conf, toks[0].RefreshToken); oauthErr(t, err) != "invalid_grant" {
+		t.Errorf("evicted family: %v, want invalid_grant", err)
+	}
+	if _, err := refresh(t, conf, toks[2].RefreshToken); err != nil {
+		t.Errorf("newest family: %v", err)
+	}
+}
+
+func TestFailureLimiterWindow(t *testing.T) {
+	t.Parallel()
+	l := newFailureLimiter(2, time.Minute)
+	now := time.Now()
+	l.fail("a", now)
+	if _, blocked := l.blocked("a", now); blocked {
+		t.Fatal("blocked below the limit")
+	}
+	l.fail("a", now)
+	if _, blocked := l.blocked("a", now.Add(time.Second)); !blocked {
+		t.Fatal("not blocked at the limit")
+	}
+	if _, blocked := l.blocked("b", now); blocked {
+		t.Error("another address blocked")
+	}
+	if _, blocked := l.blocked("a", now.Add(time.Minute)); blocked {
+		t.Error("still blocked after the window")
+	}
+}
+
+func TestAccessTokensCapped(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, nil)
+	s.setLimits(func(l *limits) { l.accessTokens = 2 })
+	cc := clientcredentials.Config{ClientID: CIClientID, ClientSecret: CIClientSecret, TokenURL: s.rp.Endpoint().TokenURL}
+	for range 2 {
+		if _, err := cc.Token(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := cc.Token(t.Context()); oauthErr(t, err) != "temporarily_unavailable" {
+		t.Fatalf("token over the cap: %v, want temporarily_unavailable", err)
+	}
+	// Expired tokens make room again.
+	s.store.mu.Lock()
+	for _, at := range s.store.accessTokens {
+		at.expires = time.Now().Add(-time.Second)
+	}
+	s.store.mu.Unlock()
+	if _, err := cc.Token(t.Context()); err != nil {
+		t.Fatalf("after expiry: %v", err)
+	}
+}

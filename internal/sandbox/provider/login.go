@@ -1,0 +1,259 @@
+package provider
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+const (
+	msgWrongCredentials = "Wrong email or password."
+	msgFormExpired      = "This form has expired. Please try again."
+	msgFlowExpired      = "This sign-in request is unknown or has expired. Go back to the application and start again."
+	msgFlowUsed         = "This sign-in request was already completed. Go back to the application and start again."
+	msgWrongBrowser     = "This sign-in can only be completed in the browser where you logged in. Go back to the application and start again."
+)
+
+// flow is what a login or sign-up is for: an /authorize request, a device
+// authorization, or neither (someone opened /login directly).
+type flow struct {
+	authReq *authRequest
+	device  *deviceAuth
+}
+
+// loadFlow reads the id / user_code parameter. When one was given but is
+// unknown or expired, or the client is over the user-code failure limit,
+// it answers the request itself and ok is false.
+func (p *Provider) loadFlow(w http.ResponseWriter, r *http.Request) (f flow, ok bool) {
+	if id := r.FormValue("id"); id != "" {
+		ar, err := p.store.authRequest(id)
+		if err != nil {
+			p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
+			return flow{}, false
+		}
+		return flow{authReq: ar}, true
+	}
+	if code := r.FormValue("user_code"); code != "" {
+		d, err := p.lookupUserCode(w, r, code)
+		if errors.Is(err, errTooManyGuesses) {
+			return flow{}, false
+		}
+		if err != nil {
+			p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
+			return flow{}, false
+		}
+		return flow{device: &d}, true
+	}
+	return flow{}, true
+}
+
+// query returns the flow's parameters for links between the pages.
+func (f flow) query() url.Values {
+	v := url.Values{}
+	switch {
+	case f.authReq != nil:
+		v.Set("id", f.authReq.id)
+	case f.device != nil:
+		v.Set("user_code", f.device.userCode)
+	}
+	return v
+}
+
+func (f flow) data(title, csrf string) pageData {
+	d := pageData{Title: title, CSRF: csrf}
+	if f.authReq != nil {
+		d.ID = f.authReq.id
+		d.Username = f.authReq.loginHint
+	}
+	if f.device != nil {
+		d.UserCode = f.device.userCode
+	}
+	return d
+}
+
+// finish continues the flow once the browser is logged in as u with the
+// browser session bs.
+func (p *Provider) finish(w http.ResponseWriter, r *http.Request, f flow, u user, bs browserSession) {
+	switch {
+	case f.authReq != nil:
+		err := p.store.completeAuthRequest(f.authReq.id, bs.id, u.ID, bs.authTime)
+		if errors.Is(err, errAlreadyDone) {
+			p.errorPage(w, http.StatusBadRequest, msgFlowUsed)
+			return
+		}
+		if err != nil {
+			p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
+			return
+		}
+		http.Redirect(w, r, callbackPath+"?id="+url.QueryEscape(f.authReq.id), http.StatusSeeOther)
+	case f.device != nil:
+		http.Redirect(w, r, approvePath+"?"+f.query().Encode(), http.StatusSeeOther)
+	default:
+		p.message(w, http.StatusOK, "Signed in", "You are signed in as "+u.Email+".")
+	}
+}
+
+// handleLogin serves the username + password form.
+func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		p.methodNotAllowed(w, "GET, HEAD, POST")
+		return
+	}
+	f, ok := p.loadFlow(w, r)
+	if !ok {
+		return
+	}
+	if r.Method == http.MethodPost {
+		p.postLogin(w, r, f)
+		return
+	}
+	if ar := f.authReq; ar != nil {
+		// The sign-up screen was asked for, unless the user came back from
+		// it with the "log in instead" link.
+		if ar.wantsSignup() && r.FormValue("screen") != "login" {
+			http.Redirect(w, r, signupPath+"?"+f.query().Encode(), http.StatusFound)
+			return
+		}
+		if p.trySSO(w, r, f) {
+			return
+		}
+	}
+	p.showLogin(w, r, f, http.StatusOK, "", "")
+}
+
+// trySSO completes an /authorize request from the provider session when the
+// request allows it (no prompt=login, max_age respected), like Auth0's SSO.
+// It reports whether it answered the request.
+func (p *Provider) trySSO(w http.ResponseWriter, r *http.Request, f flow) bool {
+	ar := f.authReq
+	bs, u, ok := p.currentSession(r)
+	fresh := ok && !slices.Contains(ar.prompt, oidc.PromptLogin) &&
+		(ar.maxAge == nil || time.Since(bs.authTime) <= time.Duration(*ar.maxAge)*time.Second)
+	if slices.Contains(ar.prompt, oidc.PromptNone) && !fresh {
+		// prompt=none must not show a page: tell the client right away.
+		_ = p.store.DeleteAuthRequest(r.Context(), ar.id)
+		op.AuthRequestError(w, r, ar, oidc.ErrLoginRequired().WithDescription("no provider session"), p.op)
+		return true
+	}
+	if !fresh {
+		return false
+	}
+	p.finish(w, r, f, u, bs)
+	return true
+}
+
+func (p *Provider) showLogin(w http.ResponseWriter, r *http.Request, f flow, status int, username, errMsg string) {
+	csrf, err := p.csrfToken(w, r)
+	if err != nil {
+		p.errorPage(w, http.StatusInternalServerError, "Could not prepare the form.")
+		return
+	}
+	d := f.data("Log in", csrf)
+	if username != "" {
+		d.Username = username
+	}
+	d.Error = errMsg
+	if f.device != nil {
+		d.Notice = "Log in to connect your device."
+	}
+	d.Links = []pageLink{{Href: signupPath + "?" + f.query().Encode(), Label: "Sign up"}}
+	p.render(w, status, "login", d)
+}
+
+func (p *Provider) postLogin(w http.ResponseWriter, r *http.Request, f flow) {
+	username := r.PostFormValue("username")
+	if !p.checkCSRF(r) {
+		p.showLogin(w, r, f, http.StatusForbidden, username, msgFormExpired)
+		return
+	}
+	u, ok := p.store.users.authenticate(username, r.PostFormValue("password"))
+	if !ok {
+		// One message whether the email or the password was wrong.
+		p.showLogin(w, r, f, http.StatusOK, username, msgWrongCredentials)
+		return
+	}
+	p.endBrowserSession(w, r) // a new login replaces any older session
+	bs, err := p.startSession(w, u.ID)
+	if err != nil {
+		p.log.Error("start session", "err", err)
+		p.errorPage(w, http.StatusInternalServerError, "Could not start a session. Please try again.")
+		return
+	}
+	p.log.Info("user logged in", "sub", u.ID)
+	p.finish(w, r, f, u, bs)
+}
+
+// handleSignup serves the name + email + password form.
+func (p *Provider) handleSignup(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		p.methodNotAllowed(w, "GET, HEAD, POST")
+		return
+	}
+	f, ok := p.loadFlow(w, r)
+	if !ok {
+		return
+	}
+	if r.Method != http.MethodPost {
+		p.showSignup(w, r, f, http.StatusOK, "", "", "")
+		return
+	}
+	name, email := r.PostFormValue("name"), r.PostFormValue("email")
+	if !p.checkCSRF(r) {
+		p.showSignup(w, r, f, http.StatusForbidden, name, email, msgFormExpired)
+		return
+	}
+	u, err := p.store.users.signUp(r.Context(), name, email, r.PostFormValue("password"))
+	var invalid *signupError
+	switch {
+	case errors.Is(err, errEmailTaken):
+		p.showSignup(w, r, f, http.StatusConflict, name, email, "An account with this email already exists. Log in instead.")
+		return
+	case errors.As(err, &invalid):
+		p.showSignup(w, r, f, http.StatusBadRequest, name, email, invalid.msg)
+		return
+	case err != nil:
+		p.log.Error("sign up", "err", err)
+		p.errorPage(w, http.StatusInternalServerError, "Could not create the account. Please try again.")
+		return
+	}
+	p.log.Info("user signed up", "sub", u.ID)
+	p.endBrowserSession(w, r)
+	bs, err := p.startSession(w, u.ID)
+	if err != nil {
+		p.log.Error("start session", "err", err)
+		p.errorPage(w, http.StatusInternalServerError, "Could not start a session. Please try again.")
+		return
+	}
+	p.finish(w, r, f, u, bs)
+}
+
+func (p *Provider) showSignup(w http.ResponseWriter, r *http.Request, f flow, status int, name, email, errMsg string) {
+	csrf, err := p.csrfToken(w, r)
+	if err != nil {
+		p.errorPage(w, http.StatusInternalServerError, "Could not prepare the form.")
+		return
+	}
+	d := f.data("Sign up", csrf)
+	d.Name, d.Email, d.Error = name, email, errMsg
+	if d.Email == "" {
+		d.Email = d.Username // login_hint
+	}
+	back := f.query()
+	back.Set("screen", "login")
+	d.Links = []pageLink{{Href: loginPath + "?" + back.Encode(), Label: "Log in"}}
+	p.render(w, status, "signup", d)
+}
+
+// handleLoggedOut is where end_session lands without a valid return address.
+func (p *Provider) handleLoggedOut(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		p.methodNotAllowed(w, "GET, HEAD")
+		return
+	}
+	p.message(w, http.StatusOK, "You are logged out", "You are logged out of the hello sandbox. You can close this window.")
+}

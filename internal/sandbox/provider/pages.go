@@ -1,0 +1,201 @@
+package provider
+
+import (
+	"bytes"
+	"html/template"
+	"net/http"
+)
+
+// Paths of the provider's own pages.
+const (
+	loginPath     = "/login"
+	signupPath    = "/signup"
+	devicePath    = "/device"
+	approvePath   = "/device/approve"
+	loggedOutPath = "/logged-out"
+	statsPath     = "/sandbox/stats"
+	callbackPath  = "/authorize/callback" // the library's, where a finished login goes
+)
+
+// pageData feeds every template; each page uses the fields it needs.
+type pageData struct {
+	Title    string
+	Error    string // shown in red above the form
+	Notice   string // shown neutrally
+	CSRF     string
+	ID       string // auth request id
+	UserCode string // device user code
+	Username string // login prefill
+	Name     string // sign-up prefill
+	Email    string // sign-up prefill
+	Client   string
+	Scopes   []string
+	User     string
+	Text     string // body of the message page
+	Links    []pageLink
+	Hidden   []hiddenField // request parameters a form carries on
+}
+
+type hiddenField struct {
+	Name  string
+	Value string
+}
+
+type pageLink struct {
+	Href  string
+	Label string
+}
+
+type pages struct{ t *template.Template }
+
+func newPages() (*pages, error) {
+	t, err := template.New("pages").Parse(pageTemplates)
+	if err != nil {
+		return nil, err
+	}
+	return &pages{t: t}, nil
+}
+
+// render writes a page with the headers every page gets: no caching (they
+// carry CSRF tokens and user data), no framing, no referrer (URLs carry auth
+// request ids and user codes).
+func (p *Provider) render(w http.ResponseWriter, status int, name string, data pageData) {
+	var buf bytes.Buffer
+	if err := p.pages.t.ExecuteTemplate(&buf, name, data); err != nil {
+		p.log.Error("render page", "page", name, "err", err)
+		status, buf = http.StatusInternalServerError, bytes.Buffer{}
+		buf.WriteString("<!doctype html><title>Error</title><p>Something went wrong.</p>")
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	// No form-action: Chrome applies it to the redirect after a form post,
+	// and a login ends in a redirect to the application's loopback address.
+	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	w.WriteHeader(status)
+	_, _ = buf.WriteTo(w)
+}
+
+// message renders a page with a heading, a sentence and optional links.
+func (p *Provider) message(w http.ResponseWriter, status int, title, text string, links ...pageLink) {
+	p.render(w, status, "message", pageData{Title: title, Text: text, Links: links})
+}
+
+// errorPage is the browser-facing counterpart of an OAuth error response.
+func (p *Provider) errorPage(w http.ResponseWriter, status int, text string) {
+	p.message(w, status, "Something went wrong", text)
+}
+
+func (p *Provider) methodNotAllowed(w http.ResponseWriter, allow string) {
+	w.Header().Set("Allow", allow)
+	p.errorPage(w, http.StatusMethodNotAllowed, "This page does not accept that kind of request.")
+}
+
+const pageTemplates = `
+{{define "head"}}<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{.Title}} · hello sandbox</title>
+<style>
+  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; background: #f4f5f7; color: #1d2330; margin: 0; }
+  main { max-width: 24rem; margin: 4rem auto; background: #fff; padding: 2rem; border-radius: 10px; box-shadow: 0 2px 12px rgba(0,0,0,.08); }
+  h1 { font-size: 1.4rem; margin: 0 0 1rem; }
+  p { line-height: 1.45; }
+  label { display: block; font-size: .9rem; margin: 1rem 0 .3rem; }
+  input[type=text], input[type=email], input[type=password] { width: 100%; box-sizing: border-box; padding: .6rem; border: 1px solid #c3c8d1; border-radius: 6px; font-size: 1rem; }
+  button { margin-top: 1.4rem; width: 100%; padding: .7rem; border: 0; border-radius: 6px; background: #3949ab; color: #fff; font-size: 1rem; cursor: pointer; }
+  button.secondary { background: #e6e8ec; color: #1d2330; }
+  .error { background: #fdecea; color: #8a1c12; padding: .6rem .8rem; border-radius: 6px; }
+  .notice { background: #e8f0fe; padding: .6rem .8rem; border-radius: 6px; }
+  .code { font-family: ui-monospace, monospace; font-size: 1.3rem; letter-spacing: .1rem; }
+  .links { margin-top: 1.2rem; font-size: .9rem; }
+  footer { text-align: center; font-size: .8rem; color: #6b7280; }
+</style>
+</head>
+<body>
+<main>
+<h1>{{.Title}}</h1>
+{{with .Error}}<p class="error" id="error" role="alert">{{.}}</p>{{end}}
+{{with .Notice}}<p class="notice" id="notice">{{.}}</p>{{end}}
+{{end}}
+
+{{define "foot"}}</main>
+<footer>hello sandbox identity provider — for local testing only</footer>
+</body>
+</html>
+{{end}}
+
+{{define "flow"}}<input type="hidden" name="csrf_token" value="{{.CSRF}}">
+{{with .ID}}<input type="hidden" name="id" value="{{.}}">{{end}}
+{{with .UserCode}}<input type="hidden" name="user_code" value="{{.}}">{{end}}
+{{end}}
+
+{{define "login"}}{{template "head" .}}
+<form method="post" action="/login">
+{{template "flow" .}}
+<label for="username">Email</label>
+<input type="email" id="username" name="username" value="{{.Username}}" autocomplete="username" required autofocus>
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit" id="submit">Log in</button>
+</form>
+<p class="links">No account yet? {{range .Links}}<a id="signup-link" href="{{.Href}}">{{.Label}}</a>{{end}}</p>
+{{template "foot" .}}{{end}}
+
+{{define "signup"}}{{template "head" .}}
+<form method="post" action="/signup">
+{{template "flow" .}}
+<label for="name">Name</label>
+<input type="text" id="name" name="name" value="{{.Name}}" autocomplete="name" required autofocus>
+<label for="email">Email</label>
+<input type="email" id="email" name="email" value="{{.Email}}" autocomplete="email" required>
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="new-password" minlength="8" maxlength="72" required>
+<button type="submit" id="submit">Sign up</button>
+</form>
+<p class="links">Already have an account? {{range .Links}}<a id="login-link" href="{{.Href}}">{{.Label}}</a>{{end}}</p>
+{{template "foot" .}}{{end}}
+
+{{define "device"}}{{template "head" .}}
+<p>Enter the code shown on your device or terminal.</p>
+<form method="post" action="/device">
+<input type="hidden" name="csrf_token" value="{{.CSRF}}">
+<label for="user_code">Code</label>
+<input type="text" id="user_code" name="user_code" value="{{.UserCode}}" class="code" autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus>
+<button type="submit" id="submit">Continue</button>
+</form>
+{{template "foot" .}}{{end}}
+
+{{define "approve"}}{{template "head" .}}
+<p><strong>{{.Client}}</strong> wants to sign in as <strong>{{.User}}</strong> on a device showing the code</p>
+<p class="code">{{.UserCode}}</p>
+{{with .Scopes}}<p>It asks for: {{range $i, $s := .}}{{if $i}}, {{end}}{{$s}}{{end}}.</p>{{end}}
+<p>Only approve if you started this sign-in yourself.</p>
+<form method="post" action="/device/approve">
+{{template "flow" .}}
+<button type="submit" id="approve" name="action" value="approve">Approve</button>
+<button type="submit" id="deny" name="action" value="deny" class="secondary">Deny</button>
+</form>
+{{template "foot" .}}{{end}}
+
+{{define "logout"}}{{template "head" .}}
+<p>You are logged in to the hello sandbox as <strong>{{.User}}</strong>. Log out of it in this browser?</p>
+<form method="post" action="/end_session">
+<input type="hidden" name="csrf_token" value="{{.CSRF}}">
+<input type="hidden" name="confirm" value="1">
+{{range .Hidden}}<input type="hidden" name="{{.Name}}" value="{{.Value}}">
+{{end}}<button type="submit" id="logout">Log out</button>
+</form>
+{{template "foot" .}}{{end}}
+
+{{define "message"}}{{template "head" .}}
+<p id="message">{{.Text}}</p>
+{{range .Links}}<p class="links"><a href="{{.Href}}">{{.Label}}</a></p>{{end}}
+{{template "foot" .}}{{end}}
+`

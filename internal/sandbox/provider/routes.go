@@ -1,0 +1,506 @@
+package provider
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
+)
+
+// maxBodyBytes bounds every request body; forms here are tiny.
+const maxBodyBytes = 64 << 10
+
+// routes wires our pages and thin wrappers around the library's endpoints.
+// The wrappers exist for what the library leaves to us: Auth0 parameters
+// (audience, screen_hint), the strict loopback allow-lists, grant counting,
+// slow_down, and turning its plain-text errors into protocol errors or HTML
+// pages.
+func (p *Provider) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc(oidc.DiscoveryEndpoint, p.handleDiscovery)
+	mux.HandleFunc("/authorize", p.handleAuthorize)
+	mux.HandleFunc(callbackPath, p.handleAuthorizeCallback)
+	mux.HandleFunc("/oauth/token", p.handleToken)
+	mux.HandleFunc("/device_authorization", p.handleDeviceAuthorization)
+	mux.HandleFunc("/revoke", p.handleFormEndpoint)
+	mux.HandleFunc("/oauth/introspect", p.handleIntrospect)
+	mux.HandleFunc("/userinfo", p.handleUserinfo)
+	mux.HandleFunc("/end_session", p.handleEndSession)
+	mux.HandleFunc(loginPath, p.handleLogin)
+	mux.HandleFunc(signupPath, p.handleSignup)
+	mux.HandleFunc(devicePath, p.handleDevice)
+	mux.HandleFunc(approvePath, p.handleDeviceApprove)
+	mux.HandleFunc(loggedOutPath, p.handleLoggedOut)
+	mux.HandleFunc(statsPath, p.handleStats)
+	mux.Handle("/", p.op) // keys, healthz, ready, and the library's 404
+	return p.guard(mux)
+}
+
+// guard bounds request bodies and turns a panic into a plain server_error,
+// so no stack trace ever reaches a client.
+func (p *Provider) guard(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				p.log.Error("panic serving request", "path", r.URL.Path, "panic", v)
+				writeOAuthError(w, http.StatusInternalServerError, oidc.ErrServerError().WithDescription("internal error"))
+			}
+		}()
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func supportedScopes() []string {
+	return []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}
+}
+
+func supportedClaims() []string {
+	return []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "amr", "azp", "at_hash", "c_hash",
+		"name", "nickname", "updated_at", "email", "email_verified"}
+}
+
+func supportedGrants() []string {
+	return []string{
+		string(oidc.GrantTypeCode), string(oidc.GrantTypeRefreshToken),
+		string(oidc.GrantTypeClientCredentials), string(oidc.GrantTypeDeviceCode),
+	}
+}
+
+// handleDiscovery serves the library's document, narrowed to what the
+// sandbox really supports, plus prompt_values_supported (the library has no
+// field for it) so clients can see prompt=create.
+func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeOAuthError(w, http.StatusMethodNotAllowed, oidc.ErrInvalidRequest().WithDescription("use GET"))
+		return
+	}
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r)
+	var doc map[string]any
+	if buf.status != http.StatusOK || json.Unmarshal(buf.body.Bytes(), &doc) != nil {
+		buf.flushTo(w)
+		return
+	}
+	doc["grant_types_supported"] = supportedGrants()
+	doc["response_types_supported"] = []string{string(oidc.ResponseTypeCode)}
+	doc["response_modes_supported"] = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
+	doc["code_challenge_methods_supported"] = []string{string(oidc.CodeChallengeMethodS256)}
+	doc["prompt_values_supported"] = []string{oidc.PromptNone, oidc.PromptLogin, PromptCreate}
+	doc["token_endpoint_auth_methods_supported"] = []string{
+		string(oidc.AuthMethodNone), string(oidc.AuthMethodBasic), string(oidc.AuthMethodPost),
+	}
+	writeJSON(w, http.StatusOK, doc)
+}
+
+// handleAuthorize passes audience and screen_hint to storage and renders the
+// library's plain-text refusals (bad client or redirect_uri, which must not
+// be redirected) as an HTML page.
+func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		p.methodNotAllowed(w, "GET, POST")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		p.errorPage(w, http.StatusBadRequest, "The sign-in request is malformed.")
+		return
+	}
+	extras := requestExtras{audience: r.Form.Get("audience"), screenHint: r.Form.Get("screen_hint")}
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r.WithContext(withExtras(r.Context(), extras)))
+	p.browserResult(w, buf)
+}
+
+// handleAuthorizeCallback lets the library issue the authorization code,
+// but only to the browser whose session completed the request. The id alone
+// is no credential: it appears in URLs, and with SSO a victim's browser can
+// be made to complete an attacker's request without any action (by opening
+// /login?id=...); the attacker must not then collect the code here.
+func (p *Provider) handleAuthorizeCallback(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet {
+		p.methodNotAllowed(w, "GET")
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		p.errorPage(w, http.StatusBadRequest, "The sign-in request is malformed.")
+		return
+	}
+	ar, err := p.store.authRequest(r.Form.Get("id"))
+	if err != nil {
+		p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
+		return
+	}
+	bs, _, ok := p.currentSession(r)
+	if !ar.done || !ok || ar.sessionID == "" || bs.userID != ar.subject ||
+		subtle.ConstantTimeCompare([]byte(bs.id), []byte(ar.sessionID)) != 1 {
+		p.log.Warn("authorization code refused: not the browser that signed in", "client", ar.clientID)
+		p.errorPage(w, http.StatusForbidden, msgWrongBrowser)
+		return
+	}
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r)
+	p.browserResult(w, buf)
+}
+
+// browserResult forwards the library's answer to a browser, replacing a
+// plain-text error with an HTML page.
+func (p *Provider) browserResult(w http.ResponseWriter, buf *bufferedResponse) {
+	if buf.status < 400 || !strings.HasPrefix(buf.header.Get("Content-Type"), "text/plain") {
+		buf.flushTo(w)
+		return
+	}
+	detail := strings.TrimSpace(buf.body.String())
+	if len(detail) > 300 {
+		detail = detail[:300] + "…"
+	}
+	if detail == "" {
+		detail = http.StatusText(buf.status)
+	}
+	p.errorPage(w, buf.status, "The application's sign-in request was refused: "+detail)
+}
+
+// handleToken checks what the library does not (method, form syntax, the
+// supported grants, audience, device polling rate), runs the library's
+// token endpoint and counts successful grants for Stats.
+func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
+	if !p.formPreamble(w, r) {
+		return
+	}
+	if r.Method == http.MethodOptions {
+		p.op.ServeHTTP(w, r) // CORS preflight
+		return
+	}
+	p.publicClientInParams(r)
+	grantType := r.PostForm.Get("grant_type")
+	switch {
+	case grantType == "":
+		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("grant_type missing"))
+		return
+	case !slices.Contains(supportedGrants(), grantType):
+		writeOAuthError(w, http.StatusBadRequest, oidc.ErrUnsupportedGrantType().WithDescription("grant_type not supported"))
+		return
+	}
+	extras := requestExtras{audience: r.PostForm.Get("audience")}
+	if extras.audience != "" && extras.audience != p.cfg.Audience {
+		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidTarget().WithDescription("unknown audience"))
+		return
+	}
+	if grantType == string(oidc.GrantTypeDeviceCode) {
+		clientID := r.PostForm.Get("client_id")
+		if id, _, ok := r.BasicAuth(); ok {
+			clientID, _ = url.QueryUnescape(id)
+		}
+		if clientID != "" && r.PostForm.Get("device_code") != "" {
+			if e := p.store.checkDevicePoll(clientID, r.PostForm.Get("device_code"), time.Now()); e != nil {
+				writeOAuthError(w, http.StatusBadRequest, e)
+				return
+			}
+		}
+	}
+	// RFC 6749 §5.1: token responses must not be cached.
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	rec := &statusRecorder{ResponseWriter: w}
+	p.op.ServeHTTP(rec, r.WithContext(withExtras(r.Context(), extras)))
+	if rec.status == http.StatusOK {
+		p.store.recordGrant(grantType)
+	}
+}
+
+func (p *Provider) handleDeviceAuthorization(w http.ResponseWriter, r *http.Request) {
+	if !p.formPreamble(w, r) {
+		return
+	}
+	extras := requestExtras{audience: r.PostForm.Get("audience")}
+	if extras.audience != "" && extras.audience != p.cfg.Audience {
+		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidTarget().WithDescription("unknown audience"))
+		return
+	}
+	p.op.ServeHTTP(w, r.WithContext(withExtras(r.Context(), extras)))
+}
+
+// handleFormEndpoint fronts revocation.
+func (p *Provider) handleFormEndpoint(w http.ResponseWriter, r *http.Request) {
+	if p.formPreamble(w, r) {
+		p.publicClientInParams(r)
+		p.op.ServeHTTP(w, r)
+	}
+}
+
+// publicClientInParams moves a public client's id from an HTTP Basic header
+// with an empty secret (what golang.org/x/oauth2 sends first when it
+// auto-detects the auth style) into the form. The library would try to
+// authenticate it as a confidential client and fail, and the client's
+// immediate retry would then count as a too-fast device poll.
+func (p *Provider) publicClientInParams(r *http.Request) {
+	id, secret, ok := r.BasicAuth()
+	if !ok || secret != "" {
+		return
+	}
+	id, err := url.QueryUnescape(id)
+	if err != nil {
+		return
+	}
+	if c, known := p.store.clients[id]; !known || !c.public() {
+		return
+	}
+	r.Header.Del("Authorization")
+	r.PostForm.Set("client_id", id)
+	r.Form.Set("client_id", id)
+}
+
+// handleIntrospect fronts RFC 7662 introspection, whose library handler
+// answers every request error with plain text and 401; it is always a
+// client-authentication failure, so say so in JSON.
+func (p *Provider) handleIntrospect(w http.ResponseWriter, r *http.Request) {
+	if !p.formPreamble(w, r) {
+		return
+	}
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r)
+	if buf.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="hello sandbox"`)
+		writeOAuthError(w, http.StatusUnauthorized, oidc.ErrInvalidClient().WithDescription("client authentication failed"))
+		return
+	}
+	buf.flushTo(w)
+}
+
+// formPreamble accepts POST (and CORS preflights) with a well-formed body,
+// and answers anything else with an OAuth error. It reports whether to go on.
+func (p *Provider) formPreamble(w http.ResponseWriter, r *http.Request) bool {
+	switch r.Method {
+	case http.MethodOptions:
+		return true
+	case http.MethodPost:
+	default:
+		w.Header().Set("Allow", "POST")
+		writeOAuthError(w, http.StatusMethodNotAllowed, oidc.ErrInvalidRequest().WithDescription("use POST"))
+		return false
+	}
+	if err := r.ParseForm(); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeOAuthError(w, http.StatusRequestEntityTooLarge, oidc.ErrInvalidRequest().WithDescription("request body too large"))
+			return false
+		}
+		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("malformed form body"))
+		return false
+	}
+	return true
+}
+
+// handleUserinfo answers token problems the RFC 6750 way (401 with
+// WWW-Authenticate) instead of the library's plain text or 403.
+func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet, http.MethodPost, http.MethodOptions:
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		writeOAuthError(w, http.StatusMethodNotAllowed, oidc.ErrInvalidRequest().WithDescription("use GET or POST"))
+		return
+	}
+	if r.Method == http.MethodPost {
+		if err := r.ParseForm(); err != nil {
+			writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("malformed form body"))
+			return
+		}
+	}
+	if r.Method != http.MethodOptions && r.Header.Get("Authorization") == "" && r.PostFormValue("access_token") == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hello sandbox"`)
+		writeOAuthError(w, http.StatusUnauthorized, oidc.ErrInvalidRequest().WithDescription("access token missing"))
+		return
+	}
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r)
+	if buf.status == http.StatusUnauthorized || buf.status == http.StatusForbidden {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="hello sandbox", error="invalid_token"`)
+		writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_token", "error_description": "access token invalid, expired or revoked"})
+		return
+	}
+	buf.flushTo(w)
+}
+
+// handleEndSession implements RP-initiated logout. With a valid
+// id_token_hint (GET, or the form hello posts) the browser's provider
+// session ends at once, then the library redirects. Without one, any page
+// could log the user out with a link, so the browser's session ends only
+// after the user confirms on a CSRF-protected form; a browser with no
+// session has nothing to lose and goes straight on. A return address
+// outside the loopback allow-list is never followed: the user sees a page
+// instead.
+func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		p.methodNotAllowed(w, "GET, POST")
+		return
+	}
+	const title = "You are logged out"
+	if err := r.ParseForm(); err != nil {
+		p.message(w, http.StatusBadRequest, "Logout failed", "The logout request was malformed, so you are still logged in.")
+		return
+	}
+	ctx := op.ContextWithIssuer(r.Context(), p.cfg.Issuer)
+	hinted := false
+	if hint := r.Form.Get("id_token_hint"); hint != "" {
+		// The library accepts an expired hint (it still names the user) but
+		// nothing unsigned or foreign; neither do we.
+		_, err := op.VerifyIDTokenHint[*oidc.IDTokenClaims](ctx, hint, p.op.IDTokenHintVerifier(ctx))
+		if err != nil && !errors.As(err, &op.IDTokenHintExpiredError{}) {
+			p.log.Info("end_session refused", "detail", err.Error())
+			p.message(w, http.StatusBadRequest, "Logout failed", "The logout request was not valid (unknown id_token_hint), so you are still logged in.")
+			return
+		}
+		hinted = true
+	}
+	uri := r.Form.Get("post_logout_redirect_uri")
+	if !hinted {
+		if uri != "" && !isLoopbackCallback(uri, "/") {
+			p.message(w, http.StatusBadRequest, "Logout failed", "The return address is not allowed, so you are still logged in.")
+			return
+		}
+		confirmed := r.Method == http.MethodPost && r.PostForm.Get("confirm") == "1"
+		if confirmed && !p.checkCSRF(r) {
+			p.errorPage(w, http.StatusForbidden, msgFormExpired)
+			return
+		}
+		if _, u, ok := p.currentSession(r); ok && !confirmed {
+			p.confirmLogout(ctx, w, r, u)
+			return
+		}
+	}
+	p.endBrowserSession(w, r)
+	if uri != "" && !isLoopbackCallback(uri, "/") {
+		p.message(w, http.StatusBadRequest, title, "You are logged out. The return address is not allowed, so you stay here.")
+		return
+	}
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r)
+	if buf.status == http.StatusFound {
+		buf.flushTo(w)
+		return
+	}
+	p.log.Info("end_session refused", "status", buf.status, "detail", strings.TrimSpace(buf.body.String()))
+	p.message(w, http.StatusBadRequest, title, "You are logged out. The logout request was not valid (for example an unknown client or return address), so you stay here.")
+}
+
+// confirmLogout asks a logged-in browser whether to log out, for an
+// end_session request without a valid id_token_hint. The form carries the
+// request's parameters on, so after the confirmation the library validates
+// and follows the return address as usual. A request the library would
+// refuse is refused now, with the session kept.
+func (p *Provider) confirmLogout(ctx context.Context, w http.ResponseWriter, r *http.Request, u user) {
+	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
+	if err == nil {
+		req.IdTokenHint = ""
+		_, err = op.ValidateEndSessionRequest(ctx, req, p.op)
+	}
+	if err != nil {
+		p.log.Info("end_session refused", "detail", err.Error())
+		p.message(w, http.StatusBadRequest, "Logout failed", "The logout request was not valid (for example an unknown client or return address), so you are still logged in.")
+		return
+	}
+	csrf, err := p.csrfToken(w, r)
+	if err != nil {
+		p.errorPage(w, http.StatusInternalServerError, "Could not prepare the form.")
+		return
+	}
+	d := pageData{Title: "Log out of the hello sandbox?", CSRF: csrf, User: u.Email}
+	for _, name := range []string{"client_id", "post_logout_redirect_uri", "state", "ui_locales", "logout_hint"} {
+		if v := r.Form.Get(name); v != "" {
+			d.Hidden = append(d.Hidden, hiddenField{Name: name, Value: v})
+		}
+	}
+	p.render(w, http.StatusOK, "logout", d)
+}
+
+func (p *Provider) handleStats(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		writeOAuthError(w, http.StatusMethodNotAllowed, oidc.ErrInvalidRequest().WithDescription("use GET"))
+		return
+	}
+	writeJSON(w, http.StatusOK, p.Stats())
+}
+
+// writeOAuthError writes an RFC 6749 §5.2 error body.
+func writeOAuthError(w http.ResponseWriter, status int, e *oidc.Error) {
+	writeJSON(w, status, e)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// bufferedResponse captures a library response so a wrapper can inspect
+// it before anything reaches the client.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func newBufferedResponse() *bufferedResponse { return &bufferedResponse{header: http.Header{}} }
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+
+func (b *bufferedResponse) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	b.WriteHeader(http.StatusOK)
+	return b.body.Write(p)
+}
+
+func (b *bufferedResponse) flushTo(w http.ResponseWriter) {
+	for k, vs := range b.header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	w.WriteHeader(b.status)
+	_, _ = b.body.WriteTo(w)
+}
+
+// statusRecorder remembers the status a handler wrote.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(status int) {
+	if s.status == 0 {
+		s.status = status
+	}
+	s.ResponseWriter.WriteHeader(status)
+}
+
+func (s *statusRecorder) Write(p []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(p)
+}

@@ -1,0 +1,320 @@
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// PermissionReadAdminMessages is the permission the Hello World API demands
+// for /api/messages/admin.
+const PermissionReadAdminMessages = "read:admin-messages"
+
+// The built-in users. Their passwords are published, so their hashes use
+// bcrypt's minimum cost: hashing them again costs nothing to an attacker,
+// and it keeps logins fast in tests under the race detector.
+const (
+	AliceEmail    = "alice@example.com"
+	AlicePassword = "alice-password"
+	BobEmail      = "bob@example.com"
+	BobPassword   = "bob-password"
+
+	aliceHash = "$2a$04$R2i221WOO57BUL5AFEiTPOe8dmQVR.UimQG6HgA10TN99ksMdphu."
+	bobHash   = "$2a$04$Sc23G4jmj.PuGBwrg0/pX.epjAI3VKiiSK8GclAAeAQgNg6YPKNke"
+
+	usersFile = "users.json"
+
+	minPasswordLen = 8
+	maxPasswordLen = 72 // bcrypt ignores anything longer
+	maxNameLen     = 100
+	maxEmailLen    = 254
+)
+
+// user is an account. Email is the login name; ID is the stable sub.
+type user struct {
+	ID            string    `json:"id"`
+	Email         string    `json:"email"`
+	Name          string    `json:"name"`
+	PasswordHash  string    `json:"password_hash"`
+	EmailVerified bool      `json:"email_verified"`
+	Permissions   []string  `json:"permissions,omitempty"`
+	CreatedAt     time.Time `json:"created_at"`
+}
+
+// userStore holds the built-in users plus those who signed up; only the
+// latter are written to disk. Several sandboxes may share the file: a
+// sign-up re-reads and merges it under the state directory's lock, and a
+// login with an unknown email re-reads it when it changed.
+type userStore struct {
+	persist *stateDir // nil when ephemeral
+	cost    int       // bcrypt cost of new passwords
+	log     *slog.Logger
+	// dummyHash is compared against when the email is unknown, so a wrong
+	// email costs as much time as a wrong password of a signed-up user and
+	// timing does not tell which accounts exist.
+	dummyHash []byte
+
+	mu      sync.RWMutex
+	byEmail map[string]*user // key: lower-cased email
+	byID    map[string]*user
+	signups []*user // persisted, in sign-up order
+	// fileMod and fileSize identify the version of the users file last
+	// read or written, to notice another process's sign-ups.
+	fileMod  time.Time
+	fileSize int64
+}
+
+// errEmailTaken is returned by signUp for an email that already has an account.
+var errEmailTaken = errors.New("an account with this email already exists")
+
+// signupError is a sign-up refusal whose text can be shown to the user.
+type signupError struct{ msg string }
+
+func (e *signupError) Error() string { return e.msg }
+
+func defaultUsers() []*user {
+	return []*user{
+		{ID: "sandbox|alice", Email: AliceEmail, Name: "Alice Example", PasswordHash: aliceHash,
+			EmailVerified: true, Permissions: []string{PermissionReadAdminMessages}},
+		{ID: "sandbox|bob", Email: BobEmail, Name: "Bob Example", PasswordHash: bobHash,
+			EmailVerified: true},
+	}
+}
+
+func loadUsers(persist *stateDir, cost int, logger *slog.Logger) (*userStore, error) {
+	s := &userStore{persist: persist, cost: cost, log: logger, byEmail: map[string]*user{}, byID: map[string]*user{}}
+	secret, err := randomToken()
+	if err != nil {
+		return nil, err
+	}
+	if s.dummyHash, err = bcrypt.GenerateFromPassword([]byte(secret), cost); err != nil {
+		return nil, fmt.Errorf("hash: %w", err)
+	}
+	for _, u := range defaultUsers() {
+		s.add(u)
+	}
+	if persist == nil {
+		return s, nil
+	}
+	saved, err := s.readFileLocked()
+	if err != nil {
+		return nil, err
+	}
+	s.mergeLocked(saved)
+	return s, nil
+}
+
+// readFileLocked reads and checks the users file (nil when there is none)
+// and remembers which version it read. The caller holds mu or owns s.
+func (s *userStore) readFileLocked() ([]*user, error) {
+	// Stat first: should the file change in between, the next check sees
+	// a newer stamp and reads again, which is harmless.
+	mod, size := s.persist.stat(usersFile)
+	data, err := s.persist.read(usersFile)
+	if err != nil || data == nil {
+		return nil, err
+	}
+	var saved []*user
+	if err := json.Unmarshal(data, &saved); err != nil {
+		return nil, fmt.Errorf("parse %s: %w", s.persist.file(usersFile), err)
+	}
+	for _, u := range saved {
+		if u == nil || u.ID == "" || u.Email == "" || u.PasswordHash == "" {
+			return nil, fmt.Errorf("parse %s: incomplete user entry", s.persist.file(usersFile))
+		}
+	}
+	s.fileMod, s.fileSize = mod, size
+	return saved, nil
+}
+
+// mergeLocked adds the saved users not known yet. The caller holds mu or
+// owns s.
+func (s *userStore) mergeLocked(saved []*user) {
+	for _, u := range saved {
+		if s.byEmail[strings.ToLower(u.Email)] != nil || s.byID[u.ID] != nil {
+			continue // known already, or would shadow a built-in user
+		}
+		s.add(u)
+		s.signups = append(s.signups, u)
+	}
+}
+
+// reloadIfChanged merges sign-ups another sandbox sharing the state
+// directory wrote since this one last read the file.
+func (s *userStore) reloadIfChanged() {
+	if s.persist == nil {
+		return
+	}
+	mod, size := s.persist.stat(usersFile)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if mod.Equal(s.fileMod) && size == s.fileSize {
+		return
+	}
+	saved, err := s.readFileLocked()
+	if err != nil {
+		s.log.Warn("re-reading users", "err", err)
+		return
+	}
+	s.mergeLocked(saved)
+}
+
+// add indexes u; the caller holds mu or owns s exclusively.
+func (s *userStore) add(u *user) {
+	s.byEmail[strings.ToLower(u.Email)] = u
+	s.byID[u.ID] = u
+}
+
+// get returns a copy of the user with the given sub.
+func (s *userStore) get(id string) (user, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, ok := s.byID[id]
+	if !ok {
+		return user{}, false
+	}
+	return *u, true
+}
+
+// byEmailAddr returns a copy of the user with this email.
+func (s *userStore) byEmailAddr(email string) (user, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	u, ok := s.byEmail[strings.ToLower(strings.TrimSpace(email))]
+	if !ok {
+		return user{}, false
+	}
+	return *u, true
+}
+
+// authenticate checks an email and password. It does the same bcrypt work
+// whether or not the email exists.
+func (s *userStore) authenticate(email, password string) (user, bool) {
+	found, ok := s.byEmailAddr(email)
+	if !ok && s.persist != nil {
+		// Maybe someone signed up on another sandbox sharing the state
+		// directory; a stat when the file has not changed.
+		s.reloadIfChanged()
+		found, ok = s.byEmailAddr(email)
+	}
+
+	hash := s.dummyHash
+	if ok {
+		hash = []byte(found.PasswordHash)
+	}
+	// bcrypt rejects passwords over 72 bytes; cut them so the comparison
+	// still runs and simply fails.
+	pw := []byte(password)
+	if len(pw) > maxPasswordLen {
+		pw = pw[:maxPasswordLen]
+		ok = false
+	}
+	if err := bcrypt.CompareHashAndPassword(hash, pw); err != nil || !ok {
+		return user{}, false
+	}
+	return found, true
+}
+
+// signUp validates the form, creates the user and persists it. Validation
+// failures are *signupError; a duplicate email is errEmailTaken.
+func (s *userStore) signUp(ctx context.Context, name, email, password string) (user, error) {
+	name = strings.TrimSpace(name)
+	email = strings.TrimSpace(email)
+	switch {
+	case name == "" || utf8.RuneCountInString(name) > maxNameLen || !utf8.ValidString(name):
+		return user{}, &signupError{fmt.Sprintf("Enter your name (at most %d characters).", maxNameLen)}
+	case !validEmail(email):
+		return user{}, &signupError{"Enter a valid email address, like name@example.com."}
+	case len(password) < minPasswordLen || len(password) > maxPasswordLen:
+		return user{}, &signupError{fmt.Sprintf("Choose a password of %d to %d characters.", minPasswordLen, maxPasswordLen)}
+	}
+	// Hash before taking the lock: bcrypt is deliberately slow.
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
+	if err != nil {
+		return user{}, fmt.Errorf("hash password: %w", err)
+	}
+	id, err := randomHex(12)
+	if err != nil {
+		return user{}, err
+	}
+	u := &user{
+		ID: "sandbox|" + id, Email: email, Name: name, PasswordHash: string(hash),
+		CreatedAt: time.Now().UTC().Truncate(time.Second),
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.persist != nil {
+		// Read-modify-write under the directory's lock, merging what other
+		// sandboxes sharing it saved: writing only our own list would drop
+		// their sign-ups.
+		err := s.persist.withLock(ctx, func() error {
+			saved, err := s.readFileLocked()
+			if err != nil {
+				return err
+			}
+			s.mergeLocked(saved)
+			if s.byEmail[strings.ToLower(email)] != nil {
+				return errEmailTaken
+			}
+			out := slices.Clone(saved)
+			for _, su := range s.signups {
+				if !slices.ContainsFunc(saved, func(o *user) bool { return o.ID == su.ID }) {
+					out = append(out, su)
+				}
+			}
+			data, err := json.MarshalIndent(append(out, u), "", "  ")
+			if err != nil {
+				return fmt.Errorf("encode users: %w", err)
+			}
+			if err := s.persist.write(usersFile, data); err != nil {
+				return fmt.Errorf("save users: %w", err)
+			}
+			// Our own write is no news to us.
+			s.fileMod, s.fileSize = s.persist.stat(usersFile)
+			return nil
+		})
+		if err != nil {
+			return user{}, err
+		}
+	} else if s.byEmail[strings.ToLower(email)] != nil {
+		return user{}, errEmailTaken
+	}
+	s.add(u)
+	s.signups = append(s.signups, u)
+	return *u, nil
+}
+
+// validEmail accepts a bare addr-spec with a dot in the domain, the shape
+// people type into a sign-up form.
+func validEmail(email string) bool {
+	if len(email) > maxEmailLen {
+		return false
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Address != email || a.Name != "" {
+		return false
+	}
+	at := strings.LastIndexByte(email, '@')
+	return at > 0 && strings.Contains(email[at+1:], ".")
+}
+
+func randomHex(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		return "", fmt.Errorf("random: %w", err)
+	}
+	return hex.EncodeToString(b), nil
+}
