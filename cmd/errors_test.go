@@ -26,7 +26,9 @@ func TestExitCode(t *testing.T) {
 		return &httperr.Error{What: what, StatusCode: status, Code: code}
 	}
 	api := func(status int) error { return &apiclient.Error{Kind: "admin", Err: op(httperr.API, status, "")} }
-	inClient := func(err error) error { return &url.Error{Op: "Get", URL: "http://api", Err: &session.TokenError{Err: err}} }
+	inClient := func(err error) error {
+		return &url.Error{Op: "Get", URL: "http://api", Err: &session.TokenError{Err: err}}
+	}
 	tests := []struct {
 		name string
 		err  error

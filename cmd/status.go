@@ -175,4 +175,3 @@ func writeStatusText(o *StatusOptions, st Status) error {
 	}
 	return output.WriteFields(w, fields)
 }
-

@@ -327,4 +327,3 @@ func TestProviderTemporarilyUnavailable(t *testing.T) {
 		})
 	}
 }
-

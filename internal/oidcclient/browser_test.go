@@ -1,9 +1,9 @@
 package oidcclient
 
 import (
-	"github.com/hello-cli/hello/internal/token"
 	"context"
 	"errors"
+	"github.com/hello-cli/hello/internal/token"
 	"net"
 	"net/http"
 	"net/url"

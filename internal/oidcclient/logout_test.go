@@ -1,9 +1,9 @@
 package oidcclient
 
 import (
-	"github.com/hello-cli/hello/internal/httperr"
 	"encoding/json"
 	"errors"
+	"github.com/hello-cli/hello/internal/httperr"
 	"net/url"
 	"testing"
 

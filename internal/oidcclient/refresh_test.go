@@ -1,9 +1,9 @@
 package oidcclient
 
 import (
-	"github.com/hello-cli/hello/internal/token"
-	"github.com/hello-cli/hello/internal/httperr"
 	"errors"
+	"github.com/hello-cli/hello/internal/httperr"
+	"github.com/hello-cli/hello/internal/token"
 	"net/url"
 	"strings"
 	"testing"

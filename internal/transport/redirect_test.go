@@ -76,4 +76,3 @@ func TestBearerNotForwarded(t *testing.T) {
 		t.Fatalf("token leaked (%v)", err)
 	}
 }
-

@@ -13,8 +13,8 @@ import (
 // exponentially growing ceiling) spreads out many clients that failed at the
 // same moment, which is what overload answers call for.
 const (
-	backoffBase   = 200 * time.Millisecond
-	backoffCap    = 5 * time.Second
+	backoffBase = 200 * time.Millisecond
+	backoffCap  = 5 * time.Second
 	// drainLimit bounds how much of a retried response is read so that its
 	// connection can be reused; a bigger body is cheaper to drop.
 	drainLimit = 64 << 10

@@ -264,4 +264,3 @@ func TestBackoffBounded(t *testing.T) {
 		t.Errorf("backoff(10, ~1) = %v, want about the 5s cap", got)
 	}
 }
-

@@ -53,7 +53,6 @@ type Options struct {
 
 	// proxy replaces http.ProxyFromEnvironment; for tests only.
 	proxy func(*http.Request) (*url.URL, error)
-
 }
 
 // New returns a client configured by opts. It fails only when CAFile cannot
