@@ -4,9 +4,11 @@ package apiclient
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -88,14 +90,17 @@ const maxBody = 1 << 20
 
 // Message fetches /api/messages/{kind}.
 func (c *Client) Message(ctx context.Context, kind string) (*Response, error) {
-	url := strings.TrimSuffix(c.BaseURL, "/") + "/api/messages/" + kind
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	target := strings.TrimSuffix(c.BaseURL, "/") + "/api/messages/" + kind
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return nil, fmt.Errorf("API request: %w", err)
 	}
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
+		if ue := (*url.Error)(nil); errors.As(err, &ue) && !isTokenError(ue.Err) {
+			return nil, fmt.Errorf("the API at %s could not be reached: check that it is running and the API URL is right (%w)", c.BaseURL, err)
+		}
 		return nil, err
 	}
 	defer resp.Body.Close()
@@ -112,6 +117,13 @@ func (c *Client) Message(ctx context.Context, kind string) (*Response, error) {
 		return nil, fmt.Errorf("read the API's answer: %w", err)
 	}
 	return &Response{Body: body}, nil
+}
+
+// isTokenError reports an error from the authenticated client's session,
+// which speaks for itself (and is not about reaching the API).
+func isTokenError(err error) bool {
+	var t interface{ TokenError() }
+	return errors.As(err, &t)
 }
 
 func snippet(b []byte) string {

@@ -149,7 +149,7 @@ func getJSON(ctx context.Context, hc *http.Client, what httperr.What, u string, 
 	req.Header.Set("Accept", "application/json")
 	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, unreachable(what, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
@@ -160,6 +160,12 @@ func getJSON(ctx context.Context, hc *http.Client, what httperr.What, u string, 
 		return nil, fmt.Errorf("read %s: %w", what, err)
 	}
 	return b.Bytes(), nil
+}
+
+// unreachable words a request that got no answer. The cause stays wrapped:
+// the command layer maps the network error, not this text.
+func unreachable(what httperr.What, err error) error {
+	return fmt.Errorf("%s could not be reached: check your network and the issuer, then try again (%w)", what, err)
 }
 
 // SupportsDevice reports whether the provider offers the device grant: it

@@ -53,7 +53,7 @@ func (c *Client) tokenRequest(ctx context.Context, form url.Values) (*tokenRespo
 	}
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return nil, err
+		return nil, unreachable(httperr.Token, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {

@@ -25,6 +25,9 @@ type TokenError struct{ Err error }
 func (e *TokenError) Error() string { return e.Err.Error() }
 func (e *TokenError) Unwrap() error { return e.Err }
 
+// TokenError marks the type for packages that cannot import this one.
+func (e *TokenError) TokenError() {}
+
 // ErrOtherOrigin refuses to send the bearer token to a server it is not for.
 var ErrOtherOrigin = errors.New("refusing to send the access token to another origin")
 

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"github.com/hello-cli/hello/internal/httperr"
 	"github.com/hello-cli/hello/internal/oidcclient"
 	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
@@ -43,6 +44,10 @@ func (e *CorruptError) Unwrap() []error { return []error{e.Err, ErrNotLoggedIn} 
 type RevokedError struct{ Err error }
 
 func (e *RevokedError) Error() string {
+	var he *httperr.Error
+	if errors.As(e.Err, &he) {
+		return fmt.Sprintf("%v (%s)", ErrRevoked, he.Detail())
+	}
 	return fmt.Sprintf("%v (%v)", ErrRevoked, e.Err)
 }
 
