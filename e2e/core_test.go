@@ -327,3 +327,73 @@ func TestProviderTemporarilyUnavailable(t *testing.T) {
 		})
 	}
 }
+
+// sandboxHas reports whether this build's sandbox knows flag.
+func sandboxHas(t *testing.T, flag string) bool {
+	t.Helper()
+	out, _ := exec.Command(helloBin, "sandbox", "--help").CombinedOutput()
+	return strings.Contains(string(out), flag)
+}
+
+func TestKilledRefresh(t *testing.T) {
+	t.Parallel()
+	if !sandboxHas(t, "--refresh-reuse-interval") {
+		t.Skip("the sandbox has no --refresh-reuse-interval yet")
+	}
+	// A refresh whose answer never arrives: the provider rotated the
+	// token, hello never saw the new one. Without a reuse interval the next
+	// refresh is a reuse and the session is lost, which no client alone can
+	// prevent; with one (Auth0's Rotation Overlap Period) it survives.
+	for _, tc := range []struct {
+		interval string
+		survives bool
+	}{{"0s", false}, {"1m", true}} {
+		t.Run("reuse interval "+tc.interval, func(t *testing.T) {
+			t.Parallel()
+			sb := startSandbox(t, "--refresh-reuse-interval", tc.interval)
+			u := newUser(t, sb)
+			u.login("alice@example.com", "alice-password")
+			base, err := os.ReadFile(u.cachePath())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var doc map[string]any
+			getJSON(t, sb.Issuer+"/.well-known/openid-configuration", &doc)
+			tu, _ := url.Parse(doc["token_endpoint"].(string))
+			var lose atomic.Bool
+			lose.Store(true)
+			front := failingProvider(t, sb, func(string) (int, string, http.Header) { return 0, "", nil })
+			// Wrap the front: the first refresh reaches the provider, and
+			// its answer is thrown away with the connection.
+			inner := front.Config.Handler
+			front.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == tu.Path && lose.Swap(false) {
+					rec := httptest.NewRecorder()
+					inner.ServeHTTP(rec, r)
+					if rec.Code != 200 {
+						t.Errorf("the lost refresh failed at the provider: %d %s", rec.Code, rec.Body)
+					}
+					conn, _, err := w.(http.Hijacker).Hijack()
+					if err == nil {
+						conn.Close()
+					}
+					return
+				}
+				inner.ServeHTTP(w, r)
+			})
+			u.copySession(base, front.URL)
+			v := *u
+			v.env = append(append([]string(nil), u.env...), "HELLO_ISSUER="+front.URL)
+			if r := v.run("messages", "protected"); r.Code != 3 {
+				t.Fatalf("the lost answer: exit %d, want 3\n%s", r.Code, r.Stderr)
+			}
+			r := v.run("messages", "protected")
+			if tc.survives && r.Code != 0 {
+				t.Errorf("with a reuse interval the session was lost: exit %d\n%s", r.Code, r.Stderr)
+			}
+			if !tc.survives && (r.Code != 4 || !strings.Contains(r.Stderr, revokedMsg)) {
+				t.Errorf("without a reuse interval: exit %d\n%s; want 4 and %q", r.Code, r.Stderr, revokedMsg)
+			}
+		})
+	}
+}
