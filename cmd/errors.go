@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/url"
 	"syscall"
@@ -90,8 +91,10 @@ func httpExitCode(e *httperr.Error, fromAPI bool) int {
 
 // unreachable reports network failures: refused, reset, unknown host, timeout.
 func unreachable(err error) bool {
+	// A connection closed before the answer (EOF) is a server that went
+	// away mid-request, not a malformed answer.
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) {
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
 	var dnsErr *net.DNSError

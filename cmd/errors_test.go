@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"syscall"
@@ -71,6 +72,7 @@ func TestExitCode(t *testing.T) {
 		{"refused", fmt.Errorf("call: %w", refused), 3},
 		{"dns", &net.DNSError{Err: "no such host", Name: "x"}, 3},
 		{"deadline", fmt.Errorf("x: %w", context.DeadlineExceeded), 3},
+		{"connection closed before the answer", &url.Error{Op: "Post", URL: "x", Err: io.EOF}, 3},
 		{"port busy", &callback.PortInUseError{Port: 4040, Err: refused}, 1},
 		{"other", errors.New("boom"), 1},
 	}
