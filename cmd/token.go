@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hello-cli/hello/internal/claims"
+	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/output"
@@ -34,7 +35,7 @@ func NewCmdToken(f *Factory, runF func(*TokenOptions) error) *cobra.Command {
 		Short: "Print the access token (renewed first if needed)",
 		Long: `Print the access token alone on stdout, renewing it first when it has
 expired. This is the only command that prints a token.`,
-		Example: `  curl -H "Authorization: Bearer $(hello token)" ` + "http://localhost:6060" + `/api/messages/protected`,
+		Example: `  curl -H "Authorization: Bearer $(hello token)" ` + config.DefaultAPIURL + `/api/messages/protected`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			opts.IO, opts.JSON, opts.Now, opts.Token = f.IO, f.JSON(), f.Now, f.tokens

@@ -47,7 +47,7 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*toke
 	defer srv.Close()
 
 	conf := c.oauth2Config(srv.RedirectURL(), Scopes)
-	authURL := conf.AuthCodeURL(state, c.authorizeParams(authorizeRequest{verifier: verifier, nonce: nonce, signup: o.Signup})...)
+	authURL := conf.AuthCodeURL(state, asOptions(c.authorizeParams(authorizeRequest{verifier: verifier, nonce: nonce, signup: o.Signup}))...)
 
 	// The URL holds only public values (client ID, state, nonce, challenge),
 	// so printing it is safe.

@@ -81,11 +81,12 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*token.
 			return nil, fmt.Errorf("device login: %w", ErrDeviceExpired)
 		}
 		err = c.fromRetrieveError(httperr.Token, err)
+		var he *httperr.Error
 		switch {
-		case IsOAuthError(err, "access_denied"):
-			return nil, fmt.Errorf("device login: %w (%w)", ErrAccessDenied, err)
-		case IsOAuthError(err, "expired_token"):
-			return nil, fmt.Errorf("device login: %w (%w)", ErrDeviceExpired, err)
+		case IsOAuthError(err, "access_denied") && errors.As(err, &he):
+			return nil, fmt.Errorf("device login: %w (%s)", ErrAccessDenied, he.Detail())
+		case IsOAuthError(err, "expired_token") && errors.As(err, &he):
+			return nil, fmt.Errorf("device login: %w (%s)", ErrDeviceExpired, he.Detail())
 		}
 		return nil, err
 	}

@@ -26,10 +26,14 @@ func (c *Client) audienceParams(v url.Values) {
 	}
 }
 
-// authorizeParams are the extra /authorize parameters.
-func (c *Client) authorizeParams(r authorizeRequest) []oauth2.AuthCodeOption {
+// authorizeParams are the /authorize parameters beyond x/oauth2's own
+// (response_type, client_id, redirect_uri, scope, state), as values so that
+// a pushed authorization request could post the same set.
+func (c *Client) authorizeParams(r authorizeRequest) url.Values {
 	v := url.Values{}
 	v.Set("nonce", r.nonce)
+	v.Set("code_challenge", oauth2.S256ChallengeFromVerifier(r.verifier))
+	v.Set("code_challenge_method", "S256")
 	c.audienceParams(v)
 	if r.signup {
 		// Auth0 reads screen_hint; others ignore unknown parameters.
@@ -40,8 +44,7 @@ func (c *Client) authorizeParams(r authorizeRequest) []oauth2.AuthCodeOption {
 			v.Set("prompt", "create")
 		}
 	}
-	opts := []oauth2.AuthCodeOption{oauth2.S256ChallengeOption(r.verifier)}
-	return append(opts, asOptions(v)...)
+	return v
 }
 
 // exchangeParams is the body of the authorization code exchange.
