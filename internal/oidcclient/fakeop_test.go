@@ -53,8 +53,8 @@ type fakeOP struct {
 	// discoveryStatus and jwksStatus, when set, are answered with
 	// Retry-After: 3 instead of the document.
 	discoveryStatus, jwksStatus int
-	noRevocation bool
-	endSession   string // end_session_endpoint when set
+	noRevocation                bool
+	endSession                  string // end_session_endpoint when set
 
 	// Token behaviour.
 	idClaims         func(claims map[string]any) // edits ID token claims before signing
