@@ -16,6 +16,7 @@ import (
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/keystore"
 	"github.com/hello-cli/hello/internal/oidcclient"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/token"
@@ -37,6 +38,8 @@ type Factory struct {
 	CacheDir func() (string, error)
 	// CanOpenBrowser reports whether this machine can show the user a browser.
 	CanOpenBrowser func() bool
+	// Keyring is the OS keyring; nil means go-keyring's for this system.
+	Keyring keystore.Backend
 
 	// Settings is set by the root command once flags are parsed.
 	Settings *config.Settings
@@ -51,6 +54,8 @@ type Factory struct {
 	sessOnce   sync.Once
 	sess       *session.Session
 	sessErr    error
+	// sealer seals the session's tokens; set with the session.
+	sealer *keystore.Codec
 }
 
 // NewFactory returns the Factory of the real process.
@@ -137,6 +142,20 @@ func (f *Factory) newSession() (*session.Session, error) {
 		store.LockTimeout = d
 	}
 	s := f.Settings
+	mode, err := keystore.ParseMode(s.TokenStorage)
+	if err != nil {
+		return nil, exitcode.New(exitcode.Usage, err)
+	}
+	keys := keystore.New(keystore.Config{Mode: mode, Dir: dir, Backend: f.Keyring, Getenv: f.Config.Getenv, Notices: f.IO.ErrOut})
+	if mode == keystore.Keyring {
+		// Asked for the keyring and none answers: fail now, before any
+		// entry is read or a login started, rather than fall back.
+		if _, err := keys.Resolve(context.Background()); err != nil {
+			return nil, err
+		}
+	}
+	f.sealer = &keystore.Codec{Store: keys, Path: store.Path}
+	store.Codec = f.sealer
 	return &session.Session{
 		Store:      store,
 		Key:        tokencache.Key{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience},
@@ -240,6 +259,23 @@ func (f *Factory) save(ctx context.Context, t *token.Token) (*tokencache.Entry, 
 		return nil, err
 	}
 	return s.Save(ctx, t, who(t, f.Settings.ClientID))
+}
+
+// storage says how the session's entry is kept, once it was read.
+func (f *Factory) storage() (keystore.Where, string, bool) {
+	if f.sealer == nil || f.sess == nil {
+		return keystore.Where{}, "", false
+	}
+	w, ok := f.sealer.Where(f.sess.Key)
+	return w, string(f.sealer.Store.Mode()), ok
+}
+
+// forgetKey removes the keyring's token key once no entry uses it.
+func (f *Factory) forgetKey(ctx context.Context) (bool, error) {
+	if f.sealer == nil {
+		return false, nil
+	}
+	return f.sealer.Store.ForgetKeyIfUnused(ctx)
 }
 
 // JSON reports whether -o json was asked for.

@@ -39,6 +39,11 @@ type LogoutOptions struct {
 	Load     func() (*tokencache.Entry, error)
 	Delete   func(context.Context) error
 	Provider func(context.Context) (LogoutProvider, error)
+	// ForgetKey removes the token key from the OS keyring when no cached
+	// session uses it any more, and reports whether it did; nil for none.
+	ForgetKey func(context.Context) (bool, error)
+	// Keyring names the OS keyring in messages.
+	Keyring string
 }
 
 // NewCmdLogout builds `hello logout`.
@@ -64,6 +69,7 @@ instead. --local only deletes the cache. Logging out twice is not an error.`,
 			opts.CanOpenBrowser = func() bool { return f.IO.Interactive() && f.CanOpenBrowser() }
 			opts.Load, opts.Delete = sess.Load, sess.Delete
 			opts.Provider = func(ctx context.Context) (LogoutProvider, error) { return f.AuthClient(ctx) }
+			opts.ForgetKey, opts.Keyring = f.forgetKey, f.sealer.Store.Backend()
 			if runF != nil {
 				return runF(opts)
 			}
@@ -101,6 +107,15 @@ func logoutRun(ctx context.Context, o *LogoutOptions) error {
 		return err
 	}
 	fmt.Fprintln(o.IO.ErrOut, "Removed the cached session.")
+	if o.ForgetKey != nil {
+		// The session is gone either way; a key left behind is only untidy.
+		switch removed, err := o.ForgetKey(ctx); {
+		case err != nil:
+			fmt.Fprintf(o.IO.ErrOut, "warning: the token key could not be removed from the %s (%v)\n", o.Keyring, err)
+		case removed:
+			fmt.Fprintf(o.IO.ErrOut, "Removed the token key from the %s: no cached session uses it any more.\n", o.Keyring)
+		}
+	}
 	if p == nil || e.Token.Grant == token.GrantClientCredentials {
 		return nil
 	}

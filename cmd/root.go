@@ -60,6 +60,7 @@ or the config file.
 	config.BindFlags(pf)
 	pf.BoolVar(&f.Verbose, "verbose", false, "log each HTTP request (method, URL, status, time) on stderr, secrets redacted")
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(config.OutputFormats(), cobra.ShellCompDirectiveNoFileComp))
+	_ = root.RegisterFlagCompletionFunc(config.FlagTokenStorage, cobra.FixedCompletions(config.TokenStorages(), cobra.ShellCompDirectiveNoFileComp))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return exitcode.New(exitcode.Usage, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
 	})

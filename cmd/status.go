@@ -10,6 +10,7 @@ import (
 
 	"github.com/hello-cli/hello/internal/claims"
 	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/keystore"
 	"github.com/hello-cli/hello/internal/output"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/tokencache"
@@ -28,6 +29,9 @@ type StatusOptions struct {
 	// CachePath is the entry file; Load reads it as it is, dead or alive.
 	CachePath string
 	Load      func() (*tokencache.Entry, error)
+	// Storage says how the entry Load read is kept; ok is false when that
+	// is unknown (nil: never known).
+	Storage func() (w keystore.Where, mode string, ok bool)
 }
 
 // NewCmdStatus builds `hello status`.
@@ -51,7 +55,7 @@ has not refused its renewal.`,
 			*opts = StatusOptions{IO: f.IO, JSON: f.JSON(), Now: f.Now,
 				Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience,
 				ConfigFile: s.ConfigFile, Sandbox: s.Sandbox, HaveSecret: s.ClientSecret != "",
-				CachePath: sess.Store.Path(sess.Key), Load: sess.Load}
+				CachePath: sess.Store.Path(sess.Key), Load: sess.Load, Storage: f.storage}
 			if runF != nil {
 				return runF(opts)
 			}
@@ -78,13 +82,44 @@ type Status struct {
 	Permissions  []string  `json:"permissions,omitempty"`
 	Problem      string    `json:"problem,omitempty"`
 	Cache        string    `json:"cache"`
+	Storage      *Storage  `json:"storage,omitempty"`
 	ConfigFile   string    `json:"config_file,omitempty"`
 	SandboxInUse bool      `json:"sandbox"`
+}
+
+// Storage is where the session's tokens are kept.
+type Storage struct {
+	// Kind is "keyring" (tokens encrypted in the cache file, their key in
+	// the OS keyring) or "file" (plain, mode 0600).
+	Kind string `json:"kind"`
+	// Keyring names the keyring (Secret Service, macOS Keychain, Windows
+	// Credential Manager) when Kind is keyring.
+	Keyring   string `json:"keyring,omitempty"`
+	Encrypted bool   `json:"encrypted"`
+	// Mode is the --token-storage setting: auto, keyring or file.
+	Mode string `json:"mode"`
+	// Fallback is why auto mode keeps plain files, when it does.
+	Fallback string `json:"fallback,omitempty"`
+	// Text is the same for people.
+	Text string `json:"-"`
+}
+
+func storageOf(w keystore.Where, mode string) *Storage {
+	st := &Storage{Kind: "file", Mode: mode, Fallback: w.Location.Fallback, Text: w.String()}
+	if w.Sealed {
+		st.Kind, st.Keyring, st.Encrypted = "keyring", w.Location.Backend, true
+	}
+	return st
 }
 
 func statusRun(o *StatusOptions) error {
 	st := Status{Issuer: o.Issuer, ClientID: o.ClientID, Audience: o.Audience, Cache: o.CachePath, ConfigFile: o.ConfigFile, SandboxInUse: o.Sandbox}
 	e, err := o.Load()
+	if o.Storage != nil {
+		if w, mode, ok := o.Storage(); ok {
+			st.Storage = storageOf(w, mode)
+		}
+	}
 	var corrupt *session.CorruptError
 	switch {
 	case errors.As(err, &corrupt):
@@ -169,6 +204,9 @@ func writeStatusText(o *StatusOptions, st Status) error {
 		{Name: "Expires", Value: expiry},
 		{Name: "Scopes", Value: strings.Join(st.Scopes, " ")},
 		{Name: "Permissions", Value: strings.Join(st.Permissions, " ")},
+	}
+	if st.Storage != nil {
+		fields = append(fields, output.Field{Name: "Stored in", Value: st.Storage.Text})
 	}
 	if st.ConfigFile != "" {
 		fields = append(fields, output.Field{Name: "Config file", Value: st.ConfigFile})

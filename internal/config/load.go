@@ -51,6 +51,7 @@ func keys() map[string]key {
 		KeyOutput:       {name: KeyOutput, flag: FlagOutput, def: DefaultOutput},
 		KeyCAFile:       {name: KeyCAFile, flag: FlagCAFile, section: "auth0", iniKey: "ca_file"},
 		KeyConfig:       {name: KeyConfig, flag: FlagConfig},
+		KeyTokenStorage: {name: KeyTokenStorage, flag: FlagTokenStorage, section: "hello", iniKey: "token_storage"},
 	}
 }
 
@@ -103,6 +104,7 @@ func (l Loader) Load(fs *pflag.FlagSet) (*Settings, error) {
 		{KeyAPIURL, &s.APIURL, checkAPIURL},
 		{KeyOutput, &s.Output, checkOutput},
 		{KeyCAFile, &s.CAFile, l.checkCAFile},
+		{KeyTokenStorage, &s.TokenStorage, checkTokenStorage},
 	}
 	for _, st := range steps {
 		v := r.lookup(ks[st.key])

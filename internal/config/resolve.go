@@ -20,6 +20,7 @@ const (
 	KeyOutput       = "output"
 	KeyCAFile       = "ca_file"
 	KeyConfig       = "config"
+	KeyTokenStorage = "token_storage"
 )
 
 // level orders the places a value can come from; higher wins.
@@ -110,6 +111,7 @@ func knownINIKeys() map[string]bool {
 		"auth0.ca_file":         true,
 		"webapp.api_server_url": true,
 		"webapp.secret_key":     true,
+		"hello.token_storage":   true,
 	}
 }
 

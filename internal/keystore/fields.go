@@ -40,9 +40,9 @@ func additionalData(e Entry, field string) []byte {
 // logged out, never as a crash.
 var ErrUnreadable = errors.New("the cached session cannot be decrypted")
 
-// SealedError explains why a sealed entry cannot be opened, and what to do.
+// SealedError explains why a sealed entry cannot be opened, and what to
+// do. The token cache names the file around it.
 type SealedError struct {
-	Path    string
 	Backend string
 	// Cause is one of ErrFileMode, ErrKeyringUnreachable (with Reason),
 	// ErrKeyMissing, ErrKeyUnusable, seal.ErrWrongKey or seal.ErrTampered.
@@ -60,15 +60,15 @@ var (
 func (e *SealedError) Error() string {
 	switch {
 	case errors.Is(e.Cause, ErrFileMode):
-		return fmt.Sprintf("the session in %s is encrypted with a key kept in the %s, and --token-storage file does not read the keyring: use --token-storage auto (or keyring), or run \"hello login\" to replace it", e.Path, e.Backend)
+		return fmt.Sprintf("the session is encrypted with a key kept in the %s, and --token-storage file does not read the keyring: use --token-storage auto (or keyring), or run \"hello login\" to replace it", e.Backend)
 	case errors.Is(e.Cause, ErrKeyringUnreachable):
-		return fmt.Sprintf("the session in %s is encrypted with a key kept in the %s, which is not reachable (%s): run hello where the keyring is reachable, or run \"hello login\" to replace it", e.Path, e.Backend, e.Reason)
+		return fmt.Sprintf("the session is encrypted with a key kept in the %s, which is not reachable (%s): run hello where the keyring is reachable, or run \"hello login\" to replace it", e.Backend, e.Reason)
 	case errors.Is(e.Cause, ErrKeyMissing), errors.Is(e.Cause, ErrKeyUnusable):
-		return fmt.Sprintf("the key that encrypts the session in %s is no longer in the %s: run \"hello login\"", e.Path, e.Backend)
+		return fmt.Sprintf("the key that encrypts the session is no longer in the %s: run \"hello login\"", e.Backend)
 	case errors.Is(e.Cause, seal.ErrWrongKey):
-		return fmt.Sprintf("the session in %s was encrypted with another key than the one in the %s (the key was replaced): run \"hello login\"", e.Path, e.Backend)
+		return fmt.Sprintf("the session was encrypted with another key than the one in the %s (the key was replaced): run \"hello login\"", e.Backend)
 	}
-	return fmt.Sprintf("the session in %s does not decrypt with the key in the %s (the file was edited or damaged): run \"hello login\"", e.Path, e.Backend)
+	return fmt.Sprintf("the session does not decrypt with the key in the %s (the file was edited or damaged): run \"hello login\"", e.Backend)
 }
 
 // Unwrap returns the cause.
@@ -127,7 +127,7 @@ func (s *Store) Open(ctx context.Context, e Entry, fields ...Field) (Location, e
 	if s.cfg.Mode == File {
 		s.mu.Unlock()
 		if anySealed {
-			return Location{Backend: s.name}, &SealedError{Path: e.Path, Backend: s.name, Cause: ErrFileMode}
+			return Location{Backend: s.name}, &SealedError{Backend: s.name, Cause: ErrFileMode}
 		}
 		return Location{Backend: s.name}, nil
 	}
@@ -139,7 +139,7 @@ func (s *Store) Open(ctx context.Context, e Entry, fields ...Field) (Location, e
 	if !loc.Keyring {
 		s.mu.Unlock()
 		if anySealed {
-			return loc, &SealedError{Path: e.Path, Backend: s.name, Cause: ErrKeyringUnreachable, Reason: loc.Fallback}
+			return loc, &SealedError{Backend: s.name, Cause: ErrKeyringUnreachable, Reason: loc.Fallback}
 		}
 		s.Notice(e.Path)
 		return loc, nil
@@ -149,7 +149,7 @@ func (s *Store) Open(ctx context.Context, e Entry, fields ...Field) (Location, e
 		return loc, nil
 	}
 	if s.key == nil {
-		return loc, &SealedError{Path: e.Path, Backend: s.name, Cause: s.keyErr}
+		return loc, &SealedError{Backend: s.name, Cause: s.keyErr}
 	}
 	plain := make([]string, len(fields))
 	for i, f := range fields {
@@ -158,7 +158,7 @@ func (s *Store) Open(ctx context.Context, e Entry, fields ...Field) (Location, e
 			continue
 		}
 		if plain[i], err = seal.Open(*s.key, *f.Value, additionalData(e, f.Name)); err != nil {
-			return loc, &SealedError{Path: e.Path, Backend: s.name, Cause: err}
+			return loc, &SealedError{Backend: s.name, Cause: err}
 		}
 	}
 	for i, f := range fields {

@@ -120,7 +120,7 @@ func TestFileModeNeverTouchesTheKeyring(t *testing.T) {
 	if !errors.As(err, &se) || !errors.Is(err, ErrUnreadable) || !errors.Is(err, ErrFileMode) || tk != sealed {
 		t.Fatalf("file mode Open of a sealed entry = %v (fields changed: %v); want a SealedError", err, tk != sealed)
 	}
-	if msg := err.Error(); !strings.Contains(msg, "--token-storage auto") || !strings.Contains(msg, `"hello login"`) || !strings.Contains(msg, cfg.Dir) {
+	if msg := err.Error(); !strings.Contains(msg, "--token-storage auto") || !strings.Contains(msg, `"hello login"`) {
 		t.Errorf("message does not say what to do: %s", msg)
 	}
 	if removed, err := s.ForgetKeyIfUnused(ctx); removed || err != nil {

@@ -14,7 +14,7 @@ import (
 
 // memoFile remembers, in the cache directory, that auto mode's probe failed:
 // machine state like the entries beside it, thrown away at no cost.
-const memoFile = "keyring-probe.json"
+const memoFile = "keyring-unreachable"
 
 type memo struct {
 	// Env is a hash of the environment the probe ran in (see

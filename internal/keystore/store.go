@@ -100,6 +100,9 @@ func New(cfg Config) *Store {
 	return &Store{cfg: cfg, kr: &bounded{b: cfg.Backend, timeout: cfg.Timeout, clock: cfg.Clock}, name: name}
 }
 
+// Backend names the keyring: "Secret Service", "macOS Keychain", ...
+func (s *Store) Backend() string { return s.name }
+
 // Mode is the configured choice.
 func (s *Store) Mode() Mode { return s.cfg.Mode }
 
