@@ -230,7 +230,9 @@ func TestNoBusFallsBackWithOneNotice(t *testing.T) {
 			t.Errorf("hello %v: want exactly one notice, stderr:\n%s", args, r.Stderr)
 		}
 	}
-	var st struct{ Storage struct{ Kind, Fallback string } }
+	var st struct {
+		Storage struct{ Kind, Fallback string }
+	}
 	if err := json.Unmarshal([]byte(u.mustRun("status", "-o", "json").Stdout), &st); err != nil || st.Storage.Kind != "file" || st.Storage.Fallback != "no D-Bus session bus" {
 		t.Errorf("status -o json storage = %+v (%v)", st.Storage, err)
 	}
