@@ -41,6 +41,9 @@ func (s System) Get(service, user string) (string, error) {
 	if err := s.precheck(); err != nil {
 		return "", err
 	}
+	if v, err := fastGet(service, user); !errors.Is(err, errSlowPath) {
+		return v, err
+	}
 	return gokeyring.Get(service, user)
 }
 
