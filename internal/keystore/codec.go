@@ -34,12 +34,13 @@ type Where struct {
 	Location Location
 }
 
-// String is for `hello status`: "keyring (Secret Service)", or the plain
+// String is for `hello status`: "keyring (Secret Service)" (the tokens are
+// encrypted in the cache file, their key is in the keyring), or the plain
 // file, with a note when the next save will seal it.
 func (w Where) String() string {
 	switch {
 	case w.Sealed:
-		return "keyring (" + w.Location.Backend + "): tokens encrypted, key in the keyring"
+		return "keyring (" + w.Location.Backend + ")"
 	case w.Location.Keyring:
 		return "file (unencrypted, mode 0600; encrypted at the next save)"
 	}
