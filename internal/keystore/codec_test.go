@@ -96,3 +96,22 @@ func TestPrepareFailsBeforeARefreshWhenTheKeyCannotBeStored(t *testing.T) {
 		t.Errorf("the entry changed: %+v, %v", e2, err)
 	}
 }
+
+func TestAutoKeepsPlainFilesWhenTheKeyringWillNotStoreAKey(t *testing.T) {
+	t.Parallel()
+	cfg, notices := config(t, Auto, &keyringRefusingWrites{})
+	store, c := sealingStore(cfg)
+	tok := token.Token{AccessToken: plain.access, RefreshToken: plain.refresh, Grant: token.GrantAuthorizationCode}
+	if err := store.Save(cacheKey, &tokencache.Entry{Token: tok}); err != nil {
+		t.Fatalf("a login in auto mode failed because the keyring refused the key: %v", err)
+	}
+	if w, _ := c.Where(cacheKey); w.Sealed || !strings.Contains(w.Location.Fallback, "did not store the key") {
+		t.Errorf("Where = %+v", w)
+	}
+	if strings.Count(notices.String(), "no OS keyring reachable (it did not store the key: ") != 1 {
+		t.Errorf("notices = %q", notices)
+	}
+	if e, err := tokencache.New(cfg.Dir).Load(cacheKey); err != nil || e.Token.RefreshToken != plain.refresh {
+		t.Errorf("plain entry = %+v, %v", e, err)
+	}
+}

@@ -92,8 +92,21 @@ func (s *Store) Seal(ctx context.Context, e Entry, fields ...Field) (Location, e
 		}
 		return loc, err
 	}
-	defer s.mu.Unlock()
 	k, err := s.keyForSeal(ctx)
+	if err != nil && s.cfg.Mode == Auto && ctx.Err() == nil {
+		// The keyring answered the probe but will not keep a key (a
+		// locked keyring whose prompt outlasted the bound, a refused
+		// write). No entry can be sealed with a key that does not exist,
+		// so the plain file is as safe as it gets: say so, as for any
+		// fallback, rather than fail the login or refresh.
+		loc = Location{Backend: s.name, Fallback: "it did not store the key: " + describe(err, s.cfg.Timeout)}
+		s.loc, s.key, s.keyErr = loc, nil, ErrKeyMissing
+		s.writeMemo(loc.Fallback)
+		s.mu.Unlock()
+		s.Notice(e.Path)
+		return loc, nil
+	}
+	defer s.mu.Unlock()
 	if err != nil {
 		return loc, err
 	}
