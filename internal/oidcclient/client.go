@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -165,6 +166,14 @@ func getJSON(ctx context.Context, hc *http.Client, what httperr.What, u string, 
 // unreachable words a request that got no answer. The cause stays wrapped:
 // the command layer maps the network error, not this text.
 func unreachable(what httperr.What, err error) error {
+	var dial *net.OpError
+	isDial := errors.As(err, &dial) && dial.Op == "dial"
+	var ne net.Error
+	if !isDial && (errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())) {
+		// Connected, sent, and no answer in time: the network and the
+		// issuer are right, the provider is slow.
+		return fmt.Errorf("%s did not answer in time: try again later (%w)", what, err)
+	}
 	return fmt.Errorf("%s could not be reached: check your network and the issuer, then try again (%w)", what, err)
 }
 
