@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -275,7 +276,11 @@ func decodeObject(b []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
+	if err := dec.Decode(&m); errors.Is(err, io.EOF) {
+		// Not wrapped: io.EOF means a connection closed before the
+		// answer, and this answer arrived, empty.
+		return nil, errors.New("decode claims: the answer is empty")
+	} else if err != nil {
 		return nil, fmt.Errorf("decode claims: %w", err)
 	}
 	return m, nil

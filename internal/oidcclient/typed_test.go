@@ -3,6 +3,7 @@ package oidcclient
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -69,6 +70,18 @@ func TestNoAnswerInTimeIsNotUnreachable(t *testing.T) {
 		err := unreachable(httperr.Token, tc.err)
 		if !strings.Contains(err.Error(), tc.want) || !errors.Is(err, tc.err) {
 			t.Errorf("%s: %q, want it to say %q and wrap the cause", tc.name, err, tc.want)
+		}
+	}
+}
+
+// An empty 200 answer is a malformed one (exit 1), not a connection closed
+// before the answer (io.EOF, which the command layer maps to exit 3).
+func TestEmptyClaimsAreNotEOF(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{"", "  \n"} {
+		_, err := decodeObject([]byte(body))
+		if err == nil || errors.Is(err, io.EOF) {
+			t.Errorf("decodeObject(%q) = %v, want an error that is not io.EOF", body, err)
 		}
 	}
 }
