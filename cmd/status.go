@@ -41,8 +41,9 @@ func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
 		Use:   "status",
 		Short: "Show who is logged in; exit 0 with a usable session, 4 without",
 		Long: `Show the cached session: who, which issuer, client and audience, when the
-access token expires, its scopes and permissions. It reads only the cache
-and contacts nobody. A session is usable when its access token is valid or
+access token expires, its scopes and permissions, and where it is stored
+(the OS keyring, or a plain file). It reads only the cache (and the key in
+the OS keyring when the session is encrypted) and contacts no server. A session is usable when its access token is valid or
 can be renewed (a refresh token, or client credentials), and the provider
 has not refused its renewal.`,
 		Args: noArgs,
