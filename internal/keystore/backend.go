@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 
 	gokeyring "github.com/zalando/go-keyring"
 )
@@ -76,15 +77,26 @@ func (s System) precheck() error {
 	if v, _ := getenv("DBUS_SESSION_BUS_ADDRESS"); v != "" {
 		return nil
 	}
-	if d, _ := getenv("XDG_RUNTIME_DIR"); d != "" {
-		if _, err := os.Stat(filepath.Join(d, "bus")); err == nil {
-			return nil // the bus's standard place, which D-Bus looks at too
-		}
+	if userBusExists() {
+		return nil // the bus's standard place, where D-Bus looks too
 	}
 	if v, _ := getenv("DISPLAY"); v != "" {
 		return nil // dbus-launch may find the desktop's bus through X11
 	}
 	return ErrNoBus
+}
+
+// userBusExists reports whether the user's bus is where the D-Bus library
+// looks when DBUS_SESSION_BUS_ADDRESS is not set: /run/user/UID/bus (a
+// systemd login session), or the address file beside it.
+func userBusExists() bool {
+	dir := "/run/user/" + strconv.Itoa(os.Getuid())
+	for _, name := range []string{"bus", "dbus-session"} {
+		if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 // envFingerprint names what decides whether a keyring is reachable from
@@ -95,9 +107,9 @@ func envFingerprint(getenv func(string) (string, bool)) string {
 	if runtime.GOOS == "darwin" || runtime.GOOS == "windows" {
 		return fp
 	}
-	for _, k := range []string{"DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR", "DISPLAY"} {
+	for _, k := range []string{"DBUS_SESSION_BUS_ADDRESS", "DISPLAY"} {
 		v, _ := getenv(k)
 		fp += "\x00" + k + "=" + v
 	}
-	return fp
+	return fp + "\x00user-bus=" + strconv.FormatBool(userBusExists())
 }

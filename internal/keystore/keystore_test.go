@@ -469,7 +469,10 @@ func TestSystemSaysNoBusWithoutAsking(t *testing.T) {
 	if (System{}).Name() != "Secret Service" {
 		t.Skip("the D-Bus check applies where the keyring is the Secret Service")
 	}
-	empty := env{"XDG_RUNTIME_DIR": t.TempDir()}
+	if userBusExists() {
+		t.Skip("this machine has a session bus where D-Bus finds it without the environment")
+	}
+	empty := env{}
 	if _, err := (System{Getenv: empty.lookup}).Get(service, "x"); !errors.Is(err, ErrNoBus) {
 		t.Errorf("Get with no bus = %v, want ErrNoBus", err)
 	}
