@@ -4,15 +4,14 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/hello-cli/hello/cmd"
+	"github.com/hello-cli/hello/internal/interrupt"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cmd.Execute(ctx, cmd.NewFactory())
-	stop()
+	ctx, signals := interrupt.Notify(context.Background())
+	code := signals.ExitCode(cmd.Execute(ctx, cmd.NewFactory()))
+	signals.Stop()
 	os.Exit(code)
 }

@@ -37,7 +37,17 @@ or the config file.
 ` + exitcode.Help,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Runnable only for --version; plain "hello" shows the help.
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if v, _ := cmd.Flags().GetBool("version"); v {
+				return printVersion(f, cmd)
+			}
+			return cmd.Help()
+		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.HasParent() {
+				return nil // --version and the help need no configuration
+			}
 			for c := cmd; c != nil; c = c.Parent() {
 				if c.Annotations[skipConfig] == "true" {
 					return nil
@@ -49,6 +59,9 @@ or the config file.
 	pf := root.PersistentFlags()
 	config.BindFlags(pf)
 	pf.BoolVar(&f.Verbose, "verbose", false, "log each HTTP request (method, URL, status, time) on stderr, secrets redacted")
+	// Our own flag rather than cobra's: its version string is built on
+	// every run, and reading the build information is not free.
+	root.Flags().Bool("version", false, `print the version, as "hello version" does`)
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(config.OutputFormats(), cobra.ShellCompDirectiveNoFileComp))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return exitcode.New(exitcode.Usage, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
@@ -77,8 +90,15 @@ or the config file.
 			c.Annotations = map[string]string{skipConfig: "true"}
 		}
 		if c.Name() == "completion" {
-			// `hello completion bogus` is a usage error, not help.
-			c.Args = cobra.NoArgs
+			// `hello completion tcsh` is a usage error, not help and exit 0;
+			// cobra shows help for a command that cannot run.
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return exitcode.Newf(exitcode.Usage, "cannot complete for the shell %q: choose bash, zsh, fish or powershell", args[0])
+				}
+				return nil
+			}
+			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 		}
 	}
 	return root

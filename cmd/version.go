@@ -24,15 +24,20 @@ func NewCmdVersion(f *Factory) *cobra.Command {
 		Args:        noArgs,
 		Annotations: map[string]string{skipConfig: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v, c, d := buildInfo()
-			// version skips the configuration, so -o is read from the flag alone.
-			if o, _ := cmd.Flags().GetString("output"); o == "json" {
-				return output.WriteJSON(f.IO.Out, map[string]string{"version": v, "commit": c, "date": d})
-			}
-			_, err := fmt.Fprintln(f.IO.Out, versionString(v, c, d))
-			return err
+			return printVersion(f, cmd)
 		},
 	}
+}
+
+// printVersion is `hello version` and `hello --version`.
+func printVersion(f *Factory, cmd *cobra.Command) error {
+	v, c, d := buildInfo()
+	// version skips the configuration, so -o is read from the flag alone.
+	if o, _ := cmd.Flags().GetString("output"); o == "json" {
+		return output.WriteJSON(f.IO.Out, map[string]string{"version": v, "commit": c, "date": d})
+	}
+	_, err := fmt.Fprintln(f.IO.Out, versionString(v, c, d))
+	return err
 }
 
 // buildInfo falls back on what the Go toolchain recorded, so that a
