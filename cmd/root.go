@@ -12,6 +12,7 @@ import (
 
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // skipConfig marks commands that do not read the client configuration.
@@ -111,7 +112,7 @@ func loadSettings(f *Factory, cmd *cobra.Command) error {
 	}
 	f.Settings = s
 	for _, w := range s.Warnings {
-		fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", w)
+		fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", termsafe.Line(w))
 	}
 	return nil
 }
@@ -147,7 +148,9 @@ func ExecuteArgs(ctx context.Context, f *Factory, args []string) int {
 	if !strings.HasPrefix(msg, "hello: ") {
 		msg = "hello: " + msg
 	}
-	fmt.Fprintln(f.IO.ErrOut, msg)
+	// Errors quote servers (descriptions, bodies, claims): the one sink
+	// for messages makes them terminal-safe.
+	fmt.Fprintln(f.IO.ErrOut, termsafe.Text(msg))
 	return code
 }
 
