@@ -22,6 +22,7 @@ import (
 	"github.com/hello-cli/hello/internal/tokencache"
 	"github.com/hello-cli/hello/internal/transport"
 	"github.com/hello-cli/hello/internal/webbrowser"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // Factory builds what commands need and fills their Options. Fields are set
@@ -58,9 +59,12 @@ func NewFactory() *Factory {
 	io := iostreams.System()
 	getenv := func(k string) string { return os.Getenv(k) }
 	return &Factory{
-		IO:       io,
-		Config:   config.NewLoader(),
-		Browser:  webbrowser.System{Stderr: io.ErrOut, Getenv: getenv},
+		IO:     io,
+		Config: config.NewLoader(),
+		// The launcher gets the real stderr: behind a filter it would get a
+		// pipe, which the browser it starts inherits and holds open, so
+		// waiting for the launcher would wait for the browser to quit.
+		Browser:  webbrowser.System{Stderr: os.Stderr, Getenv: getenv},
 		Now:      time.Now,
 		CacheDir: tokencache.DefaultDir,
 		CanOpenBrowser: func() bool {
@@ -128,7 +132,7 @@ func (f *Factory) newSession() (*session.Session, error) {
 	}
 	store := tokencache.New(dir)
 	store.Now = f.Now
-	store.Notify = func(msg string) { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", msg) }
+	store.Notify = func(msg string) { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", termsafe.Line(msg)) }
 	if v, ok := f.Config.Getenv("HELLO_LOCK_TIMEOUT"); ok && v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -155,7 +159,13 @@ func (f *Factory) ensureSession(ctx context.Context) (*session.Session, error) {
 	}
 	_, err = s.Token(ctx, session.Want{})
 	if (errors.Is(err, session.ErrNotLoggedIn) || errors.Is(err, session.ErrRevoked)) && f.IO.Interactive() {
-		fmt.Fprintf(f.IO.ErrOut, "%v\nStarting \"hello login\".\n", err)
+		// One sentence that says what hello does about it, not the
+		// "run hello login" meant for scripts.
+		why := "You are not logged in"
+		if errors.Is(err, session.ErrRevoked) {
+			why = "Your session expired or was revoked"
+		}
+		fmt.Fprintf(f.IO.ErrOut, "%s: starting \"hello login\".\n", why)
 		_, err = loginRun(ctx, f.loginOptions(&LoginOptions{Port: defaultPort, Timeout: defaultLoginTimeout}))
 	}
 	if err != nil {

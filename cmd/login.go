@@ -14,6 +14,7 @@ import (
 	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
 	"github.com/hello-cli/hello/internal/webbrowser"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 const (
@@ -134,7 +135,7 @@ func loginRun(ctx context.Context, o *LoginOptions) (*tokencache.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(o.IO.ErrOut, "Logged in as %s.\n", entryUser(e))
+	fmt.Fprintf(o.IO.ErrOut, "Logged in as %s.\n", termsafe.Line(entryUser(e)))
 	return e, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
 	"github.com/hello-cli/hello/internal/webbrowser"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // LogoutProvider is the part of the provider a logout needs;
@@ -142,7 +143,7 @@ func revokeRefreshToken(ctx context.Context, o *LogoutOptions, refreshToken stri
 func endProviderSession(ctx context.Context, o *LogoutOptions, p LogoutProvider, idToken string) error {
 	returnTo := fmt.Sprintf("http://localhost:%d/", o.Port)
 	if !o.CanOpenBrowser() {
-		fmt.Fprintf(o.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", p.LogoutURL(returnTo))
+		fmt.Fprintf(o.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", termsafe.Line(p.LogoutURL(returnTo)))
 		return nil
 	}
 	// Listen before opening the browser, so the provider's redirect back
@@ -161,7 +162,7 @@ func endProviderSession(ctx context.Context, o *LogoutOptions, p LogoutProvider,
 		}
 	}
 	if err := o.Browser.Open(url); err != nil {
-		fmt.Fprintf(o.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, p.LogoutURL(returnTo))
+		fmt.Fprintf(o.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, termsafe.Line(p.LogoutURL(returnTo)))
 		return nil
 	}
 	fmt.Fprintln(o.IO.ErrOut, "Ending the provider's session in your browser… (Ctrl-C to stop waiting)")

@@ -202,7 +202,7 @@ func TestStatusRun(t *testing.T) {
 			io, _, out, _ := iostreams.Test()
 			o := &StatusOptions{IO: io, Now: func() time.Time { return testNow }, Issuer: "https://op/", ClientID: "hello-cli",
 				CachePath: "/c/x.json", Load: func() (*tokencache.Entry, error) { return tc.entry, tc.loadErr }}
-			err := statusRun(o)
+			err := statusRun(t.Context(), o)
 			if got := exitCode(t.Context(), err); got != tc.wantCode {
 				t.Errorf("exit code %d (%v), want %d", got, err, tc.wantCode)
 			}
@@ -217,7 +217,7 @@ func TestStatusRun(t *testing.T) {
 			// JSON says the same.
 			io, _, out, _ = iostreams.Test()
 			o.IO, o.JSON = io, true
-			_ = statusRun(o)
+			_ = statusRun(t.Context(), o)
 			var st Status
 			if err := json.Unmarshal(out.Bytes(), &st); err != nil || st.Usable != (tc.wantCode == 0) || st.Revoked != (tc.entry == dead) {
 				t.Errorf("json status %+v (%v)", st, err)

@@ -1,13 +1,17 @@
 package e2e
 
 import (
+	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 )
@@ -125,4 +129,215 @@ func TestLoginFailureTab(t *testing.T) {
 		t.Errorf("denied login: exit %d, stderr %q; want 4 and a plain sentence", r.Code, r.Stderr)
 	}
 	noControls(t, "stderr", r.Stderr)
+}
+
+// hostileName is a sign-up name that clears the screen, turns red and rings.
+const hostileName = "Eve\x1b[2J\x1b[31mRED\x07"
+
+// signup runs `hello signup --no-browser` and completes the provider's
+// sign-up form over HTTP, returning hello's result.
+func (u *user) signup(name, email, password string) result {
+	u.t.Helper()
+	bg := u.start("signup", "--no-browser", "--port", "0")
+	authURL := bg.waitStderr(u.t, loginURL)
+	c := browserClient(u.t)
+	pageURL, page := fetch(u.t, c, authURL)
+	f := parseForm(u.t, page, "name")
+	f.Values.Set("name", name)
+	f.Values.Set("email", email)
+	f.Values.Set("password", password)
+	if pageURL, page = submit(u.t, c, pageURL, f); !strings.HasPrefix(pageURL, "http://localhost:") {
+		u.t.Fatalf("sign-up did not reach hello's callback; ended at %s:\n%s", pageURL, page)
+	}
+	r := bg.wait(u.t)
+	if r.Code != 0 {
+		u.t.Fatalf("signup: exit %d\nstderr: %s", r.Code, r.Stderr)
+	}
+	return r
+}
+
+// TestHostileName: a user whose name is an escape sequence. Every command
+// that shows the name shows it visibly and harmlessly in text, and JSON
+// gives it back exactly.
+func TestHostileName(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	u := newUser(t, sb)
+	r := u.signup(hostileName, "eve@example.com", "eve-password-1")
+	noControls(t, "signup stderr", r.Stderr)
+	const visible = "Eve^[[2J^[[31mRED^G"
+	if !strings.Contains(r.Stderr, "Logged in as eve@example.com ("+visible+")") {
+		t.Errorf("signup stderr does not show the name visibly: %q", r.Stderr)
+	}
+	for _, args := range [][]string{{"profile"}, {"status"}, {"login", "--no-browser", "--port", "0"}} {
+		if args[0] == "login" {
+			r = u.login("eve@example.com", "eve-password-1")
+		} else {
+			r = u.mustRun(args...)
+		}
+		noControls(t, args[0]+" stdout", r.Stdout)
+		noControls(t, args[0]+" stderr", r.Stderr)
+		if !strings.Contains(r.Stdout+r.Stderr, visible) {
+			t.Errorf("hello %s does not show the name as %q:\nstdout: %s\nstderr: %s", args[0], visible, r.Stdout, r.Stderr)
+		}
+	}
+	// JSON escapes the controls and decodes to the very name signed up with.
+	r = u.mustRun("profile", "-o", "json")
+	noControls(t, "profile -o json", r.Stdout)
+	var p map[string]any
+	if err := json.Unmarshal([]byte(r.Stdout), &p); err != nil || p["name"] != hostileName {
+		t.Errorf("profile -o json: name %q, error %v; want the name as signed up", p["name"], err)
+	}
+	if got := u.mustRun("profile", "--jq", ".name").Stdout; got != visible+"\n" {
+		t.Errorf("profile --jq .name = %q, want %q", got, visible+"\n")
+	}
+}
+
+// apiServer is a Hello World API that answers every request with h, on
+// loopback; hits counts the requests.
+func apiServer(t *testing.T, h http.HandlerFunc) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var hits atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits.Add(1)
+		h(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &hits
+}
+
+func answer(status int, contentType, body string) http.HandlerFunc {
+	return func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", contentType)
+		w.WriteHeader(status)
+		_, _ = w.Write([]byte(body))
+	}
+}
+
+// huge streams a 50 MB JSON-looking body.
+func huge(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write([]byte(`{"text":"`))
+	chunk := []byte(strings.Repeat("x", 1<<16))
+	for range 50 << 20 >> 16 {
+		if _, err := w.Write(chunk); err != nil {
+			return // hello stopped reading, as it should
+		}
+	}
+	_, _ = w.Write([]byte(`"}`))
+}
+
+// TestHostileAPIBodies: whatever the API sends, nothing reaches the
+// terminal that it would obey, -o json is JSON or an error, and nothing
+// is ever cut.
+func TestHostileAPIBodies(t *testing.T) {
+	t.Parallel()
+	const json = "application/json"
+	tests := []struct {
+		name   string
+		h      http.HandlerFunc
+		args   []string
+		code   int
+		stdout string // exact
+		stderr string // contained
+	}{
+		{"escape sequence in text", answer(200, json, `{"text":"\u001b[2J\u001b[31mRED\u0007"}`), nil, 0, "^[[2J^[[31mRED^G\n", ""},
+		{"escape sequence as JSON", answer(200, json, `{"text":"\u001b[2J"}`), []string{"-o", "json"}, 0, "{\n  \"text\": \"\\u001b[2J\"\n}\n", ""},
+		{"escape sequence through --jq", answer(200, json, `{"text":"\u001b[2J"}`), []string{"--jq", ".text"}, 0, "^[[2J\n", ""},
+		{"raw C1 CSI in text", answer(200, json, "{\"text\":\"a\u009b2J\"}"), nil, 0, "a^[[2J\n", ""},
+		{"raw C1 CSI as JSON", answer(200, json, "{\"text\":\"a\u009b2J\"}"), []string{"-o", "json"}, 0, "{\n  \"text\": \"a\\u009b2J\"\n}\n", ""},
+		{"bidi override", answer(200, json, "{\"text\":\"abc\u202etxt.exe\"}"), nil, 0, "abc<U+202E>txt.exe\n", ""},
+		{"multi-line text keeps its lines", answer(200, json, `{"text":"one\ntwo\rthree"}`), nil, 0, "one\ntwo^Mthree\n", ""},
+		{"not JSON, -o json", answer(200, "text/html; charset=utf-8", "<html>\x1b[2Jhi</html>"), []string{"-o", "json"}, 1, "", "not JSON (content type text/html)"},
+		{"not JSON, text", answer(200, "text/html", "<html>hi</html>"), nil, 1, "", "not JSON (content type text/html)"},
+		{"not JSON, --jq", answer(200, "text/plain", "hello"), []string{"--jq", "."}, 1, "", "not JSON (content type text/plain)"},
+		{"JSON without text, text mode", answer(200, json, `{"other":1}`), nil, 1, "", "without a message text"},
+		{"JSON without text, -o json", answer(200, json, `{"other":1}`), []string{"-o", "json"}, 0, "{\n  \"other\": 1\n}\n", ""},
+		{"50 MB body, -o json", huge, []string{"-o", "json"}, 1, "", "more than 1 MiB, more than hello accepts"},
+		{"50 MB body, text", huge, nil, 1, "", "more than 1 MiB, more than hello accepts"},
+		{"server error with an escape", answer(500, json, `{"message":"boom\u001b[2J\u0007"}`), nil, 3, "", "boom^[[2J^G"},
+		{"server error as HTML", answer(502, "text/html", "<h1>Bad\x1b]0;pwned\x07 gateway</h1>"), []string{"-o", "json"}, 3, "", "not available right now"},
+		{"not found with an escape", answer(404, "application/json", `{"message":"nope\u001b[2J"}`), nil, 1, "", "nope^[[2J"},
+		{"forbidden with an escape", answer(403, json, `{"message":"no\u001b[2J"}`), nil, 5, "", "no^[[2J"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv, _ := apiServer(t, tt.h)
+			u := newUser(t, nil)
+			u.setenv("HELLO_API_URL", srv.URL)
+			r := u.run(append([]string{"messages", "public"}, tt.args...)...)
+			noControls(t, "stdout", r.Stdout)
+			noControls(t, "stderr", r.Stderr)
+			if r.Code != tt.code || r.Stdout != tt.stdout || !strings.Contains(r.Stderr, tt.stderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit %d, stdout %q, stderr with %q",
+					r.Code, r.Stdout, r.Stderr, tt.code, tt.stdout, tt.stderr)
+			}
+		})
+	}
+}
+
+// TestHostileProtectedBody: the authenticated path is just as safe.
+func TestHostileProtectedBody(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	srv, _ := apiServer(t, answer(200, "application/json", `{"text":"\u001b[2Jsecret\u0007"}`))
+	u := newUser(t, sb)
+	u.login("alice@example.com", "alice-password")
+	for _, args := range [][]string{{}, {"-o", "json"}, {"--jq", ".text"}} {
+		r := u.mustRun(append([]string{"messages", "protected", "--api-url", srv.URL}, args...)...)
+		noControls(t, fmt.Sprint("messages protected ", args), r.Stdout)
+		if !strings.Contains(r.Stdout, "secret") {
+			t.Errorf("messages protected %v = %q", args, r.Stdout)
+		}
+	}
+}
+
+// TestJQOnEveryCommand: --jq works wherever -o json does, and a bad
+// expression is a usage error found before any request.
+func TestJQOnEveryCommand(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	u := newUser(t, sb)
+	u.login("alice@example.com", "alice-password")
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"messages", "public", "--jq", ".text"}, "This is a public message.\n"},
+		{[]string{"messages", "protected", "--jq", ".text"}, "This is a protected message.\n"},
+		{[]string{"messages", "admin", "--jq", "{text}"}, `{"text":"This is an admin message."}` + "\n"},
+		{[]string{"profile", "--jq", ".email"}, "alice@example.com\n"},
+		{[]string{"profile", "--jq", ".email_verified"}, "true\n"},
+		{[]string{"status", "--jq", ".usable"}, "true\n"},
+		{[]string{"status", "--jq", ".user"}, "alice@example.com (Alice Example)\n"},
+		{[]string{"token", "--jq", ".token_type"}, "Bearer\n"},
+		{[]string{"version", "--jq", ".version | type"}, "string\n"},
+		{[]string{"status", "-o", "text", "--jq", ".usable"}, "true\n"},
+	}
+	for _, tt := range tests {
+		r := u.run(tt.args...)
+		if r.Code != 0 || r.Stdout != tt.want {
+			t.Errorf("hello %s: exit %d, stdout %q, stderr %q; want %q", strings.Join(tt.args, " "), r.Code, r.Stdout, r.Stderr, tt.want)
+		}
+	}
+
+	srv, hits := apiServer(t, answer(200, "application/json", `{"text":"hi"}`))
+	for _, args := range [][]string{
+		{"messages", "public", "--api-url", srv.URL, "--jq", ".["},
+		{"profile", "--jq", "nosuchfunction"},
+		{"status", "--jq", ".a |"},
+	} {
+		r := u.run(args...)
+		if r.Code != 2 || r.Stdout != "" || !strings.Contains(r.Stderr, "is not valid jq") {
+			t.Errorf("hello %s: exit %d, stdout %q, stderr %q; want exit 2 and a plain message", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("a bad --jq expression still made %d API requests", n)
+	}
+	// A valid expression that fails on the data is an ordinary failure.
+	if r := u.run("messages", "public", "--jq", ".text.x"); r.Code != 1 || r.Stdout != "" {
+		t.Errorf("--jq failing on the data: exit %d, stdout %q; want 1 and nothing", r.Code, r.Stdout)
+	}
 }

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/hello-cli/hello/internal/httperr"
+	"github.com/hello-cli/hello/internal/output"
 )
 
 // Kinds are the messages the API serves, in the order they are offered.
@@ -39,17 +39,63 @@ type Client struct {
 // Response is the API's successful answer.
 type Response struct {
 	Body []byte
+	// ContentType is the answer's Content-Type header.
+	ContentType string
+	// BaseURL and Kind say which request it answers, for messages.
+	BaseURL, Kind string
 }
 
-// Text returns the "text" field of a message body.
+// CheckJSON returns an *AnswerError unless the body is one JSON document.
+func (r *Response) CheckJSON() error {
+	if err := output.CheckJSON(r.Body, r.ContentType); err != nil {
+		return &AnswerError{BaseURL: r.BaseURL, Kind: r.Kind, Err: err}
+	}
+	return nil
+}
+
+// Text returns the "text" field of a message body; a body that is not
+// JSON, or has no text, is an *AnswerError.
 func (r *Response) Text() (string, error) {
+	if err := r.CheckJSON(); err != nil {
+		return "", err
+	}
 	var m struct {
 		Text *string `json:"text"`
 	}
 	if err := json.Unmarshal(r.Body, &m); err != nil || m.Text == nil {
-		return "", fmt.Errorf("the API answered with something that is not a message: check the API URL (%s)", snippet(r.Body))
+		return "", &AnswerError{BaseURL: r.BaseURL, Kind: r.Kind, Err: ErrNoText}
 	}
 	return *m.Text, nil
+}
+
+// ErrNoText is a JSON answer without the message's "text" field.
+var ErrNoText = errors.New(`the answer has no "text" field`)
+
+// AnswerError is a successful (200) answer that hello cannot use: not
+// JSON, larger than output.MaxBody, or without a message text. It unwraps
+// to *output.NotJSONError, *output.TooLargeError or ErrNoText.
+type AnswerError struct {
+	BaseURL, Kind string
+	Err           error
+}
+
+func (e *AnswerError) Unwrap() error { return e.Err }
+
+func (e *AnswerError) Error() string {
+	var (
+		notJSON  *output.NotJSONError
+		tooLarge *output.TooLargeError
+	)
+	path := "/api/messages/" + e.Kind
+	switch {
+	case errors.As(e.Err, &notJSON):
+		return fmt.Sprintf("the API at %s answered %s with something that is not JSON (%s): check the API URL", e.BaseURL, path, notJSON.TypeName())
+	case errors.As(e.Err, &tooLarge):
+		return fmt.Sprintf("the API at %s answered %s with more than %s, more than hello accepts: check the API URL", e.BaseURL, path, tooLarge.Size())
+	case errors.Is(e.Err, ErrNoText):
+		return fmt.Sprintf("the API at %s answered %s without a message text: check the API URL, or see the whole answer with -o json", e.BaseURL, path)
+	}
+	return fmt.Sprintf("the API at %s answered %s with something hello cannot use (%v)", e.BaseURL, path, e.Err)
 }
 
 // Error is an answer other than 200. It unwraps to the *httperr.Error with
@@ -85,9 +131,6 @@ func (e *Error) Error() string {
 	}
 }
 
-// maxBody bounds what we read from an API we may not control.
-const maxBody = 1 << 20
-
 // Message fetches /api/messages/{kind}.
 func (c *Client) Message(ctx context.Context, kind string) (*Response, error) {
 	target := strings.TrimSuffix(c.BaseURL, "/") + "/api/messages/" + kind
@@ -112,11 +155,16 @@ func (c *Client) Message(ctx context.Context, kind string) (*Response, error) {
 		return nil, &Error{Kind: kind, BaseURL: c.BaseURL, Issuer: c.Issuer, Audience: c.Audience,
 			Err: httperr.FromResponse(httperr.API, resp, now())}
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	// Never a cut copy: an answer over the limit is an error.
+	body, err := output.ReadBody(resp.Body, output.MaxBody)
+	var tooLarge *output.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return nil, &AnswerError{BaseURL: c.BaseURL, Kind: kind, Err: err}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read the API's answer: %w", err)
 	}
-	return &Response{Body: body}, nil
+	return &Response{Body: body, ContentType: resp.Header.Get("Content-Type"), BaseURL: c.BaseURL, Kind: kind}, nil
 }
 
 // isTokenError reports an error from the authenticated client's session,
@@ -124,15 +172,4 @@ func (c *Client) Message(ctx context.Context, kind string) (*Response, error) {
 func isTokenError(err error) bool {
 	var t interface{ TokenError() }
 	return errors.As(err, &t)
-}
-
-func snippet(b []byte) string {
-	s := strings.TrimSpace(string(b))
-	if len(s) > 200 {
-		s = s[:200] + "…"
-	}
-	if s == "" {
-		return "(empty body)"
-	}
-	return s
 }

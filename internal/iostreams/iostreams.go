@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/term"
+
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // IOStreams are the streams a command reads and writes. Data goes to Out,
@@ -27,9 +29,11 @@ type IOStreams struct {
 // System returns the process's streams with their terminal state detected.
 func System() *IOStreams {
 	return &IOStreams{
-		In:        os.Stdin,
-		Out:       os.Stdout,
-		ErrOut:    os.Stderr,
+		In:  os.Stdin,
+		Out: os.Stdout,
+		// Only messages for a person go to stderr, some quoting servers
+		// or a browser launcher: nothing there may drive the terminal.
+		ErrOut:    termsafe.NewWriter(os.Stderr),
 		stdinTTY:  isTerminal(os.Stdin),
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
@@ -48,6 +52,9 @@ func (s *IOStreams) SetTTY(tty bool) { s.stdinTTY, s.stdoutTTY, s.stderrTTY = tt
 
 // SetCI forces the CI state (tests).
 func (s *IOStreams) SetCI(ci bool) { s.ci = ci }
+
+// IsStdoutTTY reports whether data goes to a terminal.
+func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
 
 // IsStderrTTY reports whether messages go to a terminal.
 func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hello-cli/hello/internal/callback"
 	"github.com/hello-cli/hello/internal/token"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // BrowserLoginOptions configures BrowserLogin.
@@ -52,16 +53,16 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*toke
 	// The URL holds only public values (client ID, state, nonce, challenge),
 	// so printing it is safe.
 	if o.Open != nil && !o.NoBrowser {
-		fmt.Fprintf(stderr, "Opening %s in your browser…\n", authURL)
+		fmt.Fprintf(stderr, "Opening %s in your browser…\n", termsafe.Line(authURL))
 		// In the background: a launcher that waits for its browser must not
 		// hold up the wait for the callback.
 		go func() {
 			if err := o.Open(authURL); err != nil {
-				fmt.Fprintf(stderr, "Could not open a browser (%v).\nOpen this URL to log in: %s\n", err, authURL)
+				fmt.Fprintf(stderr, "Could not open a browser (%v).\nOpen this URL to log in: %s\n", err, termsafe.Line(authURL))
 			}
 		}()
 	} else {
-		fmt.Fprintf(stderr, "Open this URL to log in: %s\n", authURL)
+		fmt.Fprintf(stderr, "Open this URL to log in: %s\n", termsafe.Line(authURL))
 	}
 
 	code, err := srv.Wait(ctx)

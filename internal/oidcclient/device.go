@@ -9,6 +9,7 @@ import (
 
 	"github.com/hello-cli/hello/internal/httperr"
 	"github.com/hello-cli/hello/internal/token"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // deviceFallbackLifetime bounds polling when a provider omits the
@@ -53,9 +54,10 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*token.
 			return nil, fmt.Errorf("start device login: %w", err)
 		}
 	}
-	fmt.Fprintf(stderr, "To log in, open %s and enter the code %s\n", da.VerificationURI, da.UserCode)
+	// The provider chose these strings: shown, never obeyed.
+	fmt.Fprintf(stderr, "To log in, open %s and enter the code %s\n", termsafe.Line(da.VerificationURI), termsafe.Line(da.UserCode))
 	if da.VerificationURIComplete != "" {
-		fmt.Fprintf(stderr, "or open %s\n", da.VerificationURIComplete)
+		fmt.Fprintf(stderr, "or open %s\n", termsafe.Line(da.VerificationURIComplete))
 	}
 	if o.Open != nil && !o.NoBrowser {
 		target := da.VerificationURIComplete

@@ -23,8 +23,11 @@ type TooLargeError struct {
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("the answer is larger than %s, more than hello accepts", byteSize(e.Limit))
+	return fmt.Sprintf("the answer is larger than %s, more than hello accepts", e.Size())
 }
+
+// Size is the limit in words: "1 MiB".
+func (e *TooLargeError) Size() string { return byteSize(e.Limit) }
 
 // ReadBody reads r to its end, at most limit bytes; a longer body is a
 // *TooLargeError. Only limit+1 bytes are ever read.
@@ -46,8 +49,12 @@ type NotJSONError struct {
 }
 
 func (e *NotJSONError) Error() string {
-	return "the answer is not JSON (" + describeType(e.ContentType) + ")"
+	return "the answer is not JSON (" + e.TypeName() + ")"
 }
+
+// TypeName names the content type for a message, made printable:
+// "content type text/html", or "no content type".
+func (e *NotJSONError) TypeName() string { return describeType(e.ContentType) }
 
 // describeType names a content type for a message: its media type without
 // parameters, made printable, or "no content type".

@@ -92,3 +92,17 @@ func BenchmarkLine(b *testing.B) {
 		})
 	}
 }
+
+func TestWriter(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	w := NewWriter(&b)
+	for _, s := range []string{"warning: ", "Eve\x1b[2J\n", "ok\r\n"} {
+		if n, err := w.Write([]byte(s)); err != nil || n != len(s) {
+			t.Fatalf("Write(%q) = %d, %v", s, n, err)
+		}
+	}
+	if want := "warning: Eve^[[2J\nok\r\n"; b.String() != want {
+		t.Errorf("wrote %q, want %q", b.String(), want)
+	}
+}
