@@ -44,6 +44,9 @@ type LoginOptions struct {
 	Browser        webbrowser.Browser
 	CanOpenBrowser func() bool
 	Provider       func(context.Context) (Authenticator, error)
+	// ClientID and ClientIDSource name the client in advice when the
+	// provider does not accept it.
+	ClientID, ClientIDSource string
 	// Save stores the session of a successful login.
 	Save func(context.Context, *token.Token) (*tokencache.Entry, error)
 }
@@ -53,6 +56,9 @@ func (f *Factory) loginOptions(o *LoginOptions) *LoginOptions {
 	o.IO, o.Browser, o.CanOpenBrowser = f.IO, f.Browser, f.CanOpenBrowser
 	o.Provider = func(ctx context.Context) (Authenticator, error) { return f.AuthClient(ctx) }
 	o.Save = f.save
+	if s := f.Settings; s != nil {
+		o.ClientID, o.ClientIDSource = s.ClientID, s.Sources[config.KeyClientID]
+	}
 	return o
 }
 
@@ -129,7 +135,7 @@ func loginRun(ctx context.Context, o *LoginOptions) (*tokencache.Entry, error) {
 	}
 	t, err := o.authenticate(ctx, p)
 	if err != nil {
-		return nil, err
+		return nil, o.clientAdvice(err)
 	}
 	e, err := o.Save(ctx, t)
 	if err != nil {

@@ -8,12 +8,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // noControls fails the test when out holds a byte a terminal would obey:
@@ -125,7 +127,8 @@ func TestLoginFailureTab(t *testing.T) {
 		}
 	}
 	r := bg.wait(t)
-	if r.Code != 4 || !strings.Contains(r.Stderr, "declined") {
+	// The same sentence as a declined device login, the provider's words last.
+	if r.Code != 4 || !strings.Contains(r.Stderr, `hello: the login was declined at the provider: to try again, run "hello login" and approve the request (access_denied: User cancelled^[[2J^[]0;pwned^G)`) {
 		t.Errorf("denied login: exit %d, stderr %q; want 4 and a plain sentence", r.Code, r.Stderr)
 	}
 	noControls(t, "stderr", r.Stderr)
@@ -339,5 +342,93 @@ func TestJQOnEveryCommand(t *testing.T) {
 	// A valid expression that fails on the data is an ordinary failure.
 	if r := u.run("messages", "public", "--jq", ".text.x"); r.Code != 1 || r.Stdout != "" {
 		t.Errorf("--jq failing on the data: exit %d, stdout %q; want 1 and nothing", r.Code, r.Stdout)
+	}
+}
+
+// TestPlainWords: each failure the issue lists, through the real binary:
+// one sentence that says what happened and what to do, the protocol
+// detail (status, OAuth error) only at the end.
+func TestPlainWords(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	tests := []struct {
+		name  string
+		setup func(u *user) result
+		code  int
+		want  string // the start of the message after "hello: "
+		not   string // protocol text that must not lead
+	}{
+		{"device login declined", func(u *user) result {
+			bg := u.start("login", "--device")
+			approveDevice(t, browserClient(t), bg.waitStderr(t, deviceURL), "alice@example.com", "alice-password", "deny")
+			return bg.wait(t)
+		}, 4, `the login was declined at the provider: to try again, run "hello login" and approve the request (HTTP 400`, "device login: provider answered"},
+		{"permission denied", func(u *user) result {
+			u.login("bob@example.com", "bob-password")
+			return u.run("messages", "admin")
+		}, 5, "permission denied: the admin message needs the read:admin-messages permission, which your access token does not carry: ask an administrator", "permission denied (Permission denied)"},
+		{"trailing slash on the issuer", func(u *user) result {
+			u.setenv("HELLO_ISSUER", sb.Issuer+"/")
+			return u.run("login", "--no-browser", "--port", "0")
+		}, 1, "the provider at " + sb.Issuer + "/ calls itself " + sb.Issuer + ": set the issuer to exactly " + sb.Issuer, "oidc: issuer did not match"},
+		{"unknown client ID", func(u *user) result {
+			u.setenv("HELLO_CLIENT_ID", "nobody")
+			return u.run("login", "--device")
+		}, 4, `the provider does not accept the client ID "nobody" (from environment HELLO_CLIENT_ID): check it, or set HELLO_CLIENT_ID`, "the provider's device authorization endpoint refused"},
+		{"machine login with the built-in client", func(u *user) result {
+			u.setenv("HELLO_CLIENT_SECRET", "not-a-secret")
+			return u.run("login", "--client-credentials")
+		}, 4, `the provider refused a machine login as the built-in client "hello-cli", which has no secret: set HELLO_CLIENT_ID`, "token endpoint refused"},
+		{"wrong client secret", func(u *user) result {
+			u.setenv("HELLO_CLIENT_ID", "hello-ci")
+			u.setenv("HELLO_CLIENT_SECRET", "wrong")
+			return u.run("login", "--client-credentials")
+		}, 4, `the provider refused the client "hello-ci" (from environment HELLO_CLIENT_ID) with this secret: check HELLO_CLIENT_SECRET`, "token endpoint refused"},
+		{"API down", func(u *user) result {
+			u.setenv("HELLO_API_URL", "http://127.0.0.1:1")
+			return u.run("messages", "public")
+		}, 3, "the API at http://127.0.0.1:1 could not be reached: check that it is running and the API URL is right (", "Get \""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := tt.setup(newUser(t, sb))
+			last := strings.TrimSpace(r.Stderr)
+			if i := strings.LastIndex(last, "\nhello: "); i >= 0 {
+				last = last[i+1:]
+			}
+			if r.Code != tt.code || !strings.HasPrefix(last, "hello: "+tt.want) || strings.HasPrefix(last, "hello: "+tt.not) {
+				t.Errorf("exit %d, message %q; want exit %d and a message starting %q", r.Code, last, tt.code, tt.want)
+			}
+			if strings.Count(last, "\n") != 0 {
+				t.Errorf("message is more than one line: %q", last)
+			}
+		})
+	}
+}
+
+// TestNotLoggedInOnATerminal: a person at a terminal without a session gets
+// one sentence that says hello starts a login, not "run hello login" and
+// then a login anyway.
+func TestNotLoggedInOnATerminal(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("script"); err != nil {
+		t.Skip("no script(1) to give hello a terminal")
+	}
+	sb := startSandbox(t)
+	u := newUser(t, sb)
+	// script(1) runs hello on a pseudo-terminal and copies it to stdout.
+	bg := u.startProgram("script", "-qefc", helloBin+" messages protected", "/dev/null")
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(bg.stdout.String(), "To log in, open") && time.Now().Before(deadline) {
+		select {
+		case <-bg.stdout.changed():
+		case <-time.After(time.Second):
+		}
+	}
+	_ = bg.cmd.Process.Kill()
+	out := bg.stdout.String()
+	if !strings.Contains(out, `You are not logged in: starting "hello login".`) || strings.Contains(out, "not logged in: run") {
+		t.Errorf("on a terminal without a session, hello printed:\n%s", out)
 	}
 }

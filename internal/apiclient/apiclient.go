@@ -121,7 +121,7 @@ func (e *Error) Error() string {
 		}
 		return fmt.Sprintf("the API at %s refuses even a freshly issued access token: check that it accepts tokens from issuer %s for audience %s (%s)", e.BaseURL, e.Issuer, aud, e.Err.Detail())
 	case s == http.StatusForbidden:
-		return fmt.Sprintf("permission denied: the %s message needs the read:admin-messages permission (%s)", e.Kind, e.Err.Detail())
+		return fmt.Sprintf("permission denied: the %s message needs the read:admin-messages permission, which your access token does not carry: ask an administrator to grant it, then run \"hello login\" again (%s)", e.Kind, e.Err.Detail())
 	case e.Err.Temporary():
 		return fmt.Sprintf("the API at %s is not available right now: try again later (%s)", e.BaseURL, e.Err.Detail())
 	case s == http.StatusNotFound:

@@ -3,6 +3,7 @@ package callback
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrTimeout reports that no callback arrived within Options.Timeout.
@@ -28,10 +29,11 @@ type CallbackError struct {
 	Description string
 }
 
-// Error says what happened in plain words, with the provider's own answer
-// at the end.
+// Error says what happened and what to do in plain words, with the
+// provider's own answer at the end.
 func (e *CallbackError) Error() string {
-	return e.Summary() + " (the provider said " + e.protocol() + ")"
+	step := strings.TrimSuffix(e.NextStep(), ".")
+	return e.Summary() + ": " + strings.ToLower(step[:1]) + step[1:] + " (" + e.protocol() + ")"
 }
 
 // Summary says in plain words what the provider's answer means.

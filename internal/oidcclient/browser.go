@@ -68,8 +68,12 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*toke
 	code, err := srv.Wait(ctx)
 	if err != nil {
 		var cbErr *callback.CallbackError
-		if errors.As(err, &cbErr) && cbErr.Code == "access_denied" {
-			return nil, fmt.Errorf("login: %w (%w)", ErrAccessDenied, err)
+		if errors.As(err, &cbErr) {
+			// The provider's answer says it all, in words and then in code.
+			if cbErr.Code == "access_denied" {
+				return nil, &refusal{sentinel: ErrAccessDenied, err: err}
+			}
+			return nil, err
 		}
 		return nil, fmt.Errorf("login: %w", err)
 	}

@@ -85,10 +85,11 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*token.
 		err = c.fromRetrieveError(httperr.Token, err)
 		var he *httperr.Error
 		switch {
+		// The same sentence as the browser flow's, the protocol detail last.
 		case IsOAuthError(err, "access_denied") && errors.As(err, &he):
-			return nil, fmt.Errorf("device login: %w (%s)", ErrAccessDenied, he.Detail())
+			return nil, fmt.Errorf(`%w: to try again, run "hello login" and approve the request (%s)`, ErrAccessDenied, he.Detail())
 		case IsOAuthError(err, "expired_token") && errors.As(err, &he):
-			return nil, fmt.Errorf("device login: %w (%s)", ErrDeviceExpired, he.Detail())
+			return nil, fmt.Errorf(`%w: run "hello login" for a new code (%s)`, ErrDeviceExpired, he.Detail())
 		}
 		return nil, err
 	}
