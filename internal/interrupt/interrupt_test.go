@@ -5,6 +5,8 @@ import (
 	"os"
 	"syscall"
 	"testing"
+
+	"github.com/hello-cli/hello/internal/exitcode"
 )
 
 func TestExitCode(t *testing.T) {
@@ -17,7 +19,7 @@ func TestExitCode(t *testing.T) {
 	}{
 		{"no signal keeps the code", nil, 1, 1},
 		{"no signal, success", nil, 0, 0},
-		{"Ctrl-C is 130", syscall.SIGINT, 1, 130},
+		{"Ctrl-C is 130", syscall.SIGINT, 1, exitcode.Interrupted},
 		{"SIGTERM is 143", syscall.SIGTERM, 3, 143},
 		{"a clean stop after the signal stays 0", syscall.SIGTERM, 0, 0},
 	}
