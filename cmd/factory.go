@@ -252,7 +252,8 @@ func (f *Factory) save(ctx context.Context, t *token.Token) (*tokencache.Entry, 
 	return s.Save(ctx, t, who(t, f.Settings.ClientID))
 }
 
-// JSON reports whether -o json was asked for.
+// JSON reports whether -o json was asked for. A command that prints JSON
+// also takes --jq: use addJQFlag and jsonOutput, which handle both.
 func (f *Factory) JSON() bool { return f.Settings != nil && f.Settings.Output == config.OutputJSON }
 
 // who names the logged-in subject for humans, without any token.
