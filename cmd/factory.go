@@ -59,12 +59,9 @@ func NewFactory() *Factory {
 	io := iostreams.System()
 	getenv := func(k string) string { return os.Getenv(k) }
 	return &Factory{
-		IO:     io,
-		Config: config.NewLoader(),
-		// The launcher gets the real stderr: behind a filter it would get a
-		// pipe, which the browser it starts inherits and holds open, so
-		// waiting for the launcher would wait for the browser to quit.
-		Browser:  webbrowser.System{Stderr: os.Stderr, Getenv: getenv},
+		IO:       io,
+		Config:   config.NewLoader(),
+		Browser:  webbrowser.System{Stderr: io.ErrOut, Getenv: getenv},
 		Now:      time.Now,
 		CacheDir: tokencache.DefaultDir,
 		CanOpenBrowser: func() bool {
@@ -76,7 +73,8 @@ func NewFactory() *Factory {
 // HTTPClient is the one client every request goes through.
 func (f *Factory) HTTPClient() (*http.Client, error) {
 	f.httpOnce.Do(func() {
-		opts := transport.Options{Verbose: f.Verbose, Log: f.IO.ErrOut}
+		// The log quotes URLs and statuses from servers: shown, not obeyed.
+		opts := transport.Options{Verbose: f.Verbose, Log: termsafe.NewWriter(f.IO.ErrOut)}
 		if f.Settings != nil {
 			opts.CAFile = f.Settings.CAFile
 		}

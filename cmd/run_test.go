@@ -329,6 +329,9 @@ func TestLogoutRun(t *testing.T) {
 		{name: "dead session still logs out", entry: &tokencache.Entry{Dead: true, Token: token.Token{IDToken: "id"}}, provider: &fakeLogout{}, wantDeleted: true, wantErrOut: []string{"Removed the cached session"}},
 		{name: "provider unreachable", entry: entry, providerErr: errors.New("dial"), wantDeleted: true, wantErrOut: []string{"could not be reached", "Removed the cached session"}},
 		{name: "revocation fails", entry: entry, provider: &fakeLogout{revokeErr: &httperr.Error{What: httperr.Revocation, StatusCode: 503}}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"stays valid"}},
+		{name: "a hostile refusal is shown, not obeyed", entry: entry,
+			provider:    &fakeLogout{revokeErr: &httperr.Error{What: httperr.Revocation, StatusCode: 400, Code: "invalid_request", Description: "no\x1b[2J\x07"}},
+			wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"no^[[2J^G"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -359,6 +362,9 @@ func TestLogoutRun(t *testing.T) {
 				if !strings.Contains(errOut.String(), w) {
 					t.Errorf("stderr lacks %q:\n%s", w, errOut)
 				}
+			}
+			if strings.ContainsAny(errOut.String(), "\x1b\x07") {
+				t.Errorf("stderr holds a control character: %q", errOut)
 			}
 		})
 	}

@@ -9,8 +9,6 @@ import (
 	"strings"
 
 	"golang.org/x/term"
-
-	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // IOStreams are the streams a command reads and writes. Data goes to Out,
@@ -29,11 +27,9 @@ type IOStreams struct {
 // System returns the process's streams with their terminal state detected.
 func System() *IOStreams {
 	return &IOStreams{
-		In:  os.Stdin,
-		Out: os.Stdout,
-		// Only messages for a person go to stderr, some quoting servers
-		// or a browser launcher: nothing there may drive the terminal.
-		ErrOut:    termsafe.NewWriter(os.Stderr),
+		In:        os.Stdin,
+		Out:       os.Stdout,
+		ErrOut:    os.Stderr,
 		stdinTTY:  isTerminal(os.Stdin),
 		stdoutTTY: isTerminal(os.Stdout),
 		stderrTTY: isTerminal(os.Stderr),
