@@ -10,8 +10,8 @@ import (
 )
 
 func main() {
-	ctx, signals := interrupt.Notify(context.Background())
-	code := signals.ExitCode(cmd.Execute(ctx, cmd.NewFactory()))
-	signals.Stop()
+	ctx, stop := interrupt.Notify(context.Background())
+	code := cmd.Execute(ctx, cmd.NewFactory())
+	stop()
 	os.Exit(code)
 }

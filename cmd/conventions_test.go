@@ -1,12 +1,17 @@
 package cmd
 
 import (
+	"context"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/hello-cli/hello/internal/config"
+	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/interrupt"
 	"github.com/hello-cli/hello/internal/iostreams"
 )
 
@@ -66,5 +71,28 @@ func TestConventions(t *testing.T) {
 				t.Errorf("stderr not empty: %q", errOut)
 			}
 		})
+	}
+}
+
+// TestInterruptedExitCode: a run cut short by a signal exits 128 + the
+// signal; an error that is not the cancellation keeps its own code.
+func TestInterruptedExitCode(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name  string
+		cause error
+		err   error
+		want  int
+	}{
+		{"Ctrl-C", &interrupt.SignalError{Signal: syscall.SIGINT}, fmt.Errorf("wait for the browser: %w", context.Canceled), 130},
+		{"SIGTERM", &interrupt.SignalError{Signal: syscall.SIGTERM}, context.Canceled, 143},
+		{"a child's own code after the signal", &interrupt.SignalError{Signal: syscall.SIGTERM}, exitcode.Newf(42, "child exited 42"), 42},
+		{"cancelled without a signal", context.Canceled, context.Canceled, exitcode.Failure},
+	} {
+		ctx, cancel := context.WithCancelCause(t.Context())
+		cancel(tt.cause)
+		if got := exitCode(ctx, tt.err); got != tt.want {
+			t.Errorf("%s: exit code %d, want %d", tt.name, got, tt.want)
+		}
 	}
 }

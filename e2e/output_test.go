@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -76,24 +75,31 @@ func TestShellConventions(t *testing.T) {
 }
 
 // TestCtrlCExits130: a login waiting for its browser, interrupted as a
-// person would with Ctrl-C, exits 130 and says so in a word.
+// person would with Ctrl-C (or stopped with SIGTERM), exits 128 + the
+// signal and says so in a word, saving nothing.
 func TestCtrlCExits130(t *testing.T) {
 	t.Parallel()
 	sb := startSandbox(t)
-	u := newUser(t, sb)
-	bg := u.start("login", "--no-browser", "--port", "0")
-	bg.waitStderr(t, loginURL)
-	if err := bg.cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	r := bg.wait(t)
-	if r.Code != 130 || !strings.Contains(r.Stderr, "hello: interrupted") {
-		t.Fatalf("after Ctrl-C: exit %d, stderr %q; want 130 and \"interrupted\"", r.Code, r.Stderr)
-	}
-	if _, err := os.Stat(filepath.Join(u.home, ".cache", "hello")); err == nil {
-		if m, _ := filepath.Glob(filepath.Join(u.home, ".cache", "hello", "*.json")); len(m) != 0 {
-			t.Errorf("an interrupted login saved a session: %v", m)
-		}
+	for _, tt := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGINT, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(tt.sig.String(), func(t *testing.T) {
+			t.Parallel()
+			u := newUser(t, sb)
+			bg := u.start("login", "--no-browser", "--port", "0")
+			bg.waitStderr(t, loginURL)
+			if err := bg.cmd.Process.Signal(tt.sig); err != nil {
+				t.Fatal(err)
+			}
+			r := bg.wait(t)
+			if r.Code != tt.code || !strings.Contains(r.Stderr, "hello: interrupted") {
+				t.Fatalf("after %v: exit %d, stderr %q; want %d and \"interrupted\"", tt.sig, r.Code, r.Stderr, tt.code)
+			}
+			if m, _ := filepath.Glob(filepath.Join(u.home, ".cache", "hello", "*.json")); len(m) != 0 {
+				t.Errorf("an interrupted login saved a session: %v", m)
+			}
+		})
 	}
 }
 

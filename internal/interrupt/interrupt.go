@@ -1,71 +1,63 @@
-// Package interrupt cancels hello's context on Ctrl-C (SIGINT) or SIGTERM
-// and turns the signal into the exit code shells expect: 128 plus the
-// signal's number, 130 for Ctrl-C.
+// Package interrupt cancels hello's context on Ctrl-C (SIGINT) or SIGTERM,
+// recording the signal as the cancellation's cause, so that a run cut
+// short by it can exit as shells expect: 128 plus the signal's number, 130
+// for Ctrl-C.
 package interrupt
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
 )
 
-// Watcher remembers the first signal that cancelled its context.
-type Watcher struct {
-	mu     sync.Mutex
-	sig    os.Signal
-	stop   func()
-	cancel context.CancelFunc
+// SignalError is the cause of a context that a signal cancelled.
+type SignalError struct {
+	Signal os.Signal
 }
 
-// Notify returns a context that the first SIGINT or SIGTERM cancels. After
-// that first signal hello stops listening, so a second Ctrl-C ends a
-// process that does not stop quickly enough, as shells users expect.
-func Notify(parent context.Context) (context.Context, *Watcher) {
+func (e *SignalError) Error() string { return "interrupted by " + e.Signal.String() }
+
+// Notify returns a context that the first SIGINT or SIGTERM cancels, and
+// a function that releases it. After that first signal hello stops
+// listening, so a second Ctrl-C ends a process that does not stop quickly
+// enough, as shell users expect.
+func Notify(parent context.Context) (context.Context, func()) {
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	return watch(parent, ch, func() { signal.Stop(ch) })
 }
 
 // watch is Notify over any signal channel, for tests.
-func watch(parent context.Context, ch <-chan os.Signal, stop func()) (context.Context, *Watcher) {
-	ctx, cancel := context.WithCancel(parent)
-	w := &Watcher{stop: sync.OnceFunc(stop), cancel: cancel}
+func watch(parent context.Context, ch <-chan os.Signal, stopSignals func()) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(parent)
+	stopSignals = sync.OnceFunc(stopSignals)
 	go func() {
 		select {
 		case sig := <-ch:
-			w.mu.Lock()
-			w.sig = sig
-			w.mu.Unlock()
-			w.stop()
-			cancel()
+			stopSignals()
+			cancel(&SignalError{Signal: sig})
 		case <-ctx.Done():
 		}
 	}()
-	return ctx, w
-}
-
-// Signal returns the signal that cancelled the context, or nil.
-func (w *Watcher) Signal() os.Signal {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.sig
-}
-
-// ExitCode returns code, or 128 plus the signal's number when a signal
-// interrupted a run that then failed. A run that finished cleanly after
-// the signal (the sandbox shutting down as asked) keeps its 0.
-func (w *Watcher) ExitCode(code int) int {
-	sig, ok := w.Signal().(syscall.Signal)
-	if !ok || code == 0 {
-		return code
+	return ctx, func() {
+		stopSignals()
+		cancel(context.Canceled)
 	}
-	return 128 + int(sig)
 }
 
-// Stop releases the signal handler and the context.
-func (w *Watcher) Stop() {
-	w.stop()
-	w.cancel()
+// ExitCode returns 128 plus the number of the signal that cancelled ctx,
+// and whether a signal did.
+func ExitCode(ctx context.Context) (int, bool) {
+	var se *SignalError
+	if !errors.As(context.Cause(ctx), &se) {
+		return 0, false
+	}
+	sig, ok := se.Signal.(syscall.Signal)
+	if !ok {
+		return 0, false
+	}
+	return 128 + int(sig), true
 }

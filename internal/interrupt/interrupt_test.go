@@ -12,34 +12,35 @@ import (
 func TestExitCode(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name string
-		sig  os.Signal
-		code int
-		want int
+		name   string
+		sig    os.Signal
+		want   int
+		wantOK bool
 	}{
-		{"no signal keeps the code", nil, 1, 1},
-		{"no signal, success", nil, 0, 0},
-		{"Ctrl-C is 130", syscall.SIGINT, 1, exitcode.Interrupted},
-		{"SIGTERM is 143", syscall.SIGTERM, 3, 143},
-		{"a clean stop after the signal stays 0", syscall.SIGTERM, 0, 0},
+		{"no signal", nil, 0, false},
+		{"Ctrl-C is 130", syscall.SIGINT, exitcode.Interrupted, true},
+		{"SIGTERM is 143", syscall.SIGTERM, 143, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ch := make(chan os.Signal, 1)
-			stopped := make(chan struct{})
-			ctx, w := watch(context.Background(), ch, func() { close(stopped) })
+			released := make(chan struct{})
+			ctx, stop := watch(context.Background(), ch, func() { close(released) })
 			if tt.sig != nil {
 				ch <- tt.sig
 				<-ctx.Done()
-				<-stopped // the handler is released after the first signal
+				<-released // the handler is released after the first signal
 			}
-			if got := w.ExitCode(tt.code); got != tt.want {
-				t.Errorf("ExitCode(%d) after %v = %d, want %d", tt.code, tt.sig, got, tt.want)
+			if got, ok := ExitCode(ctx); got != tt.want || ok != tt.wantOK {
+				t.Errorf("ExitCode after %v = %d, %v; want %d, %v", tt.sig, got, ok, tt.want, tt.wantOK)
 			}
-			w.Stop()
+			stop()
 			if ctx.Err() == nil {
-				t.Error("Stop did not release the context")
+				t.Error("stop did not release the context")
+			}
+			if _, ok := ExitCode(ctx); ok != tt.wantOK {
+				t.Error("stop changed the recorded cause")
 			}
 		})
 	}
