@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 func TestRun(t *testing.T) {
@@ -90,4 +92,35 @@ func TestRunStopsWithContext(t *testing.T) {
 	if err := f.Run(ctx, &out, []byte(`null`), false); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Run on a cancelled context = %v, want context.Canceled", err)
 	}
+}
+
+// FuzzRun feeds any document a server might send through a few filters:
+// whatever comes out is safe on a terminal, strings and JSON alike.
+func FuzzRun(f *testing.F) {
+	for _, s := range []string{`{"text":"Eve\u001b[2J"}`, "[\"\u009b\u202e\"]", `"\u0007"`, `12345678901234567890`, "{\"a\":\"\xff\"}"} {
+		f.Add(s)
+	}
+	filters := []*Filter{}
+	for _, expr := range []string{".", ".. | strings", "[.. | scalars]", "tostream"} {
+		flt, err := Compile(expr)
+		if err != nil {
+			f.Fatal(err)
+		}
+		filters = append(filters, flt)
+	}
+	f.Fuzz(func(t *testing.T, doc string) {
+		for _, flt := range filters {
+			for _, indent := range []bool{false, true} {
+				var out bytes.Buffer
+				if err := flt.Run(context.Background(), &out, []byte(doc), indent); err != nil {
+					continue // not JSON, or the filter does not apply
+				}
+				for i, r := range out.String() {
+					if termsafe.IsUnsafe(r) && r != '\n' && r != '\t' {
+						t.Fatalf("%s on %q printed %U at %d: %q", flt, doc, r, i, out.String())
+					}
+				}
+			}
+		}
+	})
 }
