@@ -179,7 +179,7 @@ func TestStatusRunStorageText(t *testing.T) {
 			o := &StatusOptions{IO: io, Now: time.Now, Issuer: "https://op/", ClientID: "hello-cli", CachePath: "/c/x.json",
 				Load:    func() (*tokencache.Entry, error) { return liveEntry(), tc.loadErr },
 				Storage: func() (keystore.Where, string, bool) { return tc.where, "auto", true }}
-			err := statusRun(o)
+			err := statusRun(t.Context(), o)
 			if got := exitCode(t.Context(), err); got != tc.wantCode || !strings.Contains(out.String(), tc.want) {
 				t.Errorf("exit %d (%v), stdout:\n%s\nwant %d and %q", got, err, out, tc.wantCode, tc.want)
 			}
