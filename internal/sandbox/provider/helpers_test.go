@@ -33,7 +33,7 @@ type testIDP struct {
 // startIDP starts an ephemeral provider with a 1s device interval and cheap
 // password hashing; mod may
 // adjust the config (Issuer is set before mod runs).
-func startIDP(t *testing.T, mod func(*Config)) *testIDP {
+func startIDP(t testing.TB, mod func(*Config)) *testIDP {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
@@ -56,11 +56,11 @@ func startIDP(t *testing.T, mod func(*Config)) *testIDP {
 	return &testIDP{Provider: p, url: issuer, srv: srv, rp: rp}
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
@@ -85,12 +85,12 @@ func (s *testIDP) oauthConfig(scopes ...string) *oauth2.Config {
 // browser is a cookie-keeping HTTP client that follows redirects within the
 // provider and stops at the redirect to the application's loopback callback.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	idp    *testIDP
 	client *http.Client
 }
 
-func newBrowser(t *testing.T, s *testIDP) *browser {
+func newBrowser(t testing.TB, s *testIDP) *browser {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +174,7 @@ func (b *browser) login(p page, email, password string) page {
 }
 
 // callback returns the query of the redirect to the loopback callback.
-func callback(t *testing.T, p page) url.Values {
+func callback(t testing.TB, p page) url.Values {
 	t.Helper()
 	if p.status != http.StatusFound {
 		t.Fatalf("want a redirect to the callback, got %d at %s:\n%s", p.status, p.url, p.body)
@@ -236,7 +236,7 @@ func (b *browser) loginTokens(conf *oauth2.Config, email, password string, extra
 
 // accessClaims verifies an access token's signature, issuer and expiry
 // against the provider's JWKS and returns its claims.
-func (s *testIDP) accessClaims(t *testing.T, token string) map[string]any {
+func (s *testIDP) accessClaims(t testing.TB, token string) map[string]any {
 	t.Helper()
 	v := s.rp.Verifier(&oidc.Config{SkipClientIDCheck: true})
 	tok, err := v.Verify(t.Context(), token)
@@ -251,7 +251,7 @@ func (s *testIDP) accessClaims(t *testing.T, token string) map[string]any {
 }
 
 // oauthErr returns the error code of an oauth2 call's failure.
-func oauthErr(t *testing.T, err error) string {
+func oauthErr(t testing.TB, err error) string {
 	t.Helper()
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
@@ -261,7 +261,7 @@ func oauthErr(t *testing.T, err error) string {
 }
 
 // postForm posts to the provider and decodes a JSON answer.
-func (s *testIDP) postForm(t *testing.T, path string, form url.Values, mod func(*http.Request)) (int, map[string]any) {
+func (s *testIDP) postForm(t testing.TB, path string, form url.Values, mod func(*http.Request)) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.url+path, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -274,7 +274,7 @@ func (s *testIDP) postForm(t *testing.T, path string, form url.Values, mod func(
 	return doJSON(t, req)
 }
 
-func doJSON(t *testing.T, req *http.Request) (int, map[string]any) {
+func doJSON(t testing.TB, req *http.Request) (int, map[string]any) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -294,7 +294,7 @@ func doJSON(t *testing.T, req *http.Request) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
-func ctxTimeout(t *testing.T, d time.Duration) context.Context {
+func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), d)
 	t.Cleanup(cancel)
 	return ctx
