@@ -14,6 +14,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,9 +26,31 @@ import (
 // testIDP is a provider served on a random loopback port.
 type testIDP struct {
 	*Provider
-	url string
-	srv *httptest.Server
-	rp  *oidc.Provider // discovery as a relying party sees it
+	url   string
+	srv   *httptest.Server
+	rp    *oidc.Provider // discovery as a relying party sees it
+	clock *testClock
+}
+
+// testClock is real time plus an offset that tests move forward, so expiry
+// and delays are tried without sleeping while clients that poll on real
+// tickers (x/oauth2's device flow) still see time pass.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the clock forward by d.
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 // startIDP starts an ephemeral provider with a 1s device interval and cheap
@@ -37,7 +60,8 @@ func startIDP(t testing.TB, mod func(*Config)) *testIDP {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
-	cfg := Config{Issuer: issuer, Ephemeral: true, DeviceInterval: time.Second, PasswordCost: bcrypt.MinCost, Logger: testLogger(t)}
+	clock := &testClock{}
+	cfg := Config{Issuer: issuer, Ephemeral: true, DeviceInterval: time.Second, PasswordCost: bcrypt.MinCost, Logger: testLogger(t), Now: clock.Now}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -53,7 +77,7 @@ func startIDP(t testing.TB, mod func(*Config)) *testIDP {
 	if err != nil {
 		t.Fatalf("discovery: %v", err)
 	}
-	return &testIDP{Provider: p, url: issuer, srv: srv, rp: rp}
+	return &testIDP{Provider: p, url: issuer, srv: srv, rp: rp, clock: clock}
 }
 
 func testLogger(t testing.TB) *slog.Logger {

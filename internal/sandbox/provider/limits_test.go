@@ -9,19 +9,21 @@ import (
 
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
+
+	"github.com/hello-cli/hello/internal/sandbox/store"
 )
 
-// setLimits lowers the storage's table sizes for a test.
-func (s *testIDP) setLimits(mod func(*limits)) {
-	s.store.mu.Lock()
-	defer s.store.mu.Unlock()
-	mod(&s.store.limits)
+// withLimits lowers the storage's table sizes for a test.
+func withLimits(mod func(*store.Limits)) func(*Config) {
+	return func(c *Config) {
+		c.Limits = store.DefaultLimits
+		mod(&c.Limits)
+	}
 }
 
 func TestPendingAuthRequestsCapped(t *testing.T) {
 	t.Parallel()
-	s := startIDP(t, nil)
-	s.setLimits(func(l *limits) { l.authRequests = 3 })
+	s := startIDP(t, withLimits(func(l *store.Limits) { l.AuthRequests = 3 }))
 	for range 3 {
 		startAuthRequest(t, s, newPKCE())
 	}
@@ -30,18 +32,13 @@ func TestPendingAuthRequestsCapped(t *testing.T) {
 		t.Fatalf("auth request over the cap: callback %v, want temporarily_unavailable", q)
 	}
 	// Expired requests make room again.
-	s.store.mu.Lock()
-	for _, ar := range s.store.authRequests {
-		ar.created = ar.created.Add(-authRequestTTL - time.Second)
-	}
-	s.store.mu.Unlock()
+	s.clock.Advance(store.AuthRequestTTL + time.Second)
 	startAuthRequest(t, s, newPKCE())
 }
 
 func TestDeviceAuthorizationsCapped(t *testing.T) {
 	t.Parallel()
-	s := startIDP(t, nil)
-	s.setLimits(func(l *limits) { l.devices = 2 })
+	s := startIDP(t, withLimits(func(l *store.Limits) { l.Devices = 2 }))
 	conf := s.oauthConfig()
 	for range 2 {
 		if _, err := conf.DeviceAuth(t.Context()); err != nil {
@@ -56,18 +53,14 @@ func TestDeviceAuthorizationsCapped(t *testing.T) {
 
 func TestBrowserSessionsCapped(t *testing.T) {
 	t.Parallel()
-	s := startIDP(t, nil)
-	s.setLimits(func(l *limits) { l.sessions = 2 })
+	s := startIDP(t, withLimits(func(l *store.Limits) { l.Sessions = 2 }))
 	conf := s.oauthConfig()
 	browsers := make([]*browser, 3)
 	for i := range browsers {
 		browsers[i] = newBrowser(t, s)
 		browsers[i].loginTokens(conf, AliceEmail, AlicePassword)
 	}
-	s.store.mu.Lock()
-	n := len(s.store.sessions)
-	s.store.mu.Unlock()
-	if n != 2 {
+	if n := s.store.Stats().Live["sessions"]; n != 2 {
 		t.Errorf("%d sessions, want the cap 2", n)
 	}
 	// The oldest session was evicted; the newest lives.
@@ -94,10 +87,7 @@ func TestRefreshRotationKeepsOneRecord(t *testing.T) {
 		}
 		tok = next
 	}
-	s.store.mu.Lock()
-	n := len(s.store.families)
-	s.store.mu.Unlock()
-	if n != 1 {
+	if n := s.store.Stats().Live["refresh_families"]; n != 1 {
 		t.Errorf("%d refresh records after 5 rotations, want 1", n)
 	}
 
@@ -123,19 +113,15 @@ func TestRefreshRotationKeepsOneRecord(t *testing.T) {
 
 	// The revoked family's marker is dropped once the family would have
 	// expired.
-	s.store.mu.Lock()
-	s.store.sweepLocked(time.Now().Add(s.cfg.RefreshTokenTTL+time.Minute), true)
-	n = len(s.store.families)
-	s.store.mu.Unlock()
-	if n != 0 {
+	s.clock.Advance(s.cfg.RefreshTokenTTL + 2*time.Minute)
+	if n := s.store.Stats().Live["refresh_families"]; n != 0 {
 		t.Errorf("%d refresh records after expiry, want 0", n)
 	}
 }
 
 func TestRefreshFamiliesCapped(t *testing.T) {
 	t.Parallel()
-	s := startIDP(t, nil)
-	s.setLimits(func(l *limits) { l.families = 2 })
+	s := startIDP(t, withLimits(func(l *store.Limits) { l.Families = 2 }))
 	conf := s.oauthConfig()
 	var toks []*oauth2.Token
 	b := newBrowser(t, s)
@@ -173,8 +159,7 @@ func TestFailureLimiterWindow(t *testing.T) {
 
 func TestAccessTokensCapped(t *testing.T) {
 	t.Parallel()
-	s := startIDP(t, nil)
-	s.setLimits(func(l *limits) { l.accessTokens = 2 })
+	s := startIDP(t, withLimits(func(l *store.Limits) { l.AccessTokens = 2 }))
 	cc := clientcredentials.Config{ClientID: CIClientID, ClientSecret: CIClientSecret, TokenURL: s.rp.Endpoint().TokenURL}
 	for range 2 {
 		if _, err := cc.Token(t.Context()); err != nil {
@@ -185,11 +170,7 @@ func TestAccessTokensCapped(t *testing.T) {
 		t.Fatalf("token over the cap: %v, want temporarily_unavailable", err)
 	}
 	// Expired tokens make room again.
-	s.store.mu.Lock()
-	for _, at := range s.store.accessTokens {
-		at.expires = time.Now().Add(-time.Second)
-	}
-	s.store.mu.Unlock()
+	s.clock.Advance(s.cfg.TokenTTL + time.Second)
 	if _, err := cc.Token(t.Context()); err != nil {
 		t.Fatalf("after expiry: %v", err)
 	}

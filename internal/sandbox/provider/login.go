@@ -9,6 +9,8 @@ import (
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/hello-cli/hello/internal/sandbox/store"
 )
 
 const (
@@ -22,8 +24,8 @@ const (
 // flow is what a login or sign-up is for: an /authorize request, a device
 // authorization, or neither (someone opened /login directly).
 type flow struct {
-	authReq *authRequest
-	device  *deviceAuth
+	authReq *store.AuthRequest
+	device  *store.Device
 }
 
 // loadFlow reads the id / user_code parameter. When one was given but is
@@ -31,7 +33,7 @@ type flow struct {
 // it answers the request itself and ok is false.
 func (p *Provider) loadFlow(w http.ResponseWriter, r *http.Request) (f flow, ok bool) {
 	if id := r.FormValue("id"); id != "" {
-		ar, err := p.store.authRequest(id)
+		ar, err := p.store.AuthRequest(id)
 		if err != nil {
 			p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
 			return flow{}, false
@@ -57,9 +59,9 @@ func (f flow) query() url.Values {
 	v := url.Values{}
 	switch {
 	case f.authReq != nil:
-		v.Set("id", f.authReq.id)
+		v.Set("id", f.authReq.GetID())
 	case f.device != nil:
-		v.Set("user_code", f.device.userCode)
+		v.Set("user_code", f.device.UserCode)
 	}
 	return v
 }
@@ -67,22 +69,22 @@ func (f flow) query() url.Values {
 func (f flow) data(title, csrf string) pageData {
 	d := pageData{Title: title, CSRF: csrf}
 	if f.authReq != nil {
-		d.ID = f.authReq.id
-		d.Username = f.authReq.loginHint
+		d.ID = f.authReq.GetID()
+		d.Username = f.authReq.LoginHint()
 	}
 	if f.device != nil {
-		d.UserCode = f.device.userCode
+		d.UserCode = f.device.UserCode
 	}
 	return d
 }
 
 // finish continues the flow once the browser is logged in as u with the
 // browser session bs.
-func (p *Provider) finish(w http.ResponseWriter, r *http.Request, f flow, u user, bs browserSession) {
+func (p *Provider) finish(w http.ResponseWriter, r *http.Request, f flow, u store.User, bs store.Session) {
 	switch {
 	case f.authReq != nil:
-		err := p.store.completeAuthRequest(f.authReq.id, bs.id, u.ID, bs.authTime)
-		if errors.Is(err, errAlreadyDone) {
+		err := p.store.CompleteAuthRequest(f.authReq.GetID(), bs.ID, u.ID, bs.AuthTime)
+		if errors.Is(err, store.ErrAlreadyDone) {
 			p.errorPage(w, http.StatusBadRequest, msgFlowUsed)
 			return
 		}
@@ -90,7 +92,7 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, f flow, u user
 			p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
 			return
 		}
-		http.Redirect(w, r, callbackPath+"?id="+url.QueryEscape(f.authReq.id), http.StatusSeeOther)
+		http.Redirect(w, r, callbackPath+"?id="+url.QueryEscape(f.authReq.GetID()), http.StatusSeeOther)
 	case f.device != nil:
 		http.Redirect(w, r, approvePath+"?"+f.query().Encode(), http.StatusSeeOther)
 	default:
@@ -115,7 +117,7 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if ar := f.authReq; ar != nil {
 		// The sign-up screen was asked for, unless the user came back from
 		// it with the "log in instead" link.
-		if ar.wantsSignup() && r.FormValue("screen") != "login" {
+		if ar.WantsSignup() && r.FormValue("screen") != "login" {
 			http.Redirect(w, r, signupPath+"?"+f.query().Encode(), http.StatusFound)
 			return
 		}
@@ -132,11 +134,12 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 func (p *Provider) trySSO(w http.ResponseWriter, r *http.Request, f flow) bool {
 	ar := f.authReq
 	bs, u, ok := p.currentSession(r)
-	fresh := ok && !slices.Contains(ar.prompt, oidc.PromptLogin) &&
-		(ar.maxAge == nil || time.Since(bs.authTime) <= time.Duration(*ar.maxAge)*time.Second)
-	if slices.Contains(ar.prompt, oidc.PromptNone) && !fresh {
+	maxAge := ar.MaxAge()
+	fresh := ok && !slices.Contains(ar.Prompts(), oidc.PromptLogin) &&
+		(maxAge == nil || p.now().Sub(bs.AuthTime) <= time.Duration(*maxAge)*time.Second)
+	if slices.Contains(ar.Prompts(), oidc.PromptNone) && !fresh {
 		// prompt=none must not show a page: tell the client right away.
-		_ = p.store.DeleteAuthRequest(r.Context(), ar.id)
+		_ = p.store.DeleteAuthRequest(r.Context(), ar.GetID())
 		op.AuthRequestError(w, r, ar, oidc.ErrLoginRequired().WithDescription("no provider session"), p.op)
 		return true
 	}
@@ -171,7 +174,7 @@ func (p *Provider) postLogin(w http.ResponseWriter, r *http.Request, f flow) {
 		p.showLogin(w, r, f, http.StatusForbidden, username, msgFormExpired)
 		return
 	}
-	u, ok := p.store.users.authenticate(username, r.PostFormValue("password"))
+	u, ok := p.store.Authenticate(username, r.PostFormValue("password"))
 	if !ok {
 		// One message whether the email or the password was wrong.
 		p.showLogin(w, r, f, http.StatusOK, username, msgWrongCredentials)
@@ -207,14 +210,14 @@ func (p *Provider) handleSignup(w http.ResponseWriter, r *http.Request) {
 		p.showSignup(w, r, f, http.StatusForbidden, name, email, msgFormExpired)
 		return
 	}
-	u, err := p.store.users.signUp(r.Context(), name, email, r.PostFormValue("password"))
-	var invalid *signupError
+	u, err := p.store.SignUp(r.Context(), name, email, r.PostFormValue("password"))
+	var invalid *store.SignupError
 	switch {
-	case errors.Is(err, errEmailTaken):
+	case errors.Is(err, store.ErrEmailTaken):
 		p.showSignup(w, r, f, http.StatusConflict, name, email, "An account with this email already exists. Log in instead.")
 		return
 	case errors.As(err, &invalid):
-		p.showSignup(w, r, f, http.StatusBadRequest, name, email, invalid.msg)
+		p.showSignup(w, r, f, http.StatusBadRequest, name, email, invalid.Msg)
 		return
 	case err != nil:
 		p.log.Error("sign up", "err", err)

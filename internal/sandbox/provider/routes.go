@@ -10,10 +10,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/hello-cli/hello/internal/sandbox/store"
 )
 
 // maxBodyBytes bounds every request body; forms here are tiny.
@@ -65,10 +66,6 @@ func (p *Provider) guard(next http.Handler) http.Handler {
 	})
 }
 
-func supportedScopes() []string {
-	return []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}
-}
-
 func supportedClaims() []string {
 	return []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "amr", "azp", "at_hash", "c_hash",
 		"name", "nickname", "updated_at", "email", "email_verified"}
@@ -101,7 +98,7 @@ func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	doc["response_types_supported"] = []string{string(oidc.ResponseTypeCode)}
 	doc["response_modes_supported"] = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
 	doc["code_challenge_methods_supported"] = []string{string(oidc.CodeChallengeMethodS256)}
-	doc["prompt_values_supported"] = []string{oidc.PromptNone, oidc.PromptLogin, PromptCreate}
+	doc["prompt_values_supported"] = []string{oidc.PromptNone, oidc.PromptLogin, store.PromptCreate}
 	doc["token_endpoint_auth_methods_supported"] = []string{
 		string(oidc.AuthMethodNone), string(oidc.AuthMethodBasic), string(oidc.AuthMethodPost),
 	}
@@ -120,9 +117,9 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, http.StatusBadRequest, "The sign-in request is malformed.")
 		return
 	}
-	extras := requestExtras{audience: r.Form.Get("audience"), screenHint: r.Form.Get("screen_hint")}
+	extras := store.Request{Audience: r.Form.Get("audience"), ScreenHint: r.Form.Get("screen_hint")}
 	buf := newBufferedResponse()
-	p.op.ServeHTTP(buf, r.WithContext(withExtras(r.Context(), extras)))
+	p.op.ServeHTTP(buf, r.WithContext(store.WithRequest(r.Context(), extras)))
 	p.browserResult(w, buf)
 }
 
@@ -140,15 +137,15 @@ func (p *Provider) handleAuthorizeCallback(w http.ResponseWriter, r *http.Reques
 		p.errorPage(w, http.StatusBadRequest, "The sign-in request is malformed.")
 		return
 	}
-	ar, err := p.store.authRequest(r.Form.Get("id"))
+	ar, err := p.store.AuthRequest(r.Form.Get("id"))
 	if err != nil {
 		p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
 		return
 	}
 	bs, _, ok := p.currentSession(r)
-	if !ar.done || !ok || ar.sessionID == "" || bs.userID != ar.subject ||
-		subtle.ConstantTimeCompare([]byte(bs.id), []byte(ar.sessionID)) != 1 {
-		p.log.Warn("authorization code refused: not the browser that signed in", "client", ar.clientID)
+	if !ar.Done() || !ok || ar.SessionID() == "" || bs.UserID != ar.GetSubject() ||
+		subtle.ConstantTimeCompare([]byte(bs.ID), []byte(ar.SessionID())) != 1 {
+		p.log.Warn("authorization code refused: not the browser that signed in", "client", ar.GetClientID())
 		p.errorPage(w, http.StatusForbidden, msgWrongBrowser)
 		return
 	}
@@ -195,8 +192,8 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, oidc.ErrUnsupportedGrantType().WithDescription("grant_type not supported"))
 		return
 	}
-	extras := requestExtras{audience: r.PostForm.Get("audience")}
-	if extras.audience != "" && extras.audience != p.cfg.Audience {
+	extras := store.Request{Audience: r.PostForm.Get("audience")}
+	if extras.Audience != "" && extras.Audience != p.cfg.Audience {
 		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidTarget().WithDescription("unknown audience"))
 		return
 	}
@@ -206,7 +203,7 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 			clientID, _ = url.QueryUnescape(id)
 		}
 		if clientID != "" && r.PostForm.Get("device_code") != "" {
-			if e := p.store.checkDevicePoll(clientID, r.PostForm.Get("device_code"), time.Now()); e != nil {
+			if e := p.store.CheckDevicePoll(clientID, r.PostForm.Get("device_code")); e != nil {
 				writeOAuthError(w, http.StatusBadRequest, e)
 				return
 			}
@@ -216,9 +213,9 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
 	rec := &statusRecorder{ResponseWriter: w}
-	p.op.ServeHTTP(rec, r.WithContext(withExtras(r.Context(), extras)))
+	p.op.ServeHTTP(rec, r.WithContext(store.WithRequest(r.Context(), extras)))
 	if rec.status == http.StatusOK {
-		p.store.recordGrant(grantType)
+		p.store.RecordGrant(grantType)
 	}
 }
 
@@ -226,12 +223,12 @@ func (p *Provider) handleDeviceAuthorization(w http.ResponseWriter, r *http.Requ
 	if !p.formPreamble(w, r) {
 		return
 	}
-	extras := requestExtras{audience: r.PostForm.Get("audience")}
-	if extras.audience != "" && extras.audience != p.cfg.Audience {
+	extras := store.Request{Audience: r.PostForm.Get("audience")}
+	if extras.Audience != "" && extras.Audience != p.cfg.Audience {
 		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidTarget().WithDescription("unknown audience"))
 		return
 	}
-	p.op.ServeHTTP(w, r.WithContext(withExtras(r.Context(), extras)))
+	p.op.ServeHTTP(w, r.WithContext(store.WithRequest(r.Context(), extras)))
 }
 
 // handleFormEndpoint fronts revocation.
@@ -256,7 +253,7 @@ func (p *Provider) publicClientInParams(r *http.Request) {
 	if err != nil {
 		return
 	}
-	if c, known := p.store.clients[id]; !known || !c.public() {
+	if c, known := p.store.Client(id); !known || !c.Public() {
 		return
 	}
 	r.Header.Del("Authorization")
@@ -369,7 +366,7 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 	}
 	uri := r.Form.Get("post_logout_redirect_uri")
 	if !hinted {
-		if uri != "" && !isLoopbackCallback(uri, "/") {
+		if uri != "" && !store.IsLoopbackCallback(uri, "/") {
 			p.message(w, http.StatusBadRequest, "Logout failed", "The return address is not allowed, so you are still logged in.")
 			return
 		}
@@ -384,7 +381,7 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.endBrowserSession(w, r)
-	if uri != "" && !isLoopbackCallback(uri, "/") {
+	if uri != "" && !store.IsLoopbackCallback(uri, "/") {
 		p.message(w, http.StatusBadRequest, title, "You are logged out. The return address is not allowed, so you stay here.")
 		return
 	}
@@ -403,7 +400,7 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 // request's parameters on, so after the confirmation the library validates
 // and follows the return address as usual. A request the library would
 // refuse is refused now, with the session kept.
-func (p *Provider) confirmLogout(ctx context.Context, w http.ResponseWriter, r *http.Request, u user) {
+func (p *Provider) confirmLogout(ctx context.Context, w http.ResponseWriter, r *http.Request, u store.User) {
 	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
 	if err == nil {
 		req.IdTokenHint = ""

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
 )
 
 // BenchmarkTokenEndpoint measures token-endpoint requests per second through
@@ -97,4 +96,3 @@ func BenchmarkTokenEndpoint(b *testing.B) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
 	})
 }
-

@@ -1,4 +1,12 @@
-package provider
+// Package store is the sandbox provider's storage, the op.Storage of
+// github.com/zitadel/oidc/v3/pkg/op: users, clients, pending authorization
+// requests and codes, access tokens, refresh-token families, device codes,
+// browser sessions and the signing key. It knows nothing of HTTP; the
+// provider package serves the pages and endpoints on top of it.
+//
+// Every time it compares is read from Config.Now, so tests move a clock
+// instead of sleeping.
+package store
 
 import (
 	"context"
@@ -18,75 +26,132 @@ import (
 )
 
 const (
-	// authRequestTTL bounds how long a user may take on the login page.
-	authRequestTTL = 15 * time.Minute
+	// AuthRequestTTL bounds how long a user may take on the login page.
+	AuthRequestTTL = 15 * time.Minute
 	// sweepEvery is how often expired entries are purged from the maps.
 	sweepEvery = time.Minute
 )
 
-// limits caps the in-memory tables anyone can fill by calling an endpoint,
-// so the sandbox's memory stays bounded under a flood. Tests lower them.
-type limits struct {
-	authRequests int // pending /authorize requests
-	sessions     int // browser sessions
-	devices      int // device authorizations
-	families     int // refresh-token families
-	accessTokens int // live access tokens (for /userinfo and revocation)
+// Config configures a Store. The provider fills in every duration.
+type Config struct {
+	Issuer string
+	// LoginURL is the login page; the auth request id is appended.
+	LoginURL string
+	// StateDir holds the signing key and the signed-up users; ignored when
+	// Ephemeral is set.
+	StateDir  string
+	Ephemeral bool
+
+	TokenTTL        time.Duration
+	Audience        string
+	DeviceInterval  time.Duration
+	DeviceCodeTTL   time.Duration
+	SessionTTL      time.Duration
+	RefreshTokenTTL time.Duration
+	// RefreshReuseInterval is Auth0's rotation overlap period: for this
+	// long after a rotation, the previous refresh token works once more.
+	RefreshReuseInterval time.Duration
+	PasswordCost         int
+
+	// Limits caps the tables; the zero value means DefaultLimits.
+	Limits Limits
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
 }
 
-var defaultLimits = limits{authRequests: 10_000, sessions: 10_000, devices: 10_000, families: 100_000, accessTokens: 100_000}
+// Limits caps the in-memory tables anyone can fill by calling an endpoint,
+// so the sandbox's memory stays bounded under a flood. Tests lower them.
+type Limits struct {
+	AuthRequests int // pending /authorize requests
+	Sessions     int // browser sessions
+	Devices      int // device authorizations
+	Families     int // refresh-token families
+	AccessTokens int // live access tokens (for /userinfo and revocation)
+}
+
+// DefaultLimits are the caps used when Config.Limits is zero.
+var DefaultLimits = Limits{AuthRequests: 10_000, Sessions: 10_000, Devices: 10_000, Families: 100_000, AccessTokens: 100_000}
 
 // Compile-time checks of the optional interfaces the library looks for.
 var (
-	_ op.Storage                        = (*storage)(nil)
-	_ op.ClientCredentialsStorage       = (*storage)(nil)
-	_ op.DeviceAuthorizationStorage     = (*storage)(nil)
-	_ op.CanSetUserinfoFromRequest      = (*storage)(nil)
-	_ op.CanGetPrivateClaimsFromRequest = (*storage)(nil)
-	_ op.CanTerminateSessionFromRequest = (*storage)(nil)
+	_ op.Storage                        = (*Store)(nil)
+	_ op.ClientCredentialsStorage       = (*Store)(nil)
+	_ op.DeviceAuthorizationStorage     = (*Store)(nil)
+	_ op.CanSetUserinfoFromRequest      = (*Store)(nil)
+	_ op.CanGetPrivateClaimsFromRequest = (*Store)(nil)
+	_ op.CanTerminateSessionFromRequest = (*Store)(nil)
 )
 
-// storage implements op.Storage and the optional interfaces above. All
+// Store implements op.Storage and the optional interfaces above. All
 // mutable state lives behind mu; the user store has its own lock.
-type storage struct {
+type Store struct {
 	cfg     Config
+	now     func() time.Time
 	key     *signingKey
 	users   *userStore
-	clients map[string]*client // read-only after construction
+	clients map[string]*Client // read-only after construction
 	log     *slog.Logger
-	limits  limits
+	limits  Limits
 	// refreshKey authenticates refresh tokens, which name their family and
 	// generation (see refreshTokenValue).
 	refreshKey [32]byte
 
 	mu            sync.Mutex
-	authRequests  map[string]*authRequest
+	authRequests  map[string]*AuthRequest
 	codes         map[string]string // auth code -> auth request id
 	accessTokens  map[string]*accessToken
 	families      map[string]*refreshFamily // keyed by family id
 	devices       map[string]*deviceAuth    // keyed by device_code
 	userCodes     map[string]string         // normalised user_code -> device_code
-	sessions      map[string]*browserSession
+	sessions      map[string]*Session
 	grants        map[string]int
 	reuseDetected int
 	lastSweep     time.Time
 }
 
-func newStorage(cfg Config, key *signingKey, users *userStore, logger *slog.Logger) (*storage, error) {
-	s := &storage{
+// Open loads or creates the persistent state (signing key, signed-up users)
+// and returns the store. ctx bounds the start-up work only.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits
+	}
+	var persist *stateDir
+	if !cfg.Ephemeral {
+		if cfg.StateDir == "" {
+			return nil, errors.New("StateDir is required unless Ephemeral is set")
+		}
+		persist = &stateDir{path: cfg.StateDir}
+	}
+	key, err := loadOrCreateKey(ctx, persist)
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	users, err := loadUsers(persist, cfg.PasswordCost, cfg.Now, cfg.Logger)
+	if err != nil {
+		return nil, fmt.Errorf("users: %w", err)
+	}
+	s := &Store{
 		cfg:          cfg,
+		now:          cfg.Now,
 		key:          key,
 		users:        users,
-		clients:      newClients(cfg.Issuer, cfg.TokenTTL),
-		log:          logger,
-		limits:       defaultLimits,
-		authRequests: map[string]*authRequest{},
+		clients:      newClients(cfg.LoginURL, cfg.TokenTTL),
+		log:          cfg.Logger,
+		limits:       cfg.Limits,
+		authRequests: map[string]*AuthRequest{},
 		codes:        map[string]string{},
 		accessTokens: map[string]*accessToken{},
 		families:     map[string]*refreshFamily{},
 		devices:      map[string]*deviceAuth{},
 		userCodes:    map[string]string{},
-		sessions:     map[string]*browserSession{},
+		sessions:     map[string]*Session{},
 		grants:       newGrantCounts(),
 	}
 	if _, err := rand.Read(s.refreshKey[:]); err != nil {
@@ -95,23 +160,33 @@ func newStorage(cfg Config, key *signingKey, users *userStore, logger *slog.Logg
 	return s, nil
 }
 
-// requestExtras carries the Auth0-style parameters the library does not
-// parse (audience, screen_hint) from our HTTP wrappers into the storage
-// callbacks, which only receive the request's context.
-type requestExtras struct {
-	audience   string
-	screenHint string
+// KeyID returns the kid of the signing key.
+func (s *Store) KeyID() string { return s.key.id }
+
+// Client returns a registered client.
+func (s *Store) Client(id string) (*Client, bool) {
+	c, ok := s.clients[id]
+	return c, ok
 }
 
-type extrasKey struct{}
-
-func withExtras(ctx context.Context, e requestExtras) context.Context {
-	return context.WithValue(ctx, extrasKey{}, e)
+// Request carries the Auth0-style parameters the library does not parse
+// (audience or resource, screen_hint) from the provider's HTTP wrappers into
+// the storage callbacks, which only receive the request's context.
+type Request struct {
+	Audience   string
+	ScreenHint string
 }
 
-func extrasFrom(ctx context.Context) requestExtras {
-	e, _ := ctx.Value(extrasKey{}).(requestExtras)
-	return e
+type requestKey struct{}
+
+// WithRequest returns ctx carrying r for the storage callbacks.
+func WithRequest(ctx context.Context, r Request) context.Context {
+	return context.WithValue(ctx, requestKey{}, r)
+}
+
+func requestFrom(ctx context.Context) Request {
+	r, _ := ctx.Value(requestKey{}).(Request)
+	return r
 }
 
 // audienceList is the aud claim for a grant. The client id is always
@@ -126,13 +201,13 @@ func audienceList(api, clientID string) []string {
 
 // sweepLocked drops expired entries, at most once per sweepEvery unless
 // force is set (a table is full). Callers hold s.mu.
-func (s *storage) sweepLocked(now time.Time, force bool) {
+func (s *Store) sweepLocked(now time.Time, force bool) {
 	if !force && now.Sub(s.lastSweep) < sweepEvery {
 		return
 	}
 	s.lastSweep = now
 	for id, ar := range s.authRequests {
-		if now.Sub(ar.created) > authRequestTTL {
+		if now.Sub(ar.created) > AuthRequestTTL {
 			delete(s.authRequests, id)
 			if ar.code != "" {
 				delete(s.codes, ar.code)
@@ -160,7 +235,7 @@ func (s *storage) sweepLocked(now time.Time, force bool) {
 		}
 	}
 	for id, bs := range s.sessions {
-		if now.After(bs.expires) {
+		if now.After(bs.Expires) {
 			delete(s.sessions, id)
 		}
 	}
@@ -170,7 +245,7 @@ func (s *storage) sweepLocked(now time.Time, force bool) {
 
 // GetClientByClientID answers invalid_client for an unknown id: a plain
 // error would surface as server_error (500) on the refresh path.
-func (s *storage) GetClientByClientID(_ context.Context, clientID string) (op.Client, error) {
+func (s *Store) GetClientByClientID(_ context.Context, clientID string) (op.Client, error) {
 	c, ok := s.clients[clientID]
 	if !ok {
 		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
@@ -178,7 +253,7 @@ func (s *storage) GetClientByClientID(_ context.Context, clientID string) (op.Cl
 	return c, nil
 }
 
-func (s *storage) confidentialClient(clientID, secret string) (*client, error) {
+func (s *Store) confidentialClient(clientID, secret string) (*Client, error) {
 	c, ok := s.clients[clientID]
 	if !ok || c.secret == "" || subtle.ConstantTimeCompare([]byte(c.secret), []byte(secret)) != 1 {
 		return nil, errors.New("wrong client id or secret")
@@ -186,18 +261,18 @@ func (s *storage) confidentialClient(clientID, secret string) (*client, error) {
 	return c, nil
 }
 
-func (s *storage) AuthorizeClientIDSecret(_ context.Context, clientID, clientSecret string) error {
+func (s *Store) AuthorizeClientIDSecret(_ context.Context, clientID, clientSecret string) error {
 	_, err := s.confidentialClient(clientID, clientSecret)
 	return err
 }
 
-func (s *storage) ClientCredentials(_ context.Context, clientID, clientSecret string) (op.Client, error) {
+func (s *Store) ClientCredentials(_ context.Context, clientID, clientSecret string) (op.Client, error) {
 	return s.confidentialClient(clientID, clientSecret)
 }
 
 // ClientCredentialsTokenRequest grants the client's own permissions, or the
 // requested subset of them.
-func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
+func (s *Store) ClientCredentialsTokenRequest(ctx context.Context, clientID string, scopes []string) (op.TokenRequest, error) {
 	c, ok := s.clients[clientID]
 	if !ok {
 		return nil, oidc.ErrInvalidClient()
@@ -213,7 +288,7 @@ func (s *storage) ClientCredentialsTokenRequest(ctx context.Context, clientID st
 	}
 	// Auth0 requires an audience for client credentials; defaulting to the
 	// sandbox API is friendlier and there is only one.
-	aud := extrasFrom(ctx).audience
+	aud := requestFrom(ctx).Audience
 	if aud == "" {
 		aud = s.cfg.Audience
 	}
@@ -234,38 +309,38 @@ func (r *clientCredentialsRequest) GetScopes() []string   { return r.scopes }
 
 // ---- keys ----
 
-func (s *storage) SigningKey(context.Context) (op.SigningKey, error) { return s.key, nil }
+func (s *Store) SigningKey(context.Context) (op.SigningKey, error) { return s.key, nil }
 
-func (s *storage) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
+func (s *Store) SignatureAlgorithms(context.Context) ([]jose.SignatureAlgorithm, error) {
 	return []jose.SignatureAlgorithm{jose.RS256}, nil
 }
 
-func (s *storage) KeySet(context.Context) ([]op.Key, error) {
+func (s *Store) KeySet(context.Context) ([]op.Key, error) {
 	return []op.Key{publicKey{s.key}}, nil
 }
 
 // GetKeyByIDAndClientID serves JWT-profile client authentication, which no
 // sandbox client uses.
-func (s *storage) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
+func (s *Store) GetKeyByIDAndClientID(context.Context, string, string) (*jose.JSONWebKey, error) {
 	return nil, oidc.ErrInvalidClient().WithDescription("no client keys registered")
 }
 
-func (s *storage) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
+func (s *Store) ValidateJWTProfileScopes(context.Context, string, []string) ([]string, error) {
 	return nil, oidc.ErrUnauthorizedClient().WithDescription("JWT profile grant not supported")
 }
 
-func (s *storage) Health(context.Context) error { return nil }
+func (s *Store) Health(context.Context) error { return nil }
 
 // ---- claims ----
 
 // SetUserinfoFromScopes is deprecated in the library in favour of
 // SetUserinfoFromRequest and must stay empty.
-func (s *storage) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
+func (s *Store) SetUserinfoFromScopes(context.Context, *oidc.UserInfo, string, string, []string) error {
 	return nil
 }
 
 // SetUserinfoFromRequest fills the ID token's user claims.
-func (s *storage) SetUserinfoFromRequest(_ context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+func (s *Store) SetUserinfoFromRequest(_ context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
 	u, ok := s.users.get(req.GetSubject())
 	if !ok {
 		return oidc.ErrInvalidGrant().WithDescription("user no longer exists")
@@ -275,7 +350,7 @@ func (s *storage) SetUserinfoFromRequest(_ context.Context, info *oidc.UserInfo,
 }
 
 // SetUserinfoFromToken serves /userinfo for a still-valid access token.
-func (s *storage) SetUserinfoFromToken(_ context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
+func (s *Store) SetUserinfoFromToken(_ context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
 	s.mu.Lock()
 	at, ok := s.accessTokens[tokenID]
 	var scopes []string
@@ -283,7 +358,7 @@ func (s *storage) SetUserinfoFromToken(_ context.Context, info *oidc.UserInfo, t
 		scopes = slices.Clone(at.scopes)
 	}
 	s.mu.Unlock()
-	if !ok || at.subject != subject || time.Now().After(at.expires) {
+	if !ok || at.subject != subject || s.now().After(at.expires) {
 		return oidc.ErrInvalidRequest().WithDescription("access token revoked or unknown")
 	}
 	u, ok := s.users.get(subject)
@@ -294,11 +369,11 @@ func (s *storage) SetUserinfoFromToken(_ context.Context, info *oidc.UserInfo, t
 	return nil
 }
 
-func (s *storage) SetIntrospectionFromToken(_ context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
+func (s *Store) SetIntrospectionFromToken(_ context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	at, ok := s.accessTokens[tokenID]
-	if !ok || at.subject != subject || time.Now().After(at.expires) {
+	if !ok || at.subject != subject || s.now().After(at.expires) {
 		return errors.New("token not active")
 	}
 	// Introspection is for the API the token was issued to; the only
@@ -319,13 +394,13 @@ func (s *storage) SetIntrospectionFromToken(_ context.Context, resp *oidc.Intros
 
 // GetPrivateClaimsFromScopes is only used when CanGetPrivateClaimsFromRequest
 // is not implemented.
-func (s *storage) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
+func (s *Store) GetPrivateClaimsFromScopes(context.Context, string, string, []string) (map[string]any, error) {
 	return nil, nil
 }
 
 // GetPrivateClaimsFromRequest adds the Auth0-style access-token claims:
 // scope as a space-separated string, permissions as an array, and azp.
-func (s *storage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+func (s *Store) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
 	perms := []string{}
 	var clientID string
 	switch r := req.(type) {
@@ -350,7 +425,7 @@ func (s *storage) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenReq
 	return claims, nil
 }
 
-func fillUserinfo(info *oidc.UserInfo, u user, scopes []string) {
+func fillUserinfo(info *oidc.UserInfo, u User, scopes []string) {
 	info.Subject = u.ID
 	if slices.Contains(scopes, oidc.ScopeProfile) {
 		info.Name = u.Name
@@ -380,7 +455,8 @@ func newGrantCounts() map[string]int {
 	}
 }
 
-func (s *storage) recordGrant(grantType string) {
+// RecordGrant counts a successful token response.
+func (s *Store) RecordGrant(grantType string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.grants[grantType]; ok {
@@ -388,10 +464,18 @@ func (s *storage) recordGrant(grantType string) {
 	}
 }
 
-func (s *storage) stats() Stats {
+// Stats returns a snapshot of the grant counters.
+func (s *Store) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := Stats{Grants: make(map[string]int, len(s.grants)), RefreshReuseDetected: s.reuseDetected}
+	s.sweepLocked(s.now(), false)
+	st := Stats{Grants: make(map[string]int, len(s.grants)), RefreshReuseDetected: s.reuseDetected, Live: map[string]int{
+		"auth_requests":    len(s.authRequests),
+		"access_tokens":    len(s.accessTokens),
+		"refresh_families": len(s.families),
+		"device_codes":     len(s.devices),
+		"sessions":         len(s.sessions),
+	}}
 	for k, v := range s.grants {
 		st.Grants[k] = v
 	}
@@ -409,4 +493,17 @@ func soonestExpiring[V any](m map[string]V, expires func(V) time.Time) string {
 		}
 	}
 	return key
+}
+
+// Stats counts what the provider did. Tests use it to prove, for example,
+// that several concurrent CLI processes caused exactly one refresh.
+type Stats struct {
+	// Grants counts successful token responses by grant_type.
+	Grants map[string]int `json:"grants"`
+	// RefreshReuseDetected counts presentations of an already rotated refresh
+	// token (each revokes that token's family).
+	RefreshReuseDetected int `json:"refresh_reuse_detected"`
+	// Live counts the entries of each in-memory table, expired ones
+	// dropped: what memory holds.
+	Live map[string]int `json:"live"`
 }

@@ -1,4 +1,4 @@
-package provider
+package store
 
 import (
 	"context"
@@ -55,7 +55,7 @@ const (
 )
 
 // refreshTokenValue returns the token of generation gen of a family.
-func (s *storage) refreshTokenValue(family string, gen uint64) (string, error) {
+func (s *Store) refreshTokenValue(family string, gen uint64) (string, error) {
 	id, err := base64.RawURLEncoding.DecodeString(family)
 	if err != nil || len(id) != familyIDBytes {
 		return "", fmt.Errorf("bad refresh-token family id %q", family)
@@ -68,7 +68,7 @@ func (s *storage) refreshTokenValue(family string, gen uint64) (string, error) {
 // parseRefreshToken returns the family and generation a token names, if its
 // MAC is ours: without the key nobody can forge an old generation to get
 // someone's family revoked.
-func (s *storage) parseRefreshToken(token string) (family string, gen uint64, ok bool) {
+func (s *Store) parseRefreshToken(token string) (family string, gen uint64, ok bool) {
 	raw, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(raw) != refreshRawBytes {
 		return "", 0, false
@@ -80,7 +80,7 @@ func (s *storage) parseRefreshToken(token string) (family string, gen uint64, ok
 	return base64.RawURLEncoding.EncodeToString(body[:familyIDBytes]), binary.BigEndian.Uint64(body[familyIDBytes:]), true
 }
 
-func (s *storage) refreshMAC(body []byte) []byte {
+func (s *Store) refreshMAC(body []byte) []byte {
 	m := hmac.New(sha256.New, s.refreshKey[:])
 	m.Write([]byte("refresh-token:"))
 	m.Write(body)
@@ -123,9 +123,9 @@ type grant struct {
 // grantLocked turns a library token request into a grant. An authorization
 // code is claimed here, under the lock, so two concurrent exchanges of one
 // code cannot both succeed. Callers hold s.mu.
-func (s *storage) grantLocked(req op.TokenRequest) (grant, error) {
+func (s *Store) grantLocked(req op.TokenRequest) (grant, error) {
 	switch r := req.(type) {
-	case *authRequest:
+	case *AuthRequest:
 		ar, ok := s.authRequests[r.id]
 		if !ok || ar.exchanged || !ar.done {
 			return grant{}, oidc.ErrInvalidGrant().WithDescription("authorization code already used or expired")
@@ -147,14 +147,14 @@ func (s *storage) grantLocked(req op.TokenRequest) (grant, error) {
 }
 
 // addAccessTokenLocked records a new access token. Callers hold s.mu.
-func (s *storage) addAccessTokenLocked(g grant, family string, now time.Time) (*accessToken, error) {
-	if len(s.accessTokens) >= s.limits.accessTokens {
+func (s *Store) addAccessTokenLocked(g grant, family string, now time.Time) (*accessToken, error) {
+	if len(s.accessTokens) >= s.limits.AccessTokens {
 		// Client credentials with the published hello-ci secret could
 		// otherwise fill memory until the tokens expire.
 		s.sweepLocked(now, true)
-		if len(s.accessTokens) >= s.limits.accessTokens {
-			s.log.Warn("too many live access tokens; refusing", "limit", s.limits.accessTokens)
-			return nil, errTemporarilyUnavailable("too many live access tokens; try again later")
+		if len(s.accessTokens) >= s.limits.AccessTokens {
+			s.log.Warn("too many live access tokens; refusing", "limit", s.limits.AccessTokens)
+			return nil, ErrTemporarilyUnavailable("too many live access tokens; try again later")
 		}
 	}
 	id, err := randomToken()
@@ -169,10 +169,10 @@ func (s *storage) addAccessTokenLocked(g grant, family string, now time.Time) (*
 	return at, nil
 }
 
-func (s *storage) CreateAccessToken(_ context.Context, req op.TokenRequest) (string, time.Time, error) {
+func (s *Store) CreateAccessToken(_ context.Context, req op.TokenRequest) (string, time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
+	now := s.now()
 	s.sweepLocked(now, false)
 	g, err := s.grantLocked(req)
 	if err != nil {
@@ -189,10 +189,10 @@ func (s *storage) CreateAccessToken(_ context.Context, req op.TokenRequest) (str
 // token. With currentRefreshToken set this is a rotation: the presented
 // token must still be the newest of its family, otherwise it is a reuse and
 // the family is revoked (as Auth0 does).
-func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRequest, currentRefreshToken string) (string, string, time.Time, error) {
+func (s *Store) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRequest, currentRefreshToken string) (string, string, time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := time.Now()
+	now := s.now()
 	s.sweepLocked(now, false)
 
 	// The library looked the token up before, but a concurrent request
@@ -228,16 +228,16 @@ func (s *storage) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRe
 // table is full even after dropping expired families, the one that expires
 // first (the oldest login) is evicted: its client will have to log in again.
 // Callers hold s.mu.
-func (s *storage) newFamilyLocked(g grant, now time.Time) (*refreshFamily, error) {
+func (s *Store) newFamilyLocked(g grant, now time.Time) (*refreshFamily, error) {
 	raw := make([]byte, familyIDBytes)
 	if _, err := rand.Read(raw); err != nil {
 		return nil, fmt.Errorf("random: %w", err)
 	}
-	if len(s.families) >= s.limits.families {
+	if len(s.families) >= s.limits.Families {
 		s.sweepLocked(now, true)
 	}
-	if len(s.families) >= s.limits.families {
-		s.log.Warn("too many refresh-token families; evicting the oldest", "limit", s.limits.families)
+	if len(s.families) >= s.limits.Families {
+		s.log.Warn("too many refresh-token families; evicting the oldest", "limit", s.limits.Families)
 		s.dropFamilyLocked(soonestExpiring(s.families, func(f *refreshFamily) time.Time { return f.expires }))
 	}
 	fam := &refreshFamily{
@@ -249,10 +249,10 @@ func (s *storage) newFamilyLocked(g grant, now time.Time) (*refreshFamily, error
 	return fam, nil
 }
 
-func (s *storage) TokenRequestByRefreshToken(_ context.Context, token string) (op.RefreshTokenRequest, error) {
+func (s *Store) TokenRequestByRefreshToken(_ context.Context, token string) (op.RefreshTokenRequest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	fam, err := s.usableRefreshTokenLocked(token, time.Now())
+	fam, err := s.usableRefreshTokenLocked(token, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +266,7 @@ func (s *storage) TokenRequestByRefreshToken(_ context.Context, token string) (o
 // usableRefreshTokenLocked returns the token's family if the token is its
 // live head. Presenting a superseded token is a reuse: it revokes the
 // family and is counted. Callers hold s.mu.
-func (s *storage) usableRefreshTokenLocked(token string, now time.Time) (*refreshFamily, error) {
+func (s *Store) usableRefreshTokenLocked(token string, now time.Time) (*refreshFamily, error) {
 	id, gen, ok := s.parseRefreshToken(token)
 	var fam *refreshFamily
 	if ok {
@@ -293,7 +293,7 @@ func (s *storage) usableRefreshTokenLocked(token string, now time.Time) (*refres
 // revokeFamilyLocked revokes a refresh-token family and the access tokens
 // minted with it. The family record stays, as a marker, until it expires.
 // Callers hold s.mu.
-func (s *storage) revokeFamilyLocked(family string) {
+func (s *Store) revokeFamilyLocked(family string) {
 	if fam, ok := s.families[family]; ok {
 		fam.revoked = true
 	}
@@ -301,12 +301,12 @@ func (s *storage) revokeFamilyLocked(family string) {
 }
 
 // dropFamilyLocked forgets a family and its access tokens. Callers hold s.mu.
-func (s *storage) dropFamilyLocked(family string) {
+func (s *Store) dropFamilyLocked(family string) {
 	delete(s.families, family)
 	s.dropAccessTokensLocked(family)
 }
 
-func (s *storage) dropAccessTokensLocked(family string) {
+func (s *Store) dropAccessTokensLocked(family string) {
 	for id, at := range s.accessTokens {
 		if at.family == family {
 			delete(s.accessTokens, id)
@@ -316,7 +316,7 @@ func (s *storage) dropAccessTokensLocked(family string) {
 
 // GetRefreshTokenInfo lets the revocation endpoint recognise our opaque
 // refresh tokens; the token itself serves as its id.
-func (s *storage) GetRefreshTokenInfo(_ context.Context, _ string, token string) (string, string, error) {
+func (s *Store) GetRefreshTokenInfo(_ context.Context, _ string, token string) (string, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id, _, ok := s.parseRefreshToken(token)
@@ -333,7 +333,7 @@ func (s *storage) GetRefreshTokenInfo(_ context.Context, _ string, token string)
 // RevokeToken implements RFC 7009: a refresh token (the newest or an older
 // one) takes its family with it; an access token (by jti) goes alone; an
 // unknown token is not an error.
-func (s *storage) RevokeToken(_ context.Context, tokenOrID, _ string, clientID string) *oidc.Error {
+func (s *Store) RevokeToken(_ context.Context, tokenOrID, _ string, clientID string) *oidc.Error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if id, _, ok := s.parseRefreshToken(tokenOrID); ok {
@@ -355,16 +355,16 @@ func (s *storage) RevokeToken(_ context.Context, tokenOrID, _ string, clientID s
 }
 
 // TerminateSession ends the user's browser sessions (RP-initiated logout).
-func (s *storage) TerminateSession(_ context.Context, userID, _ string) error {
+func (s *Store) TerminateSession(_ context.Context, userID, _ string) error {
 	if userID != "" {
-		s.endUserSessions(userID)
+		s.EndUserSessions(userID)
 	}
 	return nil
 }
 
 // TerminateSessionFromRequest is preferred by the library over
 // TerminateSession; it also lets us keep the validated redirect.
-func (s *storage) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
+func (s *Store) TerminateSessionFromRequest(ctx context.Context, req *op.EndSessionRequest) (string, error) {
 	if err := s.TerminateSession(ctx, req.UserID, req.ClientID); err != nil {
 		return "", err
 	}
