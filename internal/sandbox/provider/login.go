@@ -54,6 +54,16 @@ func (p *Provider) loadFlow(w http.ResponseWriter, r *http.Request) (f flow, ok 
 	return flow{}, true
 }
 
+// formFlow is the preamble of the login and sign-up pages: GET, HEAD or
+// POST, and the flow they serve. It reports whether to go on.
+func (p *Provider) formFlow(w http.ResponseWriter, r *http.Request) (flow, bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		p.methodNotAllowed(w, "GET, HEAD, POST")
+		return flow{}, false
+	}
+	return p.loadFlow(w, r)
+}
+
 // query returns the flow's parameters for links between the pages.
 func (f flow) query() url.Values {
 	v := url.Values{}
@@ -102,11 +112,7 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, f flow, u stor
 
 // handleLogin serves the username + password form.
 func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
-		p.methodNotAllowed(w, "GET, HEAD, POST")
-		return
-	}
-	f, ok := p.loadFlow(w, r)
+	f, ok := p.formFlow(w, r)
 	if !ok {
 		return
 	}
@@ -193,11 +199,7 @@ func (p *Provider) postLogin(w http.ResponseWriter, r *http.Request, f flow) {
 
 // handleSignup serves the name + email + password form.
 func (p *Provider) handleSignup(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
-		p.methodNotAllowed(w, "GET, HEAD, POST")
-		return
-	}
-	f, ok := p.loadFlow(w, r)
+	f, ok := p.formFlow(w, r)
 	if !ok {
 		return
 	}

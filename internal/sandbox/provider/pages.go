@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+
+	"github.com/hello-cli/hello/internal/webpage"
 )
 
 // Paths of the provider's own pages.
@@ -34,6 +36,8 @@ type pageData struct {
 	Text     string // body of the message page
 	Links    []pageLink
 	Hidden   []hiddenField // request parameters a form carries on
+
+	Site, Footer string // for the shared layout; set by render
 }
 
 type hiddenField struct {
@@ -49,33 +53,24 @@ type pageLink struct {
 type pages struct{ t *template.Template }
 
 func newPages() (*pages, error) {
-	t, err := template.New("pages").Parse(pageTemplates)
+	t, err := webpage.New("pages").Parse(pageTemplates)
 	if err != nil {
 		return nil, err
 	}
 	return &pages{t: t}, nil
 }
 
-// render writes a page with the headers every page gets: no caching (they
-// carry CSRF tokens and user data), no framing, no referrer (URLs carry auth
-// request ids and user codes).
+// render writes a page in the shared look, with the headers every page
+// gets (package webpage).
 func (p *Provider) render(w http.ResponseWriter, status int, name string, data pageData) {
+	data.Site, data.Footer = "hello sandbox", "hello sandbox identity provider — for local testing only"
 	var buf bytes.Buffer
 	if err := p.pages.t.ExecuteTemplate(&buf, name, data); err != nil {
 		p.log.Error("render page", "page", name, "err", err)
 		status, buf = http.StatusInternalServerError, bytes.Buffer{}
 		buf.WriteString("<!doctype html><title>Error</title><p>Something went wrong.</p>")
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	// No form-action: Chrome applies it to the redirect after a form post,
-	// and a login ends in a redirect to the application's loopback address.
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	webpage.SetHeaders(w.Header(), "")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 }
@@ -96,40 +91,12 @@ func (p *Provider) methodNotAllowed(w http.ResponseWriter, allow string) {
 }
 
 const pageTemplates = `
-{{define "head"}}<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} · hello sandbox</title>
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; background: #f4f5f7; color: #1d2330; margin: 0; }
-  main { max-width: 24rem; margin: 4rem auto; background: #fff; padding: 2rem; border-radius: 10px; box-shadow: 0 2px 12px rgba(0,0,0,.08); }
-  h1 { font-size: 1.4rem; margin: 0 0 1rem; }
-  p { line-height: 1.45; }
-  label { display: block; font-size: .9rem; margin: 1rem 0 .3rem; }
-  input[type=text], input[type=email], input[type=password] { width: 100%; box-sizing: border-box; padding: .6rem; border: 1px solid #c3c8d1; border-radius: 6px; font-size: 1rem; }
-  button { margin-top: 1.4rem; width: 100%; padding: .7rem; border: 0; border-radius: 6px; background: #3949ab; color: #fff; font-size: 1rem; cursor: pointer; }
-  button.secondary { background: #e6e8ec; color: #1d2330; }
-  .error { background: #fdecea; color: #8a1c12; padding: .6rem .8rem; border-radius: 6px; }
-  .notice { background: #e8f0fe; padding: .6rem .8rem; border-radius: 6px; }
-  .code { font-family: ui-monospace, monospace; font-size: 1.3rem; letter-spacing: .1rem; }
-  .links { margin-top: 1.2rem; font-size: .9rem; }
-  footer { text-align: center; font-size: .8rem; color: #6b7280; }
-</style>
-</head>
-<body>
-<main>
-<h1>{{.Title}}</h1>
+{{define "head"}}{{template "page-start" .}}<h1>{{.Title}}</h1>
 {{with .Error}}<p class="error" id="error" role="alert">{{.}}</p>{{end}}
 {{with .Notice}}<p class="notice" id="notice">{{.}}</p>{{end}}
 {{end}}
 
-{{define "foot"}}</main>
-<footer>hello sandbox identity provider — for local testing only</footer>
-</body>
-</html>
-{{end}}
+{{define "foot"}}{{template "page-end" .}}{{end}}
 
 {{define "flow"}}<input type="hidden" name="csrf_token" value="{{.CSRF}}">
 {{with .ID}}<input type="hidden" name="id" value="{{.}}">{{end}}
