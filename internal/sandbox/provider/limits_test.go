@@ -46,7 +46,7 @@ func TestDeviceAuthorizationsCapped(t *testing.T) {
 		}
 	}
 	status, body := s.postForm(t, "/device_authorization", url.Values{"client_id": {CLIClientID}}, nil)
-	if status < 400 || status >= 500 || body["error"] != "temporarily_unavailable" {
+	if status != http.StatusServiceUnavailable || body["error"] != "temporarily_unavailable" {
 		t.Errorf("device authorization over the cap: %d %v, want temporarily_unavailable", status, body)
 	}
 }
@@ -121,8 +121,10 @@ func TestRefreshRotationKeepsOneRecord(t *testing.T) {
 
 func TestRefreshFamiliesCapped(t *testing.T) {
 	t.Parallel()
-	s := startIDP(t, withLimits(func(l *store.Limits) { l.Families = 2 }))
+	s := startIDP(t, withLimits(func(l *store.Limits) { l.FamiliesPerUser = 2 }))
 	conf := s.oauthConfig()
+	// Alice's login is not touched by bob's logins.
+	alice, _ := newBrowser(t, s).loginTokens(conf, AliceEmail, AlicePassword)
 	var toks []*oauth2.Token
 	b := newBrowser(t, s)
 	for range 3 {
@@ -134,6 +136,9 @@ func TestRefreshFamiliesCapped(t *testing.T) {
 	}
 	if _, err := refresh(t, conf, toks[2].RefreshToken); err != nil {
 		t.Errorf("newest family: %v", err)
+	}
+	if _, err := refresh(t, conf, alice.RefreshToken); err != nil {
+		t.Errorf("another user's family: %v", err)
 	}
 }
 
@@ -157,6 +162,96 @@ func TestFailureLimiterWindow(t *testing.T) {
 	}
 }
 
+// tokenPost posts a token request and returns the status, the Retry-After
+// header and the error code.
+func tokenPost(t *testing.T, s *testIDP, form url.Values, user, pass string) (int, string, string) {
+	t.Helper()
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.url+"/oauth/token", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if user != "" {
+		req.SetBasicAuth(user, pass)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Error string `json:"error"`
+	}
+	_ = decodeJSON(resp, &body)
+	return resp.StatusCode, resp.Header.Get("Retry-After"), body.Error
+}
+
+var ciForm = url.Values{"grant_type": {"client_credentials"}, "audience": {DefaultAudience}}
+
+// One client flooding the token endpoint with the published hello-ci secret
+// uses up only its own share of live access tokens: it is refused with 429,
+// temporarily_unavailable and Retry-After (until its oldest token expires),
+// while a user signs in, refreshes and calls /userinfo as usual.
+func TestFloodByOneClientSparesOthers(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, withLimits(func(l *store.Limits) { l.AccessTokensPerOwner = 5 }))
+	for i := range 5 {
+		if status, _, e := tokenPost(t, s, ciForm, CIClientID, CIClientSecret); status != http.StatusOK {
+			t.Fatalf("token %d: %d %s", i, status, e)
+		}
+	}
+	s.clock.Advance(10 * time.Minute) // the oldest token now has 50 minutes left
+	for range 20 {
+		status, retry, e := tokenPost(t, s, ciForm, CIClientID, CIClientSecret)
+		if status != http.StatusTooManyRequests || e != "temporarily_unavailable" || retry != "3000" {
+			t.Fatalf("flooding client over its share: %d %s, Retry-After %q; want 429 temporarily_unavailable, 3000", status, e, retry)
+		}
+	}
+
+	// Meanwhile another client's user logs in, refreshes, and uses the token.
+	conf := s.oauthConfig()
+	tok, _ := newBrowser(t, s).loginTokens(conf, AliceEmail, AlicePassword, withAudience)
+	next, err := refresh(t, conf, tok.RefreshToken)
+	if err != nil {
+		t.Fatalf("refresh during the flood: %v", err)
+	}
+	if status := userinfoStatus(t, s, next.AccessToken); status != http.StatusOK {
+		t.Errorf("userinfo during the flood: %d", status)
+	}
+
+	// Once the flooder's oldest token expires, it gets one again.
+	s.clock.Advance(50*time.Minute + time.Second)
+	if status, _, e := tokenPost(t, s, ciForm, CIClientID, CIClientSecret); status != http.StatusOK {
+		t.Errorf("after the oldest expired: %d %s", status, e)
+	}
+}
+
+// A refusal for lack of room spends nothing: the refresh token refused
+// while its user is over their share still works once there is room, and
+// is not taken for a reuse.
+func TestRefusedRefreshSpendsNothing(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, withLimits(func(l *store.Limits) { l.AccessTokensPerOwner = 2 }))
+	conf := s.oauthConfig()
+	tok, _ := newBrowser(t, s).loginTokens(conf, BobEmail, BobPassword)
+	tok, err := refresh(t, conf, tok.RefreshToken) // bob's second live token
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok.RefreshToken}, "client_id": {CLIClientID}}
+	if status, retry, e := tokenPost(t, s, form, "", ""); status != http.StatusTooManyRequests || e != "temporarily_unavailable" || retry == "" {
+		t.Fatalf("refresh over the share: %d %s, Retry-After %q", status, e, retry)
+	}
+	s.clock.Advance(s.cfg.TokenTTL + time.Second)
+	if _, err := refresh(t, conf, tok.RefreshToken); err != nil {
+		t.Fatalf("the refused refresh token, once there is room: %v", err)
+	}
+	if st := s.Stats(); st.RefreshReuseDetected != 0 {
+		t.Errorf("refused refresh counted as reuse: %+v", st)
+	}
+}
+
+// When the whole table is full, everyone is refused, with 503.
 func TestAccessTokensCapped(t *testing.T) {
 	t.Parallel()
 	s := startIDP(t, withLimits(func(l *store.Limits) { l.AccessTokens = 2 }))
@@ -168,6 +263,9 @@ func TestAccessTokensCapped(t *testing.T) {
 	}
 	if _, err := cc.Token(t.Context()); oauthErr(t, err) != "temporarily_unavailable" {
 		t.Fatalf("token over the cap: %v, want temporarily_unavailable", err)
+	}
+	if status, retry, _ := tokenPost(t, s, ciForm, CIClientID, CIClientSecret); status != http.StatusServiceUnavailable || retry == "" {
+		t.Errorf("full table: %d, Retry-After %q; want 503 with Retry-After", status, retry)
 	}
 	// Expired tokens make room again.
 	s.clock.Advance(s.cfg.TokenTTL + time.Second)

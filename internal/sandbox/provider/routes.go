@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
@@ -117,9 +119,11 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, http.StatusBadRequest, "The sign-in request is malformed.")
 		return
 	}
-	extras := store.Request{Audience: r.Form.Get("audience"), ScreenHint: r.Form.Get("screen_hint")}
+	res := &store.Result{}
+	extras := store.Request{Audience: r.Form.Get("audience"), ScreenHint: r.Form.Get("screen_hint"), Result: res}
 	buf := newBufferedResponse()
 	p.op.ServeHTTP(buf, r.WithContext(store.WithRequest(r.Context(), extras)))
+	retryAfter(buf, res)
 	p.browserResult(w, buf)
 }
 
@@ -192,7 +196,8 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, oidc.ErrUnsupportedGrantType().WithDescription("grant_type not supported"))
 		return
 	}
-	extras := store.Request{Audience: r.PostForm.Get("audience")}
+	res := &store.Result{}
+	extras := store.Request{Audience: r.PostForm.Get("audience"), Result: res}
 	if extras.Audience != "" && extras.Audience != p.cfg.Audience {
 		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidTarget().WithDescription("unknown audience"))
 		return
@@ -212,9 +217,11 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	// RFC 6749 §5.1: token responses must not be cached.
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	rec := &statusRecorder{ResponseWriter: w}
-	p.op.ServeHTTP(rec, r.WithContext(store.WithRequest(r.Context(), extras)))
-	if rec.status == http.StatusOK {
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r.WithContext(store.WithRequest(r.Context(), extras)))
+	retryAfter(buf, res)
+	buf.flushTo(w)
+	if buf.status == http.StatusOK {
 		p.store.RecordGrant(grantType)
 	}
 }
@@ -223,12 +230,16 @@ func (p *Provider) handleDeviceAuthorization(w http.ResponseWriter, r *http.Requ
 	if !p.formPreamble(w, r) {
 		return
 	}
-	extras := store.Request{Audience: r.PostForm.Get("audience")}
+	res := &store.Result{}
+	extras := store.Request{Audience: r.PostForm.Get("audience"), Result: res}
 	if extras.Audience != "" && extras.Audience != p.cfg.Audience {
 		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidTarget().WithDescription("unknown audience"))
 		return
 	}
-	p.op.ServeHTTP(w, r.WithContext(store.WithRequest(r.Context(), extras)))
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r.WithContext(store.WithRequest(r.Context(), extras)))
+	retryAfter(buf, res)
+	buf.flushTo(w)
 }
 
 // handleFormEndpoint fronts revocation.
@@ -482,22 +493,21 @@ func (b *bufferedResponse) flushTo(w http.ResponseWriter) {
 	_, _ = b.body.WriteTo(w)
 }
 
-// statusRecorder remembers the status a handler wrote.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(status int) {
-	if s.status == 0 {
-		s.status = status
+// retryAfter turns the library's answer to a request the storage refused
+// for lack of room into a retryable one: Retry-After, and instead of a 400,
+// 429 when the client's or user's share is used up (only they are refused)
+// or 503 when the whole table is full. A redirect (to the application,
+// with error=temporarily_unavailable) keeps its status.
+func retryAfter(buf *bufferedResponse, res *store.Result) {
+	if res.RetryAfter <= 0 {
+		return
 	}
-	s.ResponseWriter.WriteHeader(status)
-}
-
-func (s *statusRecorder) Write(p []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
+	secs := int((res.RetryAfter + time.Second - 1) / time.Second)
+	buf.header.Set("Retry-After", strconv.Itoa(secs))
+	if buf.status == http.StatusBadRequest {
+		buf.status = http.StatusTooManyRequests
+		if res.Global {
+			buf.status = http.StatusServiceUnavailable
+		}
 	}
-	return s.ResponseWriter.Write(p)
 }

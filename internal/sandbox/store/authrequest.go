@@ -176,18 +176,12 @@ func (s *Store) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweepLocked(ar.created, false)
-	if len(s.authRequests) >= s.limits.AuthRequests {
-		// Full: drop expired requests now rather than at the next sweep,
-		// and refuse if that does not help. Refusing (not evicting live
-		// requests) means a flood cannot cancel other people's sign-ins.
-		s.sweepLocked(ar.created, true)
-		if len(s.authRequests) >= s.limits.AuthRequests {
-			s.log.Warn("too many pending auth requests; refusing", "limit", s.limits.AuthRequests)
-			return nil, ErrTemporarilyUnavailable("too many sign-ins in progress; try again in a few minutes")
-		}
+	// Refusing (not evicting live requests) means a flood cannot cancel
+	// other people's sign-ins.
+	if f := s.authRequests.full(ar.clientID, ar.created); f.full {
+		return nil, s.busy(ctx, "pending sign-ins", ar.clientID, f, "too many sign-ins in progress; try again in a few minutes")
 	}
-	s.authRequests[id] = ar
+	s.authRequests.add(id, ar.clientID, ar, ar.created)
 	cp := *ar
 	return &cp, nil
 }
@@ -215,7 +209,7 @@ func (s *Store) AuthRequestByID(_ context.Context, id string) (op.AuthRequest, e
 func (s *Store) AuthRequest(id string) (*AuthRequest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ar, ok := s.authRequests[id]
+	ar, ok := s.authRequests.get(id)
 	if !ok || s.now().Sub(ar.created) > AuthRequestTTL {
 		return nil, ErrNotFound
 	}
@@ -237,7 +231,7 @@ func (s *Store) AuthRequestByCode(_ context.Context, code string) (op.AuthReques
 		return nil, ErrNotFound
 	}
 	delete(s.codes, code)
-	ar, ok := s.authRequests[id]
+	ar, ok := s.authRequests.get(id)
 	if !ok || ar.exchanged || s.now().Sub(ar.created) > AuthRequestTTL {
 		return nil, ErrNotFound
 	}
@@ -249,7 +243,7 @@ func (s *Store) AuthRequestByCode(_ context.Context, code string) (op.AuthReques
 func (s *Store) SaveAuthCode(_ context.Context, id, code string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ar, ok := s.authRequests[id]
+	ar, ok := s.authRequests.get(id)
 	if !ok {
 		return oidc.ErrInvalidRequest().WithDescription("auth request expired")
 	}
@@ -264,10 +258,7 @@ func (s *Store) SaveAuthCode(_ context.Context, id, code string) error {
 func (s *Store) DeleteAuthRequest(_ context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ar, ok := s.authRequests[id]; ok && ar.code != "" {
-		delete(s.codes, ar.code)
-	}
-	delete(s.authRequests, id)
+	s.authRequests.delete(id) // and its code
 	return nil
 }
 
@@ -280,7 +271,7 @@ func (s *Store) DeleteAuthRequest(_ context.Context, id string) error {
 func (s *Store) CompleteAuthRequest(id, sessionID, subject string, authTime time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ar, ok := s.authRequests[id]
+	ar, ok := s.authRequests.get(id)
 	if !ok || s.now().Sub(ar.created) > AuthRequestTTL {
 		return ErrNotFound
 	}

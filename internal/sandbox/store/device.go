@@ -52,19 +52,14 @@ func (s *Store) StoreDeviceAuthorization(ctx context.Context, clientID, deviceCo
 	defer s.mu.Unlock()
 	now := s.now()
 	d.expires = now.Add(s.cfg.DeviceCodeTTL)
-	s.sweepLocked(now, false)
-	if len(s.devices) >= s.limits.Devices {
-		s.sweepLocked(now, true)
-		if len(s.devices) >= s.limits.Devices {
-			s.log.Warn("too many device authorizations; refusing", "limit", s.limits.Devices)
-			return ErrTemporarilyUnavailable("too many device sign-ins in progress; try again in a few minutes")
-		}
+	if f := s.devices.full(clientID, now); f.full {
+		return s.busy(ctx, "device sign-ins", clientID, f, "too many device sign-ins in progress; try again in a few minutes")
 	}
 	key := normalizeUserCode(userCode)
 	if _, taken := s.userCodes[key]; taken {
 		return op.ErrDuplicateUserCode
 	}
-	s.devices[deviceCode] = d
+	s.devices.add(deviceCode, clientID, d, now)
 	s.userCodes[key] = deviceCode
 	return nil
 }
@@ -75,7 +70,7 @@ func (s *Store) StoreDeviceAuthorization(ctx context.Context, clientID, deviceCo
 func (s *Store) GetDeviceAuthorizatonState(_ context.Context, clientID, deviceCode string) (*op.DeviceAuthorizationState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.devices[deviceCode]
+	d, ok := s.devices.get(deviceCode)
 	if !ok || d.clientID != clientID || d.consumed {
 		return nil, ErrNotFound
 	}
@@ -108,7 +103,7 @@ func (s *Store) CheckDevicePoll(clientID, deviceCode string) *oidc.Error {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	d, ok := s.devices[deviceCode]
+	d, ok := s.devices.get(deviceCode)
 	if !ok || d.clientID != clientID {
 		return oidc.ErrInvalidGrant().WithDescription("unknown device_code")
 	}
@@ -144,7 +139,7 @@ func (s *Store) PendingDevice(userCode string) (Device, bool) {
 	if !ok {
 		return Device{}, false
 	}
-	d, ok := s.devices[dc]
+	d, ok := s.devices.get(dc)
 	if !ok || d.done || d.denied || s.now().After(d.expires) {
 		return Device{}, false
 	}
@@ -159,7 +154,7 @@ func (s *Store) DecideDevice(userCode, subject string, authTime time.Time, appro
 	if !ok {
 		return false
 	}
-	d, ok := s.devices[dc]
+	d, ok := s.devices.get(dc)
 	if !ok || d.done || d.denied || s.now().After(d.expires) {
 		return false
 	}

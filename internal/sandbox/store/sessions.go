@@ -21,24 +21,25 @@ func (s *Store) CreateSession(userID string) (Session, error) {
 	bs := &Session{ID: id, UserID: userID, AuthTime: now, Expires: now.Add(s.cfg.SessionTTL)}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweepLocked(now, false)
-	if len(s.sessions) >= s.limits.Sessions {
-		s.sweepLocked(now, true)
+	// Full: end the oldest session, the user's own when their share is
+	// used up, rather than refuse a login that just gave the right
+	// password. That browser just has to type its password again.
+	if f := s.sessions.full(userID, now); f.full {
+		victim, _ := s.sessions.oldestOf(userID)
+		if f.global {
+			victim = s.sessions.oldestKey()
+		}
+		s.log.Warn("too many browser sessions; ending the oldest", "user", userID, "all_users", f.global)
+		s.sessions.delete(victim)
 	}
-	if len(s.sessions) >= s.limits.Sessions {
-		// Still full: evict the session that would expire first rather than
-		// refuse logins. That browser just has to type its password again.
-		s.log.Warn("too many browser sessions; evicting the oldest", "limit", s.limits.Sessions)
-		delete(s.sessions, soonestExpiring(s.sessions, func(b *Session) time.Time { return b.Expires }))
-	}
-	s.sessions[id] = bs
+	s.sessions.add(id, userID, bs, now)
 	return *bs, nil
 }
 
 // Session returns the live session with this id and its user.
 func (s *Store) Session(id string) (Session, User, bool) {
 	s.mu.Lock()
-	bs, ok := s.sessions[id]
+	bs, ok := s.sessions.get(id)
 	var cp Session
 	if ok {
 		cp = *bs
@@ -58,16 +59,14 @@ func (s *Store) Session(id string) (Session, User, bool) {
 func (s *Store) EndSession(id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.sessions, id)
+	s.sessions.delete(id)
 }
 
 // EndUserSessions forgets every browser session of a user.
 func (s *Store) EndUserSessions(userID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for id, bs := range s.sessions {
-		if bs.UserID == userID {
-			delete(s.sessions, id)
-		}
+	for _, id := range s.sessions.ownedBy(userID) {
+		s.sessions.delete(id)
 	}
 }

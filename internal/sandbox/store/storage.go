@@ -28,8 +28,6 @@ import (
 const (
 	// AuthRequestTTL bounds how long a user may take on the login page.
 	AuthRequestTTL = 15 * time.Minute
-	// sweepEvery is how often expired entries are purged from the maps.
-	sweepEvery = time.Minute
 )
 
 // Config configures a Store. The provider fills in every duration.
@@ -61,17 +59,36 @@ type Config struct {
 }
 
 // Limits caps the in-memory tables anyone can fill by calling an endpoint,
-// so the sandbox's memory stays bounded under a flood. Tests lower them.
+// so the sandbox's memory stays bounded under a flood. Each table has a
+// total cap and a cap per owner, the client or user it was made for, so
+// one client exhausting its share is refused (temporarily_unavailable with
+// Retry-After) while the others go on. Tests lower them.
 type Limits struct {
-	AuthRequests int // pending /authorize requests
-	Sessions     int // browser sessions
-	Devices      int // device authorizations
-	Families     int // refresh-token families
-	AccessTokens int // live access tokens (for /userinfo and revocation)
+	AuthRequests          int // pending /authorize requests
+	AuthRequestsPerClient int
+	Devices               int // device authorizations
+	DevicesPerClient      int
+	AccessTokens          int // live access tokens (for /userinfo and revocation)
+	// AccessTokensPerOwner caps each user's tokens and each client's
+	// machine (client-credentials) tokens.
+	AccessTokensPerOwner int
+	// Families are refresh-token families (one per login). A user over
+	// the cap loses their own oldest login, not the new one.
+	Families        int
+	FamiliesPerUser int
+	// Sessions are browser sessions; past either cap the oldest is ended.
+	Sessions        int
+	SessionsPerUser int
 }
 
 // DefaultLimits are the caps used when Config.Limits is zero.
-var DefaultLimits = Limits{AuthRequests: 10_000, Sessions: 10_000, Devices: 10_000, Families: 100_000, AccessTokens: 100_000}
+var DefaultLimits = Limits{
+	AuthRequests: 10_000, AuthRequestsPerClient: 5_000,
+	Devices: 10_000, DevicesPerClient: 5_000,
+	AccessTokens: 100_000, AccessTokensPerOwner: 10_000,
+	Families: 100_000, FamiliesPerUser: 1_000,
+	Sessions: 10_000, SessionsPerUser: 100,
+}
 
 // Compile-time checks of the optional interfaces the library looks for.
 var (
@@ -98,16 +115,15 @@ type Store struct {
 	refreshKey [32]byte
 
 	mu            sync.Mutex
-	authRequests  map[string]*AuthRequest
-	codes         map[string]string // auth code -> auth request id
-	accessTokens  map[string]*accessToken
-	families      map[string]*refreshFamily // keyed by family id
-	devices       map[string]*deviceAuth    // keyed by device_code
-	userCodes     map[string]string         // normalised user_code -> device_code
-	sessions      map[string]*Session
+	authRequests  *table[*AuthRequest] // owner: client
+	codes         map[string]string    // auth code -> auth request id
+	accessTokens  *table[*accessToken] // by jti; owner: user or machine client
+	families      *table[*refreshFamily] // by family id; owner: user
+	devices       *table[*deviceAuth]  // by device_code; owner: client
+	userCodes     map[string]string    // normalised user_code -> device_code
+	sessions      *table[*Session]     // owner: user
 	grants        map[string]int
 	reuseDetected int
-	lastSweep     time.Time
 }
 
 // Open loads or creates the persistent state (signing key, signed-up users)
@@ -145,15 +161,26 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		clients:      newClients(cfg.LoginURL, cfg.TokenTTL),
 		log:          cfg.Logger,
 		limits:       cfg.Limits,
-		authRequests: map[string]*AuthRequest{},
 		codes:        map[string]string{},
-		accessTokens: map[string]*accessToken{},
-		families:     map[string]*refreshFamily{},
-		devices:      map[string]*deviceAuth{},
 		userCodes:    map[string]string{},
-		sessions:     map[string]*Session{},
 		grants:       newGrantCounts(),
 	}
+	l := cfg.Limits
+	s.authRequests = newTable[*AuthRequest](AuthRequestTTL, l.AuthRequests, l.AuthRequestsPerClient)
+	s.authRequests.onDrop = func(_ string, ar *AuthRequest) {
+		if ar.code != "" {
+			delete(s.codes, ar.code)
+		}
+	}
+	s.accessTokens = newTable[*accessToken](cfg.TokenTTL, l.AccessTokens, l.AccessTokensPerOwner)
+	// A revoked family stays until it would have expired: it is the
+	// marker that makes a late reuse of any of its tokens recognisable.
+	s.families = newTable[*refreshFamily](cfg.RefreshTokenTTL, l.Families, l.FamiliesPerUser)
+	// Kept past expiry for as long again, so late polls get expired_token
+	// rather than an unknown-code error.
+	s.devices = newTable[*deviceAuth](2*cfg.DeviceCodeTTL, l.Devices, l.DevicesPerClient)
+	s.devices.onDrop = func(_ string, d *deviceAuth) { delete(s.userCodes, normalizeUserCode(d.userCode)) }
+	s.sessions = newTable[*Session](cfg.SessionTTL, l.Sessions, l.SessionsPerUser)
 	if _, err := rand.Read(s.refreshKey[:]); err != nil {
 		return nil, fmt.Errorf("refresh-token key: %w", err)
 	}
@@ -175,6 +202,8 @@ func (s *Store) Client(id string) (*Client, bool) {
 type Request struct {
 	Audience   string
 	ScreenHint string
+	// Result, if set, receives what the HTTP side must add to the answer.
+	Result *Result
 }
 
 type requestKey struct{}
@@ -199,46 +228,36 @@ func audienceList(api, clientID string) []string {
 	return []string{api, clientID}
 }
 
-// sweepLocked drops expired entries, at most once per sweepEvery unless
-// force is set (a table is full). Callers hold s.mu.
-func (s *Store) sweepLocked(now time.Time, force bool) {
-	if !force && now.Sub(s.lastSweep) < sweepEvery {
-		return
+// expireLocked drops what expired from every table: O(1) per expired
+// entry. Callers hold s.mu.
+func (s *Store) expireLocked(now time.Time) {
+	s.authRequests.expire(now)
+	s.accessTokens.expire(now)
+	s.families.expire(now)
+	s.devices.expire(now)
+	s.sessions.expire(now)
+}
+
+// Result is what the storage tells the HTTP side about a request beyond
+// the library's answer. The provider puts one in the request's context
+// (Request.Result) and reads it when the library writes its response.
+type Result struct {
+	// RetryAfter is set when a table share was full: the answer is
+	// temporarily_unavailable, worth retrying after this long.
+	RetryAfter time.Duration
+	// Global tells a full table (everyone is refused) from a full share.
+	Global bool
+}
+
+// busy refuses a request whose table share is full: temporarily_unavailable,
+// with the delay recorded for the Retry-After header, and one log line.
+func (s *Store) busy(ctx context.Context, table, ownerID string, f fullness, desc string) error {
+	retry, global := max(f.retry, time.Second), f.global
+	s.log.Warn("refused: too many "+table, "owner", ownerID, "all_owners", global, "retry_after", retry.Round(time.Second).String())
+	if r := requestFrom(ctx).Result; r != nil {
+		r.RetryAfter, r.Global = retry, global
 	}
-	s.lastSweep = now
-	for id, ar := range s.authRequests {
-		if now.Sub(ar.created) > AuthRequestTTL {
-			delete(s.authRequests, id)
-			if ar.code != "" {
-				delete(s.codes, ar.code)
-			}
-		}
-	}
-	for id, at := range s.accessTokens {
-		if now.After(at.expires) {
-			delete(s.accessTokens, id)
-		}
-	}
-	for id, f := range s.families {
-		// A revoked family stays until it would have expired: it is the
-		// marker that makes a late reuse of any of its tokens recognisable.
-		if now.After(f.expires) {
-			delete(s.families, id)
-		}
-	}
-	for code, d := range s.devices {
-		// Kept past expiry for a while so late polls get expired_token
-		// rather than an unknown-code error.
-		if now.After(d.expires.Add(s.cfg.DeviceCodeTTL)) {
-			delete(s.devices, code)
-			delete(s.userCodes, normalizeUserCode(d.userCode))
-		}
-	}
-	for id, bs := range s.sessions {
-		if now.After(bs.Expires) {
-			delete(s.sessions, id)
-		}
-	}
+	return ErrTemporarilyUnavailable(desc)
 }
 
 // ---- clients ----
@@ -352,7 +371,7 @@ func (s *Store) SetUserinfoFromRequest(_ context.Context, info *oidc.UserInfo, r
 // SetUserinfoFromToken serves /userinfo for a still-valid access token.
 func (s *Store) SetUserinfoFromToken(_ context.Context, info *oidc.UserInfo, tokenID, subject, _ string) error {
 	s.mu.Lock()
-	at, ok := s.accessTokens[tokenID]
+	at, ok := s.accessTokens.get(tokenID)
 	var scopes []string
 	if ok {
 		scopes = slices.Clone(at.scopes)
@@ -372,7 +391,7 @@ func (s *Store) SetUserinfoFromToken(_ context.Context, info *oidc.UserInfo, tok
 func (s *Store) SetIntrospectionFromToken(_ context.Context, resp *oidc.IntrospectionResponse, tokenID, subject, clientID string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	at, ok := s.accessTokens[tokenID]
+	at, ok := s.accessTokens.get(tokenID)
 	if !ok || at.subject != subject || s.now().After(at.expires) {
 		return errors.New("token not active")
 	}
@@ -468,31 +487,18 @@ func (s *Store) RecordGrant(grantType string) {
 func (s *Store) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweepLocked(s.now(), false)
+	s.expireLocked(s.now())
 	st := Stats{Grants: make(map[string]int, len(s.grants)), RefreshReuseDetected: s.reuseDetected, Live: map[string]int{
-		"auth_requests":    len(s.authRequests),
-		"access_tokens":    len(s.accessTokens),
-		"refresh_families": len(s.families),
-		"device_codes":     len(s.devices),
-		"sessions":         len(s.sessions),
+		"auth_requests":    s.authRequests.size(),
+		"access_tokens":    s.accessTokens.size(),
+		"refresh_families": s.families.size(),
+		"device_codes":     s.devices.size(),
+		"sessions":         s.sessions.size(),
 	}}
 	for k, v := range s.grants {
 		st.Grants[k] = v
 	}
 	return st
-}
-
-// soonestExpiring returns the key of the entry of a non-empty table that
-// expires first: the one to evict when a capped table is still full.
-func soonestExpiring[V any](m map[string]V, expires func(V) time.Time) string {
-	var key string
-	var first time.Time
-	for k, v := range m {
-		if e := expires(v); key == "" || e.Before(first) {
-			key, first = k, e
-		}
-	}
-	return key
 }
 
 // Stats counts what the provider did. Tests use it to prove, for example,

@@ -44,6 +44,8 @@ type refreshFamily struct {
 	amr      []string
 	expires  time.Time // of the whole family: rotation does not extend it
 	revoked  bool
+	rotated  time.Time // of the last rotation
+	tokens   []string  // jti of the family's access tokens, some maybe expired
 }
 
 // Refresh-token layout, base64url-encoded: family id, generation (big
@@ -120,17 +122,10 @@ type grant struct {
 	amr      []string
 }
 
-// grantLocked turns a library token request into a grant. An authorization
-// code is claimed here, under the lock, so two concurrent exchanges of one
-// code cannot both succeed. Callers hold s.mu.
-func (s *Store) grantLocked(req op.TokenRequest) (grant, error) {
+// grantOf turns a library token request into a grant, without side effects.
+func grantOf(req op.TokenRequest) (grant, error) {
 	switch r := req.(type) {
 	case *AuthRequest:
-		ar, ok := s.authRequests[r.id]
-		if !ok || ar.exchanged || !ar.done {
-			return grant{}, oidc.ErrInvalidGrant().WithDescription("authorization code already used or expired")
-		}
-		ar.exchanged = true
 		return grant{clientID: r.clientID, subject: r.subject, scopes: r.scopes, granted: r.scopes,
 			audience: r.GetAudience(), authTime: r.authTime, amr: r.GetAMR()}, nil
 	case *refreshTokenRequest:
@@ -146,39 +141,73 @@ func (s *Store) grantLocked(req op.TokenRequest) (grant, error) {
 	}
 }
 
-// addAccessTokenLocked records a new access token. Callers hold s.mu.
-func (s *Store) addAccessTokenLocked(g grant, family string, now time.Time) (*accessToken, error) {
-	if len(s.accessTokens) >= s.limits.AccessTokens {
-		// Client credentials with the published hello-ci secret could
-		// otherwise fill memory until the tokens expire.
-		s.sweepLocked(now, true)
-		if len(s.accessTokens) >= s.limits.AccessTokens {
-			s.log.Warn("too many live access tokens; refusing", "limit", s.limits.AccessTokens)
-			return nil, ErrTemporarilyUnavailable("too many live access tokens; try again later")
-		}
+// claimCodeLocked spends the authorization code of a code exchange, under
+// the lock, so two concurrent exchanges of one code cannot both succeed.
+// Other grants have nothing to claim. Callers hold s.mu.
+func (s *Store) claimCodeLocked(req op.TokenRequest) error {
+	r, ok := req.(*AuthRequest)
+	if !ok {
+		return nil
 	}
+	ar, ok := s.authRequests.get(r.id)
+	if !ok || ar.exchanged || !ar.done {
+		return oidc.ErrInvalidGrant().WithDescription("authorization code already used or expired")
+	}
+	ar.exchanged = true
+	return nil
+}
+
+// roomForTokenLocked refuses, before anything is spent or rotated, a grant
+// whose owner (the user, or the machine client) has used up its share of
+// live access tokens. Client credentials with the published hello-ci secret
+// could otherwise fill the table for everyone. Callers hold s.mu.
+func (s *Store) roomForTokenLocked(ctx context.Context, g grant, now time.Time) error {
+	if f := s.accessTokens.full(g.subject, now); f.full {
+		return s.busy(ctx, "live access tokens", g.subject, f, "too many live access tokens for this client or user; try again later")
+	}
+	return nil
+}
+
+// addAccessTokenLocked records a new access token; roomForTokenLocked said
+// there is room. Callers hold s.mu.
+func (s *Store) addAccessTokenLocked(g grant, fam *refreshFamily, now time.Time) (*accessToken, error) {
 	id, err := randomToken()
 	if err != nil {
 		return nil, err
 	}
 	at := &accessToken{
 		id: id, clientID: g.clientID, subject: g.subject, scopes: slices.Clone(g.scopes),
-		audience: slices.Clone(g.audience), family: family, expires: now.Add(s.cfg.TokenTTL),
+		audience: slices.Clone(g.audience), expires: now.Add(s.cfg.TokenTTL),
 	}
-	s.accessTokens[id] = at
+	s.accessTokens.add(id, g.subject, at, now)
+	if fam != nil {
+		at.family = fam.id
+		// Remember the family's tokens so revoking it is O(its tokens);
+		// those that expired meanwhile are forgotten here.
+		fam.tokens = slices.DeleteFunc(fam.tokens, func(id string) bool {
+			_, live := s.accessTokens.get(id)
+			return !live
+		})
+		fam.tokens = append(fam.tokens, id)
+	}
 	return at, nil
 }
 
-func (s *Store) CreateAccessToken(_ context.Context, req op.TokenRequest) (string, time.Time, error) {
+func (s *Store) CreateAccessToken(ctx context.Context, req op.TokenRequest) (string, time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	s.sweepLocked(now, false)
-	g, err := s.grantLocked(req)
+	g, err := grantOf(req)
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	at, err := s.addAccessTokenLocked(g, "", now)
+	if err := s.roomForTokenLocked(ctx, g, now); err != nil {
+		return "", time.Time{}, err
+	}
+	if err := s.claimCodeLocked(req); err != nil {
+		return "", time.Time{}, err
+	}
+	at, err := s.addAccessTokenLocked(g, nil, now)
 	if err != nil {
 		return "", time.Time{}, err
 	}
@@ -188,12 +217,12 @@ func (s *Store) CreateAccessToken(_ context.Context, req op.TokenRequest) (strin
 // CreateAccessAndRefreshTokens issues a new refresh token with every access
 // token. With currentRefreshToken set this is a rotation: the presented
 // token must still be the newest of its family, otherwise it is a reuse and
-// the family is revoked (as Auth0 does).
-func (s *Store) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRequest, currentRefreshToken string) (string, string, time.Time, error) {
+// the family is revoked (as Auth0 does). A refusal for lack of room comes
+// before anything is spent: the code or the refresh token still works.
+func (s *Store) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRequest, currentRefreshToken string) (string, string, time.Time, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.now()
-	s.sweepLocked(now, false)
 
 	// The library looked the token up before, but a concurrent request
 	// may have rotated it since: check again under the lock.
@@ -204,12 +233,24 @@ func (s *Store) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRequ
 			return "", "", time.Time{}, err
 		}
 	}
-	g, err := s.grantLocked(req)
+	g, err := grantOf(req)
 	if err != nil {
+		return "", "", time.Time{}, err
+	}
+	if err := s.roomForTokenLocked(ctx, g, now); err != nil {
+		return "", "", time.Time{}, err
+	}
+	if fam == nil {
+		if err := s.roomForFamilyLocked(ctx, g, now); err != nil {
+			return "", "", time.Time{}, err
+		}
+	}
+	if err := s.claimCodeLocked(req); err != nil {
 		return "", "", time.Time{}, err
 	}
 	if fam != nil {
 		fam.gen++ // every older token of the family is now a reuse
+		fam.rotated = now
 	} else if fam, err = s.newFamilyLocked(g, now); err != nil {
 		return "", "", time.Time{}, err
 	}
@@ -217,35 +258,43 @@ func (s *Store) CreateAccessAndRefreshTokens(_ context.Context, req op.TokenRequ
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
-	at, err := s.addAccessTokenLocked(g, fam.id, now)
+	at, err := s.addAccessTokenLocked(g, fam, now)
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
 	return at.id, token, at.expires, nil
 }
 
-// newFamilyLocked starts a refresh-token family for a new login. When the
-// table is full even after dropping expired families, the one that expires
-// first (the oldest login) is evicted: its client will have to log in again.
-// Callers hold s.mu.
+// roomForFamilyLocked makes room for a new login's refresh-token family. A
+// user over their share loses their own oldest login (its client will have
+// to log in again), not the new one; a full table refuses. Callers hold s.mu.
+func (s *Store) roomForFamilyLocked(ctx context.Context, g grant, now time.Time) error {
+	f := s.families.full(g.subject, now)
+	switch {
+	case !f.full:
+		return nil
+	case f.global:
+		return s.busy(ctx, "refresh-token families", g.subject, f, "too many logins with refresh tokens; try again later")
+	}
+	oldest, _ := s.families.oldestOf(g.subject)
+	s.log.Warn("too many refresh-token families for one user; ending their oldest login", "user", g.subject)
+	s.dropFamilyLocked(oldest)
+	return nil
+}
+
+// newFamilyLocked starts a refresh-token family for a new login;
+// roomForFamilyLocked made room. Callers hold s.mu.
 func (s *Store) newFamilyLocked(g grant, now time.Time) (*refreshFamily, error) {
 	raw := make([]byte, familyIDBytes)
 	if _, err := rand.Read(raw); err != nil {
 		return nil, fmt.Errorf("random: %w", err)
-	}
-	if len(s.families) >= s.limits.Families {
-		s.sweepLocked(now, true)
-	}
-	if len(s.families) >= s.limits.Families {
-		s.log.Warn("too many refresh-token families; evicting the oldest", "limit", s.limits.Families)
-		s.dropFamilyLocked(soonestExpiring(s.families, func(f *refreshFamily) time.Time { return f.expires }))
 	}
 	fam := &refreshFamily{
 		id: base64.RawURLEncoding.EncodeToString(raw), clientID: g.clientID, subject: g.subject,
 		scopes: slices.Clone(g.granted), audience: slices.Clone(g.audience),
 		authTime: g.authTime, amr: slices.Clone(g.amr), expires: now.Add(s.cfg.RefreshTokenTTL),
 	}
-	s.families[fam.id] = fam
+	s.families.add(fam.id, g.subject, fam, now)
 	return fam, nil
 }
 
@@ -270,7 +319,7 @@ func (s *Store) usableRefreshTokenLocked(token string, now time.Time) (*refreshF
 	id, gen, ok := s.parseRefreshToken(token)
 	var fam *refreshFamily
 	if ok {
-		fam, ok = s.families[id]
+		fam, ok = s.families.get(id)
 	}
 	switch {
 	case !ok || gen > fam.gen:
@@ -294,24 +343,25 @@ func (s *Store) usableRefreshTokenLocked(token string, now time.Time) (*refreshF
 // minted with it. The family record stays, as a marker, until it expires.
 // Callers hold s.mu.
 func (s *Store) revokeFamilyLocked(family string) {
-	if fam, ok := s.families[family]; ok {
+	if fam, ok := s.families.get(family); ok {
 		fam.revoked = true
+		s.dropAccessTokensLocked(fam)
 	}
-	s.dropAccessTokensLocked(family)
 }
 
 // dropFamilyLocked forgets a family and its access tokens. Callers hold s.mu.
 func (s *Store) dropFamilyLocked(family string) {
-	delete(s.families, family)
-	s.dropAccessTokensLocked(family)
+	if fam, ok := s.families.get(family); ok {
+		s.dropAccessTokensLocked(fam)
+	}
+	s.families.delete(family)
 }
 
-func (s *Store) dropAccessTokensLocked(family string) {
-	for id, at := range s.accessTokens {
-		if at.family == family {
-			delete(s.accessTokens, id)
-		}
+func (s *Store) dropAccessTokensLocked(fam *refreshFamily) {
+	for _, id := range fam.tokens {
+		s.accessTokens.delete(id)
 	}
+	fam.tokens = nil
 }
 
 // GetRefreshTokenInfo lets the revocation endpoint recognise our opaque
@@ -323,7 +373,7 @@ func (s *Store) GetRefreshTokenInfo(_ context.Context, _ string, token string) (
 	if !ok {
 		return "", "", op.ErrInvalidRefreshToken
 	}
-	fam, ok := s.families[id]
+	fam, ok := s.families.get(id)
 	if !ok {
 		return "", "", op.ErrInvalidRefreshToken
 	}
@@ -337,7 +387,7 @@ func (s *Store) RevokeToken(_ context.Context, tokenOrID, _ string, clientID str
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if id, _, ok := s.parseRefreshToken(tokenOrID); ok {
-		if fam, ok := s.families[id]; ok {
+		if fam, ok := s.families.get(id); ok {
 			if fam.clientID != clientID {
 				return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
 			}
@@ -345,11 +395,11 @@ func (s *Store) RevokeToken(_ context.Context, tokenOrID, _ string, clientID str
 			return nil
 		}
 	}
-	if at, ok := s.accessTokens[tokenOrID]; ok {
+	if at, ok := s.accessTokens.get(tokenOrID); ok {
 		if at.clientID != clientID {
 			return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
 		}
-		delete(s.accessTokens, tokenOrID)
+		s.accessTokens.delete(tokenOrID)
 	}
 	return nil
 }
