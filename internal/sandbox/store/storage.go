@@ -115,13 +115,13 @@ type Store struct {
 	refreshKey [32]byte
 
 	mu            sync.Mutex
-	authRequests  *table[*AuthRequest] // owner: client
-	codes         map[string]string    // auth code -> auth request id
-	accessTokens  *table[*accessToken] // by jti; owner: user or machine client
+	authRequests  *table[*AuthRequest]   // owner: client
+	codes         map[string]string      // auth code -> auth request id
+	accessTokens  *table[*accessToken]   // by jti; owner: user or machine client
 	families      *table[*refreshFamily] // by family id; owner: user
-	devices       *table[*deviceAuth]  // by device_code; owner: client
-	userCodes     map[string]string    // normalised user_code -> device_code
-	sessions      *table[*Session]     // owner: user
+	devices       *table[*deviceAuth]    // by device_code; owner: client
+	userCodes     map[string]string      // normalised user_code -> device_code
+	sessions      *table[*Session]       // owner: user
 	grants        map[string]int
 	reuseDetected int
 }
@@ -154,16 +154,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("users: %w", err)
 	}
 	s := &Store{
-		cfg:          cfg,
-		now:          cfg.Now,
-		key:          key,
-		users:        users,
-		clients:      newClients(cfg.LoginURL, cfg.TokenTTL),
-		log:          cfg.Logger,
-		limits:       cfg.Limits,
-		codes:        map[string]string{},
-		userCodes:    map[string]string{},
-		grants:       newGrantCounts(),
+		cfg:       cfg,
+		now:       cfg.Now,
+		key:       key,
+		users:     users,
+		clients:   newClients(cfg.LoginURL, cfg.TokenTTL),
+		log:       cfg.Logger,
+		limits:    cfg.Limits,
+		codes:     map[string]string{},
+		userCodes: map[string]string{},
+		grants:    newGrantCounts(),
 	}
 	l := cfg.Limits
 	s.authRequests = newTable[*AuthRequest](AuthRequestTTL, l.AuthRequests, l.AuthRequestsPerClient)
