@@ -122,6 +122,8 @@ type Provider struct {
 	csrfKey [32]byte
 	// guesses counts failed device user-code lookups per client address.
 	guesses *failureLimiter
+	// logins throttles password guessing per account and per address.
+	logins *loginThrottle
 }
 
 // New validates cfg, loads or creates the persistent state and builds the
@@ -157,7 +159,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	p := &Provider{
 		cfg: cfg, issuer: issuer, log: logger, now: cfg.Now, store: st, cookies: newCookieNames(cfg.Issuer),
-		guesses: newFailureLimiter(maxCodeFailures, codeFailureWindow),
+		guesses: newFailureLimiter(maxCodeFailures, codeFailureWindow), logins: newLoginThrottle(),
 	}
 	if _, err := rand.Read(p.csrfKey[:]); err != nil {
 		return nil, fmt.Errorf("idp: CSRF key: %w", err)

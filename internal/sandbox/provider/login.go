@@ -2,9 +2,11 @@ package provider
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
@@ -52,6 +54,25 @@ func (p *Provider) loadFlow(w http.ResponseWriter, r *http.Request) (f flow, ok 
 		return flow{device: &d}, true
 	}
 	return flow{}, true
+}
+
+// throttledMessage tells someone over the failed-password limit how long
+// to wait.
+func throttledMessage(wait time.Duration) string {
+	wait = roundUp(wait)
+	n, unit := int(wait/time.Second), "seconds"
+	switch {
+	case n == 1:
+		unit = "second"
+	case wait >= 2*time.Minute:
+		n, unit = int((wait+time.Minute-1)/time.Minute), "minutes"
+	}
+	return fmt.Sprintf("Too many failed attempts: for your safety, signing in is paused. Try again in %d %s.", n, unit)
+}
+
+// roundUp rounds up to whole seconds, at least one.
+func roundUp(d time.Duration) time.Duration {
+	return max((d+time.Second-1)/time.Second*time.Second, time.Second)
 }
 
 // formFlow is the preamble of the login and sign-up pages: GET, HEAD or
@@ -180,12 +201,27 @@ func (p *Provider) postLogin(w http.ResponseWriter, r *http.Request, f flow) {
 		p.showLogin(w, r, f, http.StatusForbidden, username, msgFormExpired)
 		return
 	}
+	addr, now := clientAddr(r), p.now()
+	// Checked before the password, which is not even compared: a right
+	// one is refused too while the delay runs.
+	if wait, blocked := p.logins.blocked(username, addr, now); blocked {
+		p.log.Warn("login throttled", "addr", addr, "retry_after", roundUp(wait).String())
+		w.Header().Set("Retry-After", strconv.Itoa(int(roundUp(wait)/time.Second)))
+		p.showLogin(w, r, f, http.StatusTooManyRequests, username, throttledMessage(wait))
+		return
+	}
 	u, ok := p.store.Authenticate(username, r.PostFormValue("password"))
 	if !ok {
 		// One message whether the email or the password was wrong.
-		p.showLogin(w, r, f, http.StatusOK, username, msgWrongCredentials)
+		msg := msgWrongCredentials
+		if lock := p.logins.failed(username, addr, now); lock > 0 {
+			p.log.Warn("login throttled", "addr", addr, "retry_after", lock.String())
+			msg += " " + throttledMessage(lock)
+		}
+		p.showLogin(w, r, f, http.StatusOK, username, msg)
 		return
 	}
+	p.logins.succeeded(username)
 	p.endBrowserSession(w, r) // a new login replaces any older session
 	bs, err := p.startSession(w, u.ID)
 	if err != nil {

@@ -62,9 +62,8 @@ type userStore struct {
 	cost    int       // bcrypt cost of new passwords
 	now     func() time.Time
 	log     *slog.Logger
-	// dummyHash is compared against when the email is unknown, so a wrong
-	// email costs as much time as a wrong password of a signed-up user and
-	// timing does not tell which accounts exist.
+	// dummyHash, at the configured cost, is compared against when the
+	// email is unknown or its hash is cheaper (see hashesFor).
 	dummyHash []byte
 
 	mu      sync.RWMutex
@@ -211,10 +210,6 @@ func (s *userStore) authenticate(email, password string) (User, bool) {
 		found, ok = s.byEmailAddr(email)
 	}
 
-	hash := s.dummyHash
-	if ok {
-		hash = []byte(found.PasswordHash)
-	}
 	// bcrypt rejects passwords over 72 bytes; cut them so the comparison
 	// still runs and simply fails.
 	pw := []byte(password)
@@ -222,10 +217,32 @@ func (s *userStore) authenticate(email, password string) (User, bool) {
 		pw = pw[:maxPasswordLen]
 		ok = false
 	}
-	if err := bcrypt.CompareHashAndPassword(hash, pw); err != nil || !ok {
+	hashes := s.hashesFor(found, ok)
+	match := bcrypt.CompareHashAndPassword(hashes[0], pw) == nil
+	for _, h := range hashes[1:] {
+		_ = bcrypt.CompareHashAndPassword(h, pw) // only for the time it takes
+	}
+	if !match || !ok {
 		return User{}, false
 	}
 	return found, true
+}
+
+// hashesFor returns the hashes a login compares the password with, the
+// account's first. Every login does at least the work of one comparison at
+// the configured cost, whether the email is unknown (the dummy hash), a
+// signed-up user's (hashed at that cost) or a built-in user's (hashed at
+// bcrypt's minimum cost, so the dummy hash is compared as well): timing
+// does not tell which accounts exist.
+func (s *userStore) hashesFor(found User, known bool) [][]byte {
+	if !known {
+		return [][]byte{s.dummyHash}
+	}
+	h := []byte(found.PasswordHash)
+	if c, err := bcrypt.Cost(h); err != nil || c < s.cost {
+		return [][]byte{h, s.dummyHash}
+	}
+	return [][]byte{h}
 }
 
 // signUp validates the form, creates the user and persists it. Validation
