@@ -71,6 +71,7 @@ that provider's tokens: a drop-in for Auth0's sample API.`,
 	fs.BoolVar(&opts.Ephemeral, "ephemeral", false, "keep everything in memory")
 	fs.DurationVar(&opts.TokenTTL, "token-ttl", opts.TokenTTL, "access token lifetime")
 	fs.DurationVar(&opts.DeviceInterval, "device-interval", 5*time.Second, "polling interval the device flow asks clients for")
+	fs.DurationVar(&opts.RefreshReuseInterval, "refresh-reuse-interval", 0, "for this long after a refresh, the previous refresh token works once more and gets the same new tokens (Auth0's rotation overlap period); 0: any reuse revokes the login")
 	return cmd
 }
 
@@ -108,6 +109,9 @@ func (o *SandboxOptions) fromRootFlags(cmd *cobra.Command) error {
 	}
 	if o.TokenTTL <= 0 || o.DeviceInterval <= 0 {
 		return exitcode.Newf(exitcode.Usage, "--token-ttl and --device-interval must be positive durations")
+	}
+	if o.RefreshReuseInterval < 0 {
+		return exitcode.Newf(exitcode.Usage, "--refresh-reuse-interval must not be negative")
 	}
 	return nil
 }

@@ -38,6 +38,9 @@ type Options struct {
 	TokenTTL       time.Duration
 	DeviceInterval time.Duration
 	Audience       string
+	// RefreshReuseInterval is the provider's refresh-token rotation
+	// overlap (provider.Config.RefreshReuseInterval).
+	RefreshReuseInterval time.Duration
 
 	// Issuer, when set, runs the API alone, validating that provider's
 	// tokens instead of the embedded provider's.
@@ -82,13 +85,14 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 		listeners = append(listeners, ln)
 		s.IssuerURL = baseURL(ln)
 		p, err := provider.New(ctx, provider.Config{
-			Issuer:         s.IssuerURL,
-			StateDir:       o.StateDir,
-			Ephemeral:      o.Ephemeral,
-			TokenTTL:       o.TokenTTL,
-			Audience:       o.Audience,
-			DeviceInterval: o.DeviceInterval,
-			Logger:         slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: slog.LevelWarn})),
+			Issuer:               s.IssuerURL,
+			StateDir:             o.StateDir,
+			Ephemeral:            o.Ephemeral,
+			TokenTTL:             o.TokenTTL,
+			Audience:             o.Audience,
+			DeviceInterval:       o.DeviceInterval,
+			RefreshReuseInterval: o.RefreshReuseInterval,
+			Logger:               slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: slog.LevelWarn})),
 		})
 		if err != nil {
 			closeAll()

@@ -92,6 +92,12 @@ type Config struct {
 	SessionTTL time.Duration
 	// RefreshTokenTTL is the lifetime of a refresh-token family (default 30 days).
 	RefreshTokenTTL time.Duration
+	// RefreshReuseInterval is Auth0's "rotation overlap period" (default 0,
+	// as Auth0's): for this long after a rotation the previous refresh
+	// token works once more and gets the same new tokens, so that a lost
+	// response does not log the user out. Outside it, reuse revokes the
+	// login's tokens.
+	RefreshReuseInterval time.Duration
 	// PasswordCost is the bcrypt cost for signed-up users' passwords
 	// (default bcrypt.DefaultCost). Tests lower it to bcrypt.MinCost: the
 	// race detector makes bcrypt very slow.
@@ -139,20 +145,21 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 
 	st, err := store.Open(ctx, store.Config{
-		Issuer:          cfg.Issuer,
-		LoginURL:        cfg.Issuer + loginPath + "?id=",
-		StateDir:        cfg.StateDir,
-		Ephemeral:       cfg.Ephemeral,
-		TokenTTL:        cfg.TokenTTL,
-		Audience:        cfg.Audience,
-		DeviceInterval:  cfg.DeviceInterval,
-		DeviceCodeTTL:   cfg.DeviceCodeTTL,
-		SessionTTL:      cfg.SessionTTL,
-		RefreshTokenTTL: cfg.RefreshTokenTTL,
-		PasswordCost:    cfg.PasswordCost,
-		Limits:          cfg.Limits,
-		Now:             cfg.Now,
-		Logger:          logger,
+		Issuer:               cfg.Issuer,
+		LoginURL:             cfg.Issuer + loginPath + "?id=",
+		StateDir:             cfg.StateDir,
+		Ephemeral:            cfg.Ephemeral,
+		TokenTTL:             cfg.TokenTTL,
+		Audience:             cfg.Audience,
+		DeviceInterval:       cfg.DeviceInterval,
+		DeviceCodeTTL:        cfg.DeviceCodeTTL,
+		SessionTTL:           cfg.SessionTTL,
+		RefreshTokenTTL:      cfg.RefreshTokenTTL,
+		PasswordCost:         cfg.PasswordCost,
+		RefreshReuseInterval: cfg.RefreshReuseInterval,
+		Limits:               cfg.Limits,
+		Now:                  cfg.Now,
+		Logger:               logger,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("idp: %w", err)
@@ -254,6 +261,9 @@ func (c Config) withDefaults() (Config, *url.URL, error) {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.RefreshReuseInterval < 0 {
+		return c, nil, fmt.Errorf("idp: RefreshReuseInterval %v is negative", c.RefreshReuseInterval)
 	}
 	return c, u, nil
 }

@@ -167,7 +167,10 @@ func (p *Provider) trySSO(w http.ResponseWriter, r *http.Request, f flow) bool {
 	if slices.Contains(ar.Prompts(), oidc.PromptNone) && !fresh {
 		// prompt=none must not show a page: tell the client right away.
 		_ = p.store.DeleteAuthRequest(r.Context(), ar.GetID())
-		op.AuthRequestError(w, r, ar, oidc.ErrLoginRequired().WithDescription("no provider session"), p.op)
+		buf := newBufferedResponse()
+		op.AuthRequestError(buf, r, ar, oidc.ErrLoginRequired().WithDescription("no provider session"), p.op)
+		p.addIss(buf)
+		buf.flushTo(w)
 		return true
 	}
 	if !fresh {

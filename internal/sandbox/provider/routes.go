@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"html"
 	"net/http"
 	"net/url"
 	"slices"
@@ -100,6 +101,7 @@ func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	doc["response_types_supported"] = []string{string(oidc.ResponseTypeCode)}
 	doc["response_modes_supported"] = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
 	doc["code_challenge_methods_supported"] = []string{string(oidc.CodeChallengeMethodS256)}
+	doc["authorization_response_iss_parameter_supported"] = true // RFC 9207
 	doc["prompt_values_supported"] = []string{oidc.PromptNone, oidc.PromptLogin, store.PromptCreate}
 	doc["token_endpoint_auth_methods_supported"] = []string{
 		string(oidc.AuthMethodNone), string(oidc.AuthMethodBasic), string(oidc.AuthMethodPost),
@@ -119,12 +121,74 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, http.StatusBadRequest, "The sign-in request is malformed.")
 		return
 	}
+	if name := repeatedParam(r.Form); name != "" {
+		p.refuseRepeated(w, r, name)
+		return
+	}
+	aud := r.Form.Get("audience")
+	if resource := r.Form.Get("resource"); aud == "" {
+		aud = resource // RFC 8707, as Auth0's audience
+	} else if resource != "" && resource != aud {
+		aud = "(audience and resource differ)" // refused by storage, with a redirect
+	}
 	res := &store.Result{}
-	extras := store.Request{Audience: r.Form.Get("audience"), ScreenHint: r.Form.Get("screen_hint"), Result: res}
+	extras := store.Request{Audience: aud, ScreenHint: r.Form.Get("screen_hint"), Result: res}
 	buf := newBufferedResponse()
 	p.op.ServeHTTP(buf, r.WithContext(store.WithRequest(r.Context(), extras)))
 	retryAfter(buf, res)
+	p.addIss(buf)
 	p.browserResult(w, buf)
+}
+
+// refuseRepeated answers an /authorize request with a repeated parameter:
+// invalid_request, redirected to the application when its client_id and
+// redirect_uri are single and valid, else on a page (RFC 6749 §4.1.2.1).
+func (p *Provider) refuseRepeated(w http.ResponseWriter, r *http.Request, name string) {
+	desc := "parameter " + name + " given more than once"
+	q := r.Form
+	c, known := p.store.Client(q.Get("client_id"))
+	redirect := q.Get("redirect_uri")
+	if len(q["client_id"]) != 1 || len(q["redirect_uri"]) != 1 || !known || !c.Public() ||
+		!store.IsLoopbackCallback(redirect, "/callback") {
+		p.errorPage(w, http.StatusBadRequest, "The application's sign-in request was refused: "+desc+".")
+		return
+	}
+	v := url.Values{"error": {"invalid_request"}, "error_description": {desc}, "iss": {p.cfg.Issuer}}
+	if len(q["state"]) == 1 {
+		v.Set("state", q.Get("state"))
+	}
+	http.Redirect(w, r, redirect+"?"+v.Encode(), http.StatusFound)
+}
+
+// addIss adds RFC 9207's iss parameter to an authorization response, the
+// library's redirect to the application (code or error) or its form_post
+// page, so that a client talking to several providers can tell which one
+// answered (mix-up attacks).
+func (p *Provider) addIss(buf *bufferedResponse) {
+	switch {
+	case buf.status >= 300 && buf.status < 400:
+		loc, err := url.Parse(buf.header.Get("Location"))
+		if err != nil || !loc.IsAbs() || strings.HasPrefix(loc.String(), p.cfg.Issuer+"/") {
+			return // not a redirect to the application
+		}
+		q := loc.Query()
+		if q.Get("code") == "" && q.Get("error") == "" {
+			return
+		}
+		q.Set("iss", p.cfg.Issuer)
+		loc.RawQuery = q.Encode()
+		buf.header.Set("Location", loc.String())
+	case buf.status == http.StatusOK && strings.HasPrefix(buf.header.Get("Content-Type"), "text/html"):
+		body := buf.body.String()
+		if !strings.Contains(body, `name="code"`) && !strings.Contains(body, `name="error"`) {
+			return
+		}
+		if i := strings.LastIndex(body, "</form>"); i >= 0 {
+			field := `<input type="hidden" name="iss" value="` + html.EscapeString(p.cfg.Issuer) + `"/>` + "\n"
+			buf.body.Reset()
+			buf.body.WriteString(body[:i] + field + body[i:])
+		}
+	}
 }
 
 // handleAuthorizeCallback lets the library issue the authorization code,
@@ -155,6 +219,7 @@ func (p *Provider) handleAuthorizeCallback(w http.ResponseWriter, r *http.Reques
 	}
 	buf := newBufferedResponse()
 	p.op.ServeHTTP(buf, r)
+	p.addIss(buf)
 	p.browserResult(w, buf)
 }
 
@@ -196,46 +261,112 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, oidc.ErrUnsupportedGrantType().WithDescription("grant_type not supported"))
 		return
 	}
-	res := &store.Result{}
-	extras := store.Request{Audience: r.PostForm.Get("audience"), Result: res}
-	if extras.Audience != "" && extras.Audience != p.cfg.Audience {
-		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidTarget().WithDescription("unknown audience"))
+	aud, e := p.audienceParam(r.PostForm)
+	if e != nil {
+		writeOAuthError(w, http.StatusBadRequest, e)
 		return
 	}
-	if grantType == string(oidc.GrantTypeDeviceCode) {
-		clientID := r.PostForm.Get("client_id")
-		if id, _, ok := r.BasicAuth(); ok {
-			clientID, _ = url.QueryUnescape(id)
-		}
-		if clientID != "" && r.PostForm.Get("device_code") != "" {
-			if e := p.store.CheckDevicePoll(clientID, r.PostForm.Get("device_code")); e != nil {
-				writeOAuthError(w, http.StatusBadRequest, e)
-				return
-			}
+	res := &store.Result{}
+	extras := store.Request{Audience: aud, Result: res}
+	clientID := r.PostForm.Get("client_id")
+	if id, _, ok := r.BasicAuth(); ok {
+		clientID, _ = url.QueryUnescape(id)
+	}
+	if grantType == string(oidc.GrantTypeDeviceCode) && clientID != "" && r.PostForm.Get("device_code") != "" {
+		if e := p.store.CheckDevicePoll(clientID, r.PostForm.Get("device_code")); e != nil {
+			writeOAuthError(w, http.StatusBadRequest, e)
+			return
 		}
 	}
 	// RFC 6749 §5.1: token responses must not be cached.
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
+	refreshing := grantType == string(oidc.GrantTypeRefreshToken)
+	if refreshing {
+		if body, ok := p.store.ReplayRotation(r.PostForm.Get("refresh_token"), clientID); ok {
+			p.log.Info("refresh token used again within the reuse interval; same tokens returned", "client", clientID)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(body)
+			return
+		}
+	}
 	buf := newBufferedResponse()
 	p.op.ServeHTTP(buf, r.WithContext(store.WithRequest(r.Context(), extras)))
 	retryAfter(buf, res)
-	buf.flushTo(w)
-	if buf.status == http.StatusOK {
-		p.store.RecordGrant(grantType)
+	if buf.status == http.StatusOK && refreshing {
+		var tok struct {
+			RefreshToken string `json:"refresh_token"`
+		}
+		if json.Unmarshal(buf.body.Bytes(), &tok) == nil && tok.RefreshToken != "" {
+			p.store.RememberRotation(tok.RefreshToken, buf.body.Bytes())
+		}
 	}
+	status := buf.status
+	buf.flushTo(w)
+	if status == http.StatusOK {
+		p.store.RecordGrant(grantType)
+		p.logGrant(grantType, clientID)
+	}
+}
+
+// audienceParam returns the API a request names with Auth0's audience or
+// RFC 8707's resource parameter (the same thing here), refusing any other
+// with invalid_target. Empty means none.
+func (p *Provider) audienceParam(form url.Values) (string, *oidc.Error) {
+	aud, resource := form.Get("audience"), form.Get("resource")
+	switch {
+	case aud != "" && resource != "" && aud != resource:
+		return "", oidc.ErrInvalidTarget().WithDescription("audience and resource name different APIs")
+	case aud == "":
+		aud = resource
+	}
+	if aud != "" && aud != p.cfg.Audience {
+		return "", oidc.ErrInvalidTarget().WithDescription("unknown audience or resource")
+	}
+	return aud, nil
+}
+
+// logGrant logs an issued token response, one line per grant.
+func (p *Provider) logGrant(grantType, clientID string) {
+	name := map[string]string{
+		string(oidc.GrantTypeCode):              "authorization code",
+		string(oidc.GrantTypeRefreshToken):      "refresh",
+		string(oidc.GrantTypeClientCredentials): "client credentials",
+		string(oidc.GrantTypeDeviceCode):        "device code",
+	}[grantType]
+	p.log.Info("tokens issued", "grant", name, "client", clientID)
+}
+
+// repeatedParam returns the name of a parameter given more than once, if
+// any: RFC 6749 §3.1 says a request parameter must not be, and taking the
+// first or the last silently would let two parties read one request
+// differently.
+func repeatedParam(form url.Values) string {
+	names := make([]string, 0, len(form))
+	for name, values := range form {
+		if len(values) > 1 {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names)
+	return names[0]
 }
 
 func (p *Provider) handleDeviceAuthorization(w http.ResponseWriter, r *http.Request) {
 	if !p.formPreamble(w, r) {
 		return
 	}
-	res := &store.Result{}
-	extras := store.Request{Audience: r.PostForm.Get("audience"), Result: res}
-	if extras.Audience != "" && extras.Audience != p.cfg.Audience {
-		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidTarget().WithDescription("unknown audience"))
+	aud, e := p.audienceParam(r.PostForm)
+	if e != nil {
+		writeOAuthError(w, http.StatusBadRequest, e)
 		return
 	}
+	res := &store.Result{}
+	extras := store.Request{Audience: aud, Result: res}
 	buf := newBufferedResponse()
 	p.op.ServeHTTP(buf, r.WithContext(store.WithRequest(r.Context(), extras)))
 	retryAfter(buf, res)
@@ -310,6 +441,10 @@ func (p *Provider) formPreamble(w http.ResponseWriter, r *http.Request) bool {
 		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("malformed form body"))
 		return false
 	}
+	if name := repeatedParam(r.Form); name != "" {
+		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("parameter %s given more than once", name))
+		return false
+	}
 	return true
 }
 
@@ -326,6 +461,10 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		if err := r.ParseForm(); err != nil {
 			writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("malformed form body"))
+			return
+		}
+		if name := repeatedParam(r.Form); name != "" {
+			writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("parameter %s given more than once", name))
 			return
 		}
 	}

@@ -43,12 +43,16 @@ type AuthRequest struct {
 
 	code      string // the issued authorization code, once there is one
 	exchanged bool   // tokens issued; the code is spent
+
+	phase tokenPhase // of the copy the library is making tokens from
 }
+
+func (a *AuthRequest) apiAudience() []string { return apiAudience(a.audience, a.clientID) }
 
 func (a *AuthRequest) GetID() string                         { return a.id }
 func (a *AuthRequest) GetACR() string                        { return "" }
 func (a *AuthRequest) GetAMR() []string                      { return []string{"pwd"} }
-func (a *AuthRequest) GetAudience() []string                 { return audienceList(a.audience, a.clientID) }
+func (a *AuthRequest) GetAudience() []string                 { return a.phase.audience(a.apiAudience(), a.clientID) }
 func (a *AuthRequest) GetAuthTime() time.Time                { return a.authTime }
 func (a *AuthRequest) GetClientID() string                   { return a.clientID }
 func (a *AuthRequest) GetCodeChallenge() *oidc.CodeChallenge { return a.codeChallenge }

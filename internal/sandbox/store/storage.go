@@ -124,6 +124,8 @@ type Store struct {
 	sessions      *table[*Session]       // owner: user
 	grants        map[string]int
 	reuseDetected int
+	replays       int   // previous refresh tokens answered within the reuse interval
+	rotations     queue // families with a remembered response, by end of interval
 }
 
 // Open loads or creates the persistent state (signing key, signed-up users)
@@ -218,14 +220,34 @@ func requestFrom(ctx context.Context) Request {
 	return r
 }
 
-// audienceList is the aud claim for a grant. The client id is always
-// included: the library uses the same list for the ID token, whose aud must
-// contain the client id.
-func audienceList(api, clientID string) []string {
-	if api == "" || api == clientID {
+// apiAudience is the aud claim of an access token: the API asked for, or
+// the client itself when none was (such a token is good for /userinfo only).
+func apiAudience(api, clientID string) []string {
+	if api == "" {
 		return []string{clientID}
 	}
-	return []string{api, clientID}
+	return []string{api}
+}
+
+// tokenPhase makes one library request object answer GetAudience for the
+// access token and the ID token differently. The library reads the same
+// GetAudience for both aud claims, in this order: the storage's
+// CreateAccessToken or CreateAccessAndRefreshTokens (which call forAccess),
+// the access token's claims, GetPrivateClaimsFromRequest (which calls
+// forIDToken), the ID token's claims. So the access token names the API and
+// the ID token, as at Auth0, only the client: an ID token is no API
+// credential. Tests check both claims, should the library change its order.
+type tokenPhase struct{ access bool }
+
+func (p *tokenPhase) forAccess()  { p.access = true }
+func (p *tokenPhase) forIDToken() { p.access = false }
+
+// audience is the aud claim for the current phase.
+func (p *tokenPhase) audience(api []string, clientID string) []string {
+	if p.access {
+		return api
+	}
+	return []string{clientID}
 }
 
 // expireLocked drops what expired from every table: O(1) per expired
@@ -420,6 +442,17 @@ func (s *Store) GetPrivateClaimsFromScopes(context.Context, string, string, []st
 // GetPrivateClaimsFromRequest adds the Auth0-style access-token claims:
 // scope as a space-separated string, permissions as an array, and azp.
 func (s *Store) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+	// The access token's aud has been read; the ID token's comes next.
+	switch r := req.(type) {
+	case *AuthRequest:
+		r.phase.forIDToken()
+	case *refreshTokenRequest:
+		r.phase.forIDToken()
+	case *op.DeviceAuthorizationState:
+		// The library's type: its GetAudience appends the client id, so
+		// an empty list makes the ID token name the client only.
+		r.Audience = []string{}
+	}
 	perms := []string{}
 	var clientID string
 	switch r := req.(type) {
@@ -488,7 +521,7 @@ func (s *Store) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.expireLocked(s.now())
-	st := Stats{Grants: make(map[string]int, len(s.grants)), RefreshReuseDetected: s.reuseDetected, Live: map[string]int{
+	st := Stats{Grants: make(map[string]int, len(s.grants)), RefreshReuseDetected: s.reuseDetected, RefreshReplayed: s.replays, Live: map[string]int{
 		"auth_requests":    s.authRequests.size(),
 		"access_tokens":    s.accessTokens.size(),
 		"refresh_families": s.families.size(),
@@ -509,6 +542,9 @@ type Stats struct {
 	// RefreshReuseDetected counts presentations of an already rotated refresh
 	// token (each revokes that token's family).
 	RefreshReuseDetected int `json:"refresh_reuse_detected"`
+	// RefreshReplayed counts previous refresh tokens answered, within the
+	// reuse interval, with the response of their rotation (not a grant).
+	RefreshReplayed int `json:"refresh_replayed"`
 	// Live counts the entries of each in-memory table, expired ones
 	// dropped: what memory holds.
 	Live map[string]int `json:"live"`

@@ -46,6 +46,11 @@ type refreshFamily struct {
 	revoked  bool
 	rotated  time.Time // of the last rotation
 	tokens   []string  // jti of the family's access tokens, some maybe expired
+
+	// With a reuse interval: the token response of the last rotation, to
+	// answer the previous token with once more within the interval.
+	lastResponse []byte
+	replayed     bool // the previous token has had its second use
 }
 
 // Refresh-token layout, base64url-encoded: family id, generation (big
@@ -101,10 +106,11 @@ type refreshTokenRequest struct {
 	audience []string
 	authTime time.Time
 	amr      []string
+	phase    tokenPhase
 }
 
 func (r *refreshTokenRequest) GetAMR() []string            { return r.amr }
-func (r *refreshTokenRequest) GetAudience() []string       { return r.audience }
+func (r *refreshTokenRequest) GetAudience() []string       { return r.phase.audience(r.audience, r.clientID) }
 func (r *refreshTokenRequest) GetAuthTime() time.Time      { return r.authTime }
 func (r *refreshTokenRequest) GetClientID() string         { return r.clientID }
 func (r *refreshTokenRequest) GetScopes() []string         { return r.current }
@@ -127,18 +133,38 @@ func grantOf(req op.TokenRequest) (grant, error) {
 	switch r := req.(type) {
 	case *AuthRequest:
 		return grant{clientID: r.clientID, subject: r.subject, scopes: r.scopes, granted: r.scopes,
-			audience: r.GetAudience(), authTime: r.authTime, amr: r.GetAMR()}, nil
+			audience: r.apiAudience(), authTime: r.authTime, amr: r.GetAMR()}, nil
 	case *refreshTokenRequest:
 		return grant{clientID: r.clientID, subject: r.subject, scopes: r.current, granted: r.granted,
 			audience: r.audience, authTime: r.authTime, amr: r.amr}, nil
 	case *op.DeviceAuthorizationState:
+		// The library's GetAudience appends the client id, to the access
+		// token's aud too: for this grant it names [API, client].
 		return grant{clientID: r.ClientID, subject: r.Subject, scopes: r.Scopes, granted: r.Scopes,
-			audience: r.GetAudience(), authTime: r.AuthTime, amr: r.AMR}, nil
+			audience: apiAudience(firstOr(r.Audience, ""), r.ClientID), authTime: r.AuthTime, amr: r.AMR}, nil
 	case *clientCredentialsRequest:
 		return grant{clientID: r.clientID, subject: r.GetSubject(), scopes: r.scopes, audience: r.audience}, nil
 	default:
 		return grant{}, oidc.ErrUnsupportedGrantType().WithDescription("grant not supported by the sandbox")
 	}
+}
+
+// startAccessPhase makes req name the API in aud until the access token is
+// made (see tokenPhase).
+func startAccessPhase(req op.TokenRequest) {
+	switch r := req.(type) {
+	case *AuthRequest:
+		r.phase.forAccess()
+	case *refreshTokenRequest:
+		r.phase.forAccess()
+	}
+}
+
+func firstOr(list []string, def string) string {
+	if len(list) > 0 {
+		return list[0]
+	}
+	return def
 }
 
 // claimCodeLocked spends the authorization code of a code exchange, under
@@ -201,6 +227,7 @@ func (s *Store) CreateAccessToken(ctx context.Context, req op.TokenRequest) (str
 	if err != nil {
 		return "", time.Time{}, err
 	}
+	startAccessPhase(req)
 	if err := s.roomForTokenLocked(ctx, g, now); err != nil {
 		return "", time.Time{}, err
 	}
@@ -237,6 +264,7 @@ func (s *Store) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRe
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
+	startAccessPhase(req)
 	if err := s.roomForTokenLocked(ctx, g, now); err != nil {
 		return "", "", time.Time{}, err
 	}
@@ -324,12 +352,17 @@ func (s *Store) usableRefreshTokenLocked(token string, now time.Time) (*refreshF
 	switch {
 	case !ok || gen > fam.gen:
 		return nil, oidc.ErrInvalidGrant().WithDescription("unknown refresh token")
+	case gen+1 == fam.gen && !fam.revoked && !fam.replayed && s.withinReuseInterval(fam, now):
+		// The previous token inside the reuse interval is no reuse, but
+		// the provider answers it (see ReplayRotation) only once the
+		// rotation's response is recorded; until then, ask to retry.
+		return nil, ErrTemporarilyUnavailable("this refresh token was just rotated; try again in a second")
 	case gen < fam.gen:
 		// Checked before revoked: every presentation of a superseded token
 		// is a reuse, also after an earlier one revoked the family.
 		s.reuseDetected++
 		s.revokeFamilyLocked(fam.id)
-		s.log.Warn("refresh token reuse detected; family revoked", "client", fam.clientID, "sub", fam.subject)
+		s.log.Warn("refresh token reuse detected; all tokens of that login revoked", "client", fam.clientID, "user", fam.subject)
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token already used; all tokens of this login are revoked")
 	case fam.revoked:
 		return nil, oidc.ErrInvalidGrant().WithDescription("refresh token revoked")
@@ -339,12 +372,78 @@ func (s *Store) usableRefreshTokenLocked(token string, now time.Time) (*refreshF
 	return fam, nil
 }
 
+// withinReuseInterval reports whether the family's last rotation is recent
+// enough for the previous token to work once more.
+func (s *Store) withinReuseInterval(fam *refreshFamily, now time.Time) bool {
+	return s.cfg.RefreshReuseInterval > 0 && !fam.rotated.IsZero() && !now.After(fam.rotated.Add(s.cfg.RefreshReuseInterval))
+}
+
+// RememberRotation records the token response that carried newToken, the
+// result of a rotation, so that within the reuse interval the previous
+// token gets the very same answer (ReplayRotation). Without a reuse
+// interval it does nothing.
+func (s *Store) RememberRotation(newToken string, response []byte) {
+	if s.cfg.RefreshReuseInterval <= 0 {
+		return
+	}
+	id, gen, ok := s.parseRefreshToken(newToken)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	// Forget the responses whose interval is over: memory holds only the
+	// rotations of the last interval.
+	for s.rotations.len() > 0 && now.After(s.rotations.front().expires) {
+		if f, ok := s.families.get(s.rotations.front().key); ok && !s.withinReuseInterval(f, now) {
+			f.lastResponse = nil
+		}
+		s.rotations.pop()
+	}
+	if fam, ok := s.families.get(id); ok && fam.gen == gen && !fam.revoked {
+		fam.lastResponse = slices.Clone(response)
+		fam.replayed = false
+		s.rotations.push(id, now.Add(s.cfg.RefreshReuseInterval))
+	}
+}
+
+// ReplayRotation answers the previous refresh token of a family presented
+// again within the reuse interval: the first time, with the response of
+// the rotation it caused (the same new tokens), so that a response lost on
+// the way (a killed process, a dropped connection) does not log the user
+// out. It reports false when this is not such a case; the request then
+// goes its normal way, where a second replay is a reuse.
+func (s *Store) ReplayRotation(token, clientID string) ([]byte, bool) {
+	if s.cfg.RefreshReuseInterval <= 0 {
+		return nil, false
+	}
+	id, gen, ok := s.parseRefreshToken(token)
+	if !ok {
+		return nil, false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	fam, ok := s.families.get(id)
+	if !ok || gen+1 != fam.gen || fam.revoked || fam.replayed || fam.clientID != clientID ||
+		fam.lastResponse == nil || now.After(fam.expires) || !s.withinReuseInterval(fam, now) {
+		return nil, false
+	}
+	fam.replayed = true
+	body := fam.lastResponse
+	fam.lastResponse = nil
+	s.replays++
+	return body, true
+}
+
 // revokeFamilyLocked revokes a refresh-token family and the access tokens
 // minted with it. The family record stays, as a marker, until it expires.
 // Callers hold s.mu.
 func (s *Store) revokeFamilyLocked(family string) {
 	if fam, ok := s.families.get(family); ok {
 		fam.revoked = true
+		fam.lastResponse = nil
 		s.dropAccessTokensLocked(fam)
 	}
 }
