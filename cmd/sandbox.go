@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/sandbox"
+	"github.com/hello-cli/hello/internal/sandbox/eventlog"
 	"github.com/hello-cli/hello/internal/sandbox/provider"
 	"github.com/hello-cli/hello/internal/transport"
 	"github.com/hello-cli/hello/internal/urlpolicy"
@@ -71,6 +73,7 @@ that provider's tokens: a drop-in for Auth0's sample API.`,
 	fs.BoolVar(&opts.Ephemeral, "ephemeral", false, "keep everything in memory")
 	fs.DurationVar(&opts.TokenTTL, "token-ttl", opts.TokenTTL, "access token lifetime")
 	fs.DurationVar(&opts.DeviceInterval, "device-interval", 5*time.Second, "polling interval the device flow asks clients for")
+	fs.StringVar(&opts.LogFormat, "log-format", eventlog.FormatText, `format of the event log on stderr (one line per login, sign-up, grant, reuse, logout, refusal): "text" or "json"`)
 	fs.DurationVar(&opts.RefreshReuseInterval, "refresh-reuse-interval", 0, "for this long after a refresh, the previous refresh token works once more and gets the same new tokens (Auth0's rotation overlap period); 0: any reuse revokes the login")
 	return cmd
 }
@@ -110,6 +113,9 @@ func (o *SandboxOptions) fromRootFlags(cmd *cobra.Command) error {
 	if o.TokenTTL <= 0 || o.DeviceInterval <= 0 {
 		return exitcode.Newf(exitcode.Usage, "--token-ttl and --device-interval must be positive durations")
 	}
+	if o.LogFormat != eventlog.FormatText && o.LogFormat != eventlog.FormatJSON {
+		return exitcode.Newf(exitcode.Usage, "bad --log-format %q: want text or json", o.LogFormat)
+	}
 	if o.RefreshReuseInterval < 0 {
 		return exitcode.Newf(exitcode.Usage, "--refresh-reuse-interval must not be negative")
 	}
@@ -130,6 +136,14 @@ func sandboxRun(ctx context.Context, f *Factory, o *SandboxOptions) error {
 	}
 	o.HTTPClient = hc
 	o.Log = f.IO.ErrOut
+	// The OpenID library logs every refused request (each device poll
+	// that is still pending, too) through slog's default logger: let only
+	// its errors through, in the event log's format.
+	libLog, err := eventlog.NewHandler(f.IO.ErrOut, o.LogFormat, slog.LevelError)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(slog.New(libLog))
 	sb, err := sandbox.Start(ctx, o.Options)
 	if err != nil {
 		return err

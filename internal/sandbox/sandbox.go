@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hello-cli/hello/internal/sandbox/eventlog"
 	"github.com/hello-cli/hello/internal/sandbox/helloapi"
 	"github.com/hello-cli/hello/internal/sandbox/provider"
 	"github.com/hello-cli/hello/internal/urlpolicy"
@@ -47,7 +48,9 @@ type Options struct {
 	Issuer string
 
 	HTTPClient *http.Client // the API's client for discovery and JWKS
-	Log        io.Writer    // warnings and request errors
+	Log        io.Writer    // the event log: one line per login, grant, refusal...
+	// LogFormat is eventlog.FormatText (the default) or eventlog.FormatJSON.
+	LogFormat string
 }
 
 // Sandbox is a running sandbox.
@@ -67,6 +70,10 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
+	}
+	logger, err := eventlog.New(o.Log, o.LogFormat)
+	if err != nil {
+		return nil, err
 	}
 	s := &Sandbox{done: make(chan error, 2)}
 	var handlers []http.Handler
@@ -92,7 +99,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 			Audience:             o.Audience,
 			DeviceInterval:       o.DeviceInterval,
 			RefreshReuseInterval: o.RefreshReuseInterval,
-			Logger:               slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: slog.LevelWarn})),
+			Logger:               logger,
 		})
 		if err != nil {
 			closeAll()
@@ -111,7 +118,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	}
 	listeners = append(listeners, apiLn)
 	s.APIURL = baseURL(apiLn)
-	api, err := helloapi.New(helloapi.Config{Issuer: s.IssuerURL, Audience: o.Audience, HTTPClient: o.HTTPClient})
+	api, err := helloapi.New(helloapi.Config{Issuer: s.IssuerURL, Audience: o.Audience, HTTPClient: o.HTTPClient, Logger: logger})
 	if err != nil {
 		closeAll()
 		return nil, fmt.Errorf("start the API: %w", err)
@@ -129,7 +136,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	}
 	handlers = append(handlers, api)
 
-	errLog := slog.NewLogLogger(slog.NewTextHandler(o.Log, nil), slog.LevelWarn)
+	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	for i, ln := range listeners {
 		srv := &http.Server{
 			Handler:           handlers[i],

@@ -22,7 +22,9 @@ var errTooManyGuesses = errors.New("too many failed user-code lookups")
 func (p *Provider) lookupUserCode(w http.ResponseWriter, r *http.Request, code string) (store.Device, error) {
 	addr, now := clientAddr(r), p.now()
 	if retry, blocked := p.guesses.blocked(addr, now); blocked {
-		p.log.Warn("user-code lookups refused: too many failures", "addr", addr)
+		if skipped, ok := p.folds.Allow("user-code lookups refused", now); ok {
+			p.log.Warn("device code lookups refused: too many wrong codes", "addr", addr, "refused_since_last_line", skipped)
+		}
 		p.tooManyAttempts(w, retry)
 		return store.Device{}, errTooManyGuesses
 	}
@@ -127,9 +129,10 @@ func (p *Provider) handleDeviceApprove(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if approve {
-		p.log.Info("device approved", "sub", u.ID, "client", d.ClientID)
+		p.log.Info("device approved", "user", u.ID, "client", d.ClientID)
 		p.message(w, http.StatusOK, "Device connected", "Your device is now signed in. You can return to it and close this window.")
 		return
 	}
+	p.log.Info("device denied", "user", u.ID, "client", d.ClientID)
 	p.message(w, http.StatusOK, "Request denied", "The device was not signed in. You can close this window.")
 }

@@ -38,6 +38,7 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/hello-cli/hello/internal/sandbox/eventlog"
 	"github.com/hello-cli/hello/internal/sandbox/store"
 	"github.com/hello-cli/hello/internal/urlpolicy"
 )
@@ -130,6 +131,8 @@ type Provider struct {
 	guesses *failureLimiter
 	// logins throttles password guessing per account and per address.
 	logins *loginThrottle
+	// folds keeps repeated refusals to one log line a minute.
+	folds eventlog.Limiter
 }
 
 // New validates cfg, loads or creates the persistent state and builds the
@@ -205,7 +208,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("idp: templates: %w", err)
 	}
 	p.handler = p.routes()
-	logger.Info("identity provider ready", "issuer", cfg.Issuer, "kid", st.KeyID(), "ephemeral", cfg.Ephemeral)
+	logger.Debug("identity provider ready", "issuer", cfg.Issuer, "kid", st.KeyID(), "ephemeral", cfg.Ephemeral)
 	return p, nil
 }
 

@@ -85,6 +85,17 @@ func (p *Provider) formFlow(w http.ResponseWriter, r *http.Request) (flow, bool)
 	return p.loadFlow(w, r)
 }
 
+// clientID names the application the flow is for, if any.
+func (f flow) clientID() string {
+	switch {
+	case f.authReq != nil:
+		return f.authReq.GetClientID()
+	case f.device != nil:
+		return f.device.ClientID
+	}
+	return ""
+}
+
 // query returns the flow's parameters for links between the pages.
 func (f flow) query() url.Values {
 	v := url.Values{}
@@ -208,7 +219,9 @@ func (p *Provider) postLogin(w http.ResponseWriter, r *http.Request, f flow) {
 	// Checked before the password, which is not even compared: a right
 	// one is refused too while the delay runs.
 	if wait, blocked := p.logins.blocked(username, addr, now); blocked {
-		p.log.Warn("login throttled", "addr", addr, "retry_after", roundUp(wait).String())
+		if skipped, ok := p.folds.Allow("login throttled", now); ok {
+			p.log.Warn("login refused: too many failed passwords", "addr", addr, "retry_after", roundUp(wait).String(), "refused_since_last_line", skipped)
+		}
 		w.Header().Set("Retry-After", strconv.Itoa(int(roundUp(wait)/time.Second)))
 		p.showLogin(w, r, f, http.StatusTooManyRequests, username, throttledMessage(wait))
 		return
@@ -218,7 +231,7 @@ func (p *Provider) postLogin(w http.ResponseWriter, r *http.Request, f flow) {
 		// One message whether the email or the password was wrong.
 		msg := msgWrongCredentials
 		if lock := p.logins.failed(username, addr, now); lock > 0 {
-			p.log.Warn("login throttled", "addr", addr, "retry_after", lock.String())
+			p.log.Warn("login throttled: too many failed passwords", "addr", addr, "for", lock.String())
 			msg += " " + throttledMessage(lock)
 		}
 		p.showLogin(w, r, f, http.StatusOK, username, msg)
@@ -232,7 +245,7 @@ func (p *Provider) postLogin(w http.ResponseWriter, r *http.Request, f flow) {
 		p.errorPage(w, http.StatusInternalServerError, "Could not start a session. Please try again.")
 		return
 	}
-	p.log.Info("user logged in", "sub", u.ID)
+	p.log.Info("user logged in", "user", u.ID, "client", f.clientID())
 	p.finish(w, r, f, u, bs)
 }
 
@@ -265,7 +278,7 @@ func (p *Provider) handleSignup(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, http.StatusInternalServerError, "Could not create the account. Please try again.")
 		return
 	}
-	p.log.Info("user signed up", "sub", u.ID)
+	p.log.Info("user signed up", "user", u.ID, "client", f.clientID())
 	p.endBrowserSession(w, r)
 	bs, err := p.startSession(w, u.ID)
 	if err != nil {

@@ -23,6 +23,8 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/hello-cli/hello/internal/sandbox/eventlog"
 )
 
 const (
@@ -124,7 +126,8 @@ type Store struct {
 	sessions      *table[*Session]       // owner: user
 	grants        map[string]int
 	reuseDetected int
-	replays       int   // previous refresh tokens answered within the reuse interval
+	replays       int // previous refresh tokens answered within the reuse interval
+	folds         eventlog.Limiter
 	rotations     queue // families with a remembered response, by end of interval
 }
 
@@ -275,7 +278,10 @@ type Result struct {
 // with the delay recorded for the Retry-After header, and one log line.
 func (s *Store) busy(ctx context.Context, table, ownerID string, f fullness, desc string) error {
 	retry, global := max(f.retry, time.Second), f.global
-	s.log.Warn("refused: too many "+table, "owner", ownerID, "all_owners", global, "retry_after", retry.Round(time.Second).String())
+	if skipped, ok := s.folds.Allow("busy "+table, s.now()); ok {
+		s.log.Warn("refused: too many "+table, "owner", ownerID, "all_owners", global,
+			"retry_after", retry.Round(time.Second).String(), "refused_since_last_line", skipped)
+	}
 	if r := requestFrom(ctx).Result; r != nil {
 		r.RetryAfter, r.Global = retry, global
 	}

@@ -491,6 +491,7 @@ func (s *Store) RevokeToken(_ context.Context, tokenOrID, _ string, clientID str
 				return oidc.ErrInvalidClient().WithDescription("token was not issued to this client")
 			}
 			s.revokeFamilyLocked(fam.id)
+			s.log.Info("refresh token revoked", "client", clientID, "user", fam.subject)
 			return nil
 		}
 	}
@@ -517,6 +518,7 @@ func (s *Store) TerminateSessionFromRequest(ctx context.Context, req *op.EndSess
 	if err := s.TerminateSession(ctx, req.UserID, req.ClientID); err != nil {
 		return "", err
 	}
+	s.log.Info("user logged out", "user", req.UserID, "client", req.ClientID)
 	return req.RedirectURI, nil
 }
 
