@@ -273,4 +273,3 @@ func waitLogLines(t *testing.T, sb *sandbox, done func([]map[string]any) bool) [
 		}
 	}
 }
-
