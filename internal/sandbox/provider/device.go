@@ -108,6 +108,7 @@ func (p *Provider) handleDeviceApprove(w http.ResponseWriter, r *http.Request) {
 		}
 		data := f.data("Approve device", csrf)
 		data.Client, data.User, data.Scopes = d.ClientID, u.Email, d.Scopes
+		data.Asks = plainAsks(d.Scopes, d.Audience, p.cfg.Audience)
 		p.render(w, http.StatusOK, "approve", data)
 		return
 	}

@@ -205,6 +205,11 @@ func (p *Provider) showLogin(w http.ResponseWriter, r *http.Request, f flow, sta
 	if f.device != nil {
 		d.Notice = "Log in to connect your device."
 	}
+	d.Client = f.clientID()
+	d.DemoUsers = demoUsers
+	// After a wrong password the email is filled in: the password is
+	// what to type next.
+	d.FocusPassword = errMsg != "" && d.Username != ""
 	d.Links = []pageLink{{Href: signupPath + "?" + f.query().Encode(), Label: "Sign up"}}
 	p.render(w, status, "login", d)
 }
@@ -297,6 +302,8 @@ func (p *Provider) showSignup(w http.ResponseWriter, r *http.Request, f flow, st
 	}
 	d := f.data("Sign up", csrf)
 	d.Name, d.Email, d.Error = name, email, errMsg
+	d.Client = f.clientID()
+	d.MinPassword, d.MaxPassword = store.MinPasswordLen, store.MaxPasswordLen
 	if d.Email == "" {
 		d.Email = d.Username // login_hint
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"slices"
 
 	"github.com/hello-cli/hello/internal/webpage"
 )
@@ -36,8 +37,48 @@ type pageData struct {
 	Text     string // body of the message page
 	Links    []pageLink
 	Hidden   []hiddenField // request parameters a form carries on
+	// Login page: the application signing in, the sandbox's demo
+	// accounts, and whether the password field gets the focus (after a
+	// wrong password, the email is already there).
+	DemoUsers     []demoUser
+	FocusPassword bool
+	// Password rule of the sign-up page.
+	MinPassword, MaxPassword int
+	// Approve page: what the device asks for, in plain words.
+	Asks []string
 
 	Site, Footer string // for the shared layout; set by render
+}
+
+type demoUser struct{ Email, Password, Note string }
+
+var demoUsers = []demoUser{
+	{AliceEmail, AlicePassword, "may read the admin message"},
+	{BobEmail, BobPassword, "may not"},
+}
+
+// plainAsks says what a device sign-in asks for, in words a newcomer
+// understands, instead of scope names.
+func plainAsks(scopes []string, audience, api string) []string {
+	var asks []string
+	if slices.Contains(scopes, "openid") {
+		asks = append(asks, "who you are")
+	}
+	switch p, e := slices.Contains(scopes, "profile"), slices.Contains(scopes, "email"); {
+	case p && e:
+		asks = append(asks, "your profile and email address")
+	case p:
+		asks = append(asks, "your profile (name)")
+	case e:
+		asks = append(asks, "your email address")
+	}
+	if slices.Contains(scopes, "offline_access") {
+		asks = append(asks, "staying signed in (it can renew its access without asking you again)")
+	}
+	if audience != "" && audience == api {
+		asks = append(asks, "calling the Hello World API for you")
+	}
+	return asks
 }
 
 type hiddenField struct {
@@ -92,6 +133,7 @@ func (p *Provider) methodNotAllowed(w http.ResponseWriter, allow string) {
 
 const pageTemplates = `
 {{define "head"}}{{template "page-start" .}}<h1>{{.Title}}</h1>
+{{with .Client}}<p class="hint" id="client">to continue to <strong>{{.}}</strong></p>{{end}}
 {{with .Error}}<p class="error" id="error" role="alert">{{.}}</p>{{end}}
 {{with .Notice}}<p class="notice" id="notice">{{.}}</p>{{end}}
 {{end}}
@@ -107,12 +149,17 @@ const pageTemplates = `
 <form method="post" action="/login">
 {{template "flow" .}}
 <label for="username">Email</label>
-<input type="email" id="username" name="username" value="{{.Username}}" autocomplete="username" required autofocus>
+<input type="email" id="username" name="username" value="{{.Username}}" autocomplete="username" required{{if not .FocusPassword}} autofocus{{end}}>
 <label for="password">Password</label>
-<input type="password" id="password" name="password" autocomplete="current-password" required>
+<input type="password" id="password" name="password" autocomplete="current-password" required{{if .FocusPassword}} autofocus{{end}}>
 <button type="submit" id="submit">Log in</button>
 </form>
 <p class="links">No account yet? {{range .Links}}<a id="signup-link" href="{{.Href}}">{{.Label}}</a>{{end}}</p>
+{{with .DemoUsers}}<section class="notice" id="demo-users" aria-label="Demo accounts">
+<p>This is the hello sandbox: try a demo account.</p>
+<ul>{{range .}}<li><code>{{.Email}}</code> / <code>{{.Password}}</code> ({{.Note}})</li>
+{{end}}</ul>
+</section>{{end}}
 {{template "foot" .}}{{end}}
 
 {{define "signup"}}{{template "head" .}}
@@ -123,18 +170,19 @@ const pageTemplates = `
 <label for="email">Email</label>
 <input type="email" id="email" name="email" value="{{.Email}}" autocomplete="email" required>
 <label for="password">Password</label>
-<input type="password" id="password" name="password" autocomplete="new-password" minlength="8" maxlength="72" required>
+<p class="hint" id="password-rule">{{.MinPassword}} to {{.MaxPassword}} characters.</p>
+<input type="password" id="password" name="password" autocomplete="new-password" minlength="{{.MinPassword}}" maxlength="{{.MaxPassword}}" aria-describedby="password-rule" required>
 <button type="submit" id="submit">Sign up</button>
 </form>
 <p class="links">Already have an account? {{range .Links}}<a id="login-link" href="{{.Href}}">{{.Label}}</a>{{end}}</p>
 {{template "foot" .}}{{end}}
 
 {{define "device"}}{{template "head" .}}
-<p>Enter the code shown on your device or terminal.</p>
+<p>Enter the code shown on your device or terminal. It looks like <span class="code">XXXX-XXXX</span>: eight letters, with or without the dash.</p>
 <form method="post" action="/device">
 <input type="hidden" name="csrf_token" value="{{.CSRF}}">
 <label for="user_code">Code</label>
-<input type="text" id="user_code" name="user_code" value="{{.UserCode}}" class="code" autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus>
+<input type="text" id="user_code" name="user_code" value="{{.UserCode}}" class="code" placeholder="XXXX-XXXX" autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus>
 <button type="submit" id="submit">Continue</button>
 </form>
 {{template "foot" .}}{{end}}
@@ -142,7 +190,9 @@ const pageTemplates = `
 {{define "approve"}}{{template "head" .}}
 <p><strong>{{.Client}}</strong> wants to sign in as <strong>{{.User}}</strong> on a device showing the code</p>
 <p class="code">{{.UserCode}}</p>
-{{with .Scopes}}<p>It asks for: {{range $i, $s := .}}{{if $i}}, {{end}}{{$s}}{{end}}.</p>{{end}}
+{{with .Asks}}<p>It asks for:</p>
+<ul id="asks">{{range .}}<li>{{.}}</li>
+{{end}}</ul>{{end}}
 <p>Only approve if you started this sign-in yourself.</p>
 <form method="post" action="/device/approve">
 {{template "flow" .}}

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -124,6 +125,15 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if name := repeatedParam(r.Form); name != "" {
 		p.refuseRepeated(w, r, name)
 		return
+	}
+	// The library would only say it cannot find "the client": name the
+	// value, the likely typo in someone's configuration.
+	if id := r.Form.Get("client_id"); id != "" {
+		if _, known := p.store.Client(id); !known {
+			p.errorPage(w, http.StatusBadRequest, fmt.Sprintf("The application's sign-in request was refused: this sandbox has no application with client_id %s. Its applications are %s and %s.",
+				store.QuoteParam(id), CLIClientID, CIClientID))
+			return
+		}
 	}
 	aud := r.Form.Get("audience")
 	if resource := r.Form.Get("resource"); aud == "" {

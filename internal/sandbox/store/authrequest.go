@@ -134,7 +134,7 @@ func checkAuthParams(req *oidc.AuthRequest, screenHint string) *oidc.Error {
 func (s *Store) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	c, ok := s.clients[req.ClientID]
 	if !ok {
-		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client")
+		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client_id %s", QuoteParam(req.ClientID))
 	}
 	if c.Public() {
 		if !IsLoopbackCallback(req.RedirectURI, "/callback") {

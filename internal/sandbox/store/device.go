@@ -128,6 +128,7 @@ type Device struct {
 	UserCode string // as shown, e.g. "BCDF-GHJK"
 	ClientID string
 	Scopes   []string
+	Audience string // the API asked for, if any
 }
 
 // PendingDevice returns the device authorization a user code names, if it
@@ -143,7 +144,7 @@ func (s *Store) PendingDevice(userCode string) (Device, bool) {
 	if !ok || d.done || d.denied || s.now().After(d.expires) {
 		return Device{}, false
 	}
-	return Device{UserCode: d.userCode, ClientID: d.clientID, Scopes: slices.Clone(d.scopes)}, true
+	return Device{UserCode: d.userCode, ClientID: d.clientID, Scopes: slices.Clone(d.scopes), Audience: d.audience}, true
 }
 
 // DecideDevice records the user's approve / deny choice.

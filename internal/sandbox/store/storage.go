@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -295,9 +296,18 @@ func (s *Store) busy(ctx context.Context, table, ownerID string, f fullness, des
 func (s *Store) GetClientByClientID(_ context.Context, clientID string) (op.Client, error) {
 	c, ok := s.clients[clientID]
 	if !ok {
-		return nil, oidc.ErrInvalidClient().WithDescription("unknown client")
+		return nil, oidc.ErrInvalidClient().WithDescription("unknown client_id %s", QuoteParam(clientID))
 	}
 	return c, nil
+}
+
+// quoteParam quotes a request parameter for an error message: Go-quoted
+// (control characters escaped) and cut to 80 bytes.
+func QuoteParam(v string) string {
+	if len(v) > 80 {
+		v = v[:80] + "..."
+	}
+	return strconv.Quote(v)
 }
 
 func (s *Store) confidentialClient(clientID, secret string) (*Client, error) {

@@ -36,8 +36,9 @@ const (
 
 	usersFile = "users.json"
 
-	minPasswordLen = 8
-	maxPasswordLen = 72 // bcrypt ignores anything longer
+	// MinPasswordLen and MaxPasswordLen are the sign-up password rule.
+	MinPasswordLen = 8
+	MaxPasswordLen = 72 // bcrypt ignores anything longer
 	maxNameLen     = 100
 	maxEmailLen    = 254
 )
@@ -213,8 +214,8 @@ func (s *userStore) authenticate(email, password string) (User, bool) {
 	// bcrypt rejects passwords over 72 bytes; cut them so the comparison
 	// still runs and simply fails.
 	pw := []byte(password)
-	if len(pw) > maxPasswordLen {
-		pw = pw[:maxPasswordLen]
+	if len(pw) > MaxPasswordLen {
+		pw = pw[:MaxPasswordLen]
 		ok = false
 	}
 	hashes := s.hashesFor(found, ok)
@@ -255,8 +256,8 @@ func (s *userStore) signUp(ctx context.Context, name, email, password string) (U
 		return User{}, &SignupError{fmt.Sprintf("Enter your name (at most %d characters).", maxNameLen)}
 	case !validEmail(email):
 		return User{}, &SignupError{"Enter a valid email address, like name@example.com."}
-	case len(password) < minPasswordLen || len(password) > maxPasswordLen:
-		return User{}, &SignupError{fmt.Sprintf("Choose a password of %d to %d characters.", minPasswordLen, maxPasswordLen)}
+	case len(password) < MinPasswordLen || len(password) > MaxPasswordLen:
+		return User{}, &SignupError{fmt.Sprintf("Choose a password of %d to %d characters.", MinPasswordLen, MaxPasswordLen)}
 	}
 	// Hash before taking the lock: bcrypt is deliberately slow.
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
