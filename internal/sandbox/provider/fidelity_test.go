@@ -254,3 +254,32 @@ func newRecorder() *recorder                    { return &recorder{header: http.
 func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *recorder) WriteHeader(status int)      { r.status = status }
+
+// The device grant's ID token names only the client too. (Its access token
+// names the API and, because the library adds it for this grant, the
+// client: the API still accepts only tokens for its audience.)
+func TestDeviceIDTokenAudienceIsTheClientOnly(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, nil)
+	conf := s.oauthConfig()
+	da, err := conf.DeviceAuth(t.Context(), withAudience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	approveDevice(t, newBrowser(t, s), da, "approve")
+	tok, err := conf.DeviceAccessToken(ctxTimeout(t, 20*time.Second), da)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := tok.Extra("id_token").(string)
+	idt, err := s.rp.Verifier(&oidc.Config{ClientID: CLIClientID}).Verify(t.Context(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(idt.Audience, []string{CLIClientID}) {
+		t.Errorf("device ID token aud %v, want only %s", idt.Audience, CLIClientID)
+	}
+	if aud := stringList(s.accessClaims(t, tok.AccessToken)["aud"]); !slices.Contains(aud, DefaultAudience) {
+		t.Errorf("device access token aud %v lacks the API", aud)
+	}
+}

@@ -208,13 +208,17 @@ func (s *Store) addAccessTokenLocked(g grant, fam *refreshFamily, now time.Time)
 	s.accessTokens.add(id, g.subject, at, now)
 	if fam != nil {
 		at.family = fam.id
-		// Remember the family's tokens so revoking it is O(its tokens);
-		// those that expired meanwhile are forgotten here.
-		fam.tokens = slices.DeleteFunc(fam.tokens, func(id string) bool {
-			_, live := s.accessTokens.get(id)
-			return !live
-		})
-		fam.tokens = append(fam.tokens, id)
+		// Remember the family's tokens so revoking it is O(its tokens).
+		// They expire in the order they were made: forget the expired
+		// ones from the front, O(1) per token.
+		i := 0
+		for i < len(fam.tokens) {
+			if _, live := s.accessTokens.get(fam.tokens[i]); live {
+				break
+			}
+			i++
+		}
+		fam.tokens = append(fam.tokens[i:], id)
 	}
 	return at, nil
 }
