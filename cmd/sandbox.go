@@ -39,7 +39,7 @@ func NewCmdSandbox(f *Factory, runF func(*SandboxOptions) error) *cobra.Command 
 		Use:   "sandbox",
 		Short: "Run a local OpenID provider and the Hello World API (no account, no network)",
 		Long: `Run the embedded sandbox: an OpenID provider on http://127.0.0.1:5055 and the
-Hello World API on http://127.0.0.1:6060, both on callback. hello's defaults
+Hello World API on http://127.0.0.1:6060, both on loopback. hello's defaults
 point at it, so "hello login" works at once.
 
 Users: alice@example.com / alice-password (with read:admin-messages) and
@@ -47,7 +47,16 @@ bob@example.com / bob-password (without). Clients: public hello-cli, and
 confidential hello-ci / hello-ci-secret for client credentials.
 
 Once both listen, stdout gets exactly two lines, HELLO_ISSUER=<url> and
-HELLO_API_URL=<url>; everything else goes to stderr.
+HELLO_API_URL=<url>; everything else goes to stderr: help, then one log line
+per login, sign-up, token response, refresh-token reuse, logout or refusal
+(--log-format json for machines).
+
+Like Auth0, ID tokens name only the client, the authorization response
+carries iss (RFC 9207), resource (RFC 8707) works like audience, and a
+reused refresh token revokes its login unless --refresh-reuse-interval
+allows the previous one once more. Wrong passwords are throttled per
+account and per address, and each client and user has its own share of
+live tokens, so one flooding client is refused alone.
 
 With --issuer (or --domain) and --audience it runs the API alone, validating
 that provider's tokens: a drop-in for Auth0's sample API.`,
