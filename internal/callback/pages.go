@@ -58,24 +58,19 @@ func loggedOutPage(w http.ResponseWriter) {
 	})
 }
 
-var logoutFormPage = template.Must(template.New("logout").Parse(`<!doctype html>
-<html lang="en">
-<head><meta charset="utf-8"><title>Logging out · hello</title></head>
-<body style="font-family:system-ui,sans-serif">
-<form id="logout" method="post" action="{{.Action}}">
+var logoutFormPage = template.Must(webpage.New("logout").Parse(`{{template "page-start" .}}<form id="logout" method="post" action="{{.Action}}">
 {{range $name, $values := .Fields}}{{range $values}}<input type="hidden" name="{{$name}}" value="{{.}}">
 {{end}}{{end}}<p>Logging out of the provider…</p>
 <noscript><button type="submit">Continue</button></noscript>
 </form>
 <script nonce="{{.Nonce}}">document.getElementById("logout").submit();</script>
-</body>
-</html>
-`))
+{{template "page-end" .}}`))
 
 func renderLogoutForm(w http.ResponseWriter, f *logoutForm, nonce string) {
 	_ = logoutFormPage.Execute(w, struct {
-		Action string
-		Fields url.Values
-		Nonce  string
-	}{f.action, f.fields, nonce})
+		Action              string
+		Fields              url.Values
+		Nonce               string
+		Title, Site, Footer string
+	}{f.action, f.fields, nonce, "Logging out", "hello", ""})
 }
