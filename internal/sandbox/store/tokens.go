@@ -23,7 +23,6 @@ type accessToken struct {
 	subject  string
 	scopes   []string
 	audience []string
-	family   string // refresh-token family, if any
 	expires  time.Time
 }
 
@@ -207,7 +206,6 @@ func (s *Store) addAccessTokenLocked(g grant, fam *refreshFamily, now time.Time)
 	}
 	s.accessTokens.add(id, g.subject, at, now)
 	if fam != nil {
-		at.family = fam.id
 		// Remember the family's tokens so revoking it is O(its tokens).
 		// They expire in the order they were made: forget the expired
 		// ones from the front, O(1) per token.
