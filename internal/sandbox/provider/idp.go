@@ -6,9 +6,11 @@
 // The library does the protocol and the cryptography (token signing, PKCE,
 // request validation); package store supplies users, clients, keys and
 // tokens, and this package the web side: pages, forms, the browser session
-// cookie and thin wrappers around the library's endpoints for a few Auth0
-// behaviours the library has no opinion on (the audience parameter,
-// screen_hint, strict loopback redirects).
+// cookie, password throttling, and thin wrappers around the library's
+// endpoints for the Auth0 behaviours it has no opinion on: audience and
+// resource, screen_hint, strict loopback redirects, iss in authorization
+// responses (RFC 9207), refusing repeated parameters, the refresh-token
+// reuse interval, Retry-After on refusals.
 //
 // Paths served by Handler, besides discovery and the JWKS (/keys):
 //
