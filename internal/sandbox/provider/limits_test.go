@@ -273,3 +273,34 @@ func TestAccessTokensCapped(t *testing.T) {
 		t.Fatalf("after expiry: %v", err)
 	}
 }
+
+// Pending sign-ins and device codes have a share per client too: over it,
+// temporarily_unavailable with Retry-After (a redirect to the application
+// for /authorize, 429 for the device endpoint).
+func TestPendingSharesPerClient(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, withLimits(func(l *store.Limits) { l.AuthRequestsPerClient, l.DevicesPerClient = 2, 1 }))
+	for range 2 {
+		startAuthRequest(t, s, newPKCE())
+	}
+	p := rawGet(t, newPKCE().authURL(s.oauthConfig()))
+	if q := callback(t, p); q.Get("error") != "temporarily_unavailable" || q.Get("iss") != s.url || p.header.Get("Retry-After") != "900" {
+		t.Errorf("third sign-in: %v, Retry-After %q; want temporarily_unavailable, iss, 900", q, p.header.Get("Retry-After"))
+	}
+	if _, err := s.oauthConfig().DeviceAuth(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.url+"/device_authorization", strings.NewReader("client_id="+CLIClientID))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Errorf("second device code: %d, Retry-After %q; want 429 with Retry-After", resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// Time makes room again.
+	s.clock.Advance(store.AuthRequestTTL + time.Second)
+	startAuthRequest(t, s, newPKCE())
+}
