@@ -20,7 +20,7 @@ import (
 )
 
 // defaultSandboxAPI is the API's URL with the default --api-addr.
-const defaultSandboxAPI = "http://127.0.0.1:6060"
+const defaultSandboxAPI = "http://" + config.SandboxAPIAddr
 
 // SandboxOptions are the inputs of `hello sandbox`.
 type SandboxOptions struct {
@@ -31,8 +31,8 @@ type SandboxOptions struct {
 // NewCmdSandbox builds `hello sandbox`.
 func NewCmdSandbox(f *Factory, runF func(*SandboxOptions) error) *cobra.Command {
 	opts := &SandboxOptions{Options: sandbox.Options{
-		Addr:     "127.0.0.1:5055",
-		APIAddr:  "127.0.0.1:6060",
+		Addr:     config.SandboxProviderAddr,
+		APIAddr:  config.SandboxAPIAddr,
 		TokenTTL: time.Hour,
 	}}
 	cmd := &cobra.Command{
@@ -112,7 +112,7 @@ func (o *SandboxOptions) fromRootFlags(cmd *cobra.Command) error {
 		// The API trusts whatever keys this URL serves: they must not
 		// cross a network in clear.
 		u, err := url.Parse(o.Issuer)
-		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && urlpolicy.IsLoopbackHost(u.Hostname()))) {
+		if err != nil || !urlpolicy.Secure(u) {
 			return exitcode.Newf(exitcode.Usage, "bad --issuer %q: expected an https:// URL (http:// only for loopback hosts)", o.Issuer)
 		}
 	}

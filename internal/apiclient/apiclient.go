@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hello-cli/hello/internal/httperr"
+	"github.com/hello-cli/hello/internal/session"
 )
 
 // Kinds are the messages the API serves, in the order they are offered.
@@ -98,10 +99,15 @@ func (c *Client) Message(ctx context.Context, kind string) (*Response, error) {
 	req.Header.Set("Accept", "application/json")
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
-		if ue := (*url.Error)(nil); errors.As(err, &ue) && !isTokenError(ue.Err) {
-			return nil, fmt.Errorf("the API at %s could not be reached: check that it is running and the API URL is right (%w)", c.BaseURL, err)
+		ue := (*url.Error)(nil)
+		switch {
+		case !errors.As(err, &ue) || isTokenError(ue.Err):
+			return nil, err
+		case errors.Is(err, session.ErrOtherOrigin):
+			// The API answered, with a redirect elsewhere: it is running.
+			return nil, fmt.Errorf("the API at %s redirected the request to another origin, where hello does not send the access token: check the API URL (%w)", c.BaseURL, ue.Err)
 		}
-		return nil, err
+		return nil, fmt.Errorf("the API at %s could not be reached: check that it is running and the API URL is right (%w)", c.BaseURL, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
