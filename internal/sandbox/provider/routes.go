@@ -316,7 +316,7 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	buf.flushTo(w)
 	if status == http.StatusOK {
 		p.store.RecordGrant(grantType)
-		p.logGrant(grantType, clientID)
+		p.logGrant(grantType, clientID, res.Subject)
 	}
 }
 
@@ -338,14 +338,14 @@ func (p *Provider) audienceParam(form url.Values) (string, *oidc.Error) {
 }
 
 // logGrant logs an issued token response, one line per grant.
-func (p *Provider) logGrant(grantType, clientID string) {
+func (p *Provider) logGrant(grantType, clientID, subject string) {
 	name := map[string]string{
 		string(oidc.GrantTypeCode):              "authorization code",
 		string(oidc.GrantTypeRefreshToken):      "refresh",
 		string(oidc.GrantTypeClientCredentials): "client credentials",
 		string(oidc.GrantTypeDeviceCode):        "device code",
 	}[grantType]
-	p.log.Info("tokens issued", "grant", name, "client", clientID)
+	p.log.Info("tokens issued", "grant", name, "client", clientID, "user", subject)
 }
 
 // repeatedParam returns the name of a parameter given more than once, if

@@ -273,6 +273,9 @@ type Result struct {
 	RetryAfter time.Duration
 	// Global tells a full table (everyone is refused) from a full share.
 	Global bool
+	// Subject is whom tokens were made for (a user, or a machine client's
+	// "<id>@clients"), for the log line of a successful token response.
+	Subject string
 }
 
 // busy refuses a request whose table share is full: temporarily_unavailable,

@@ -148,6 +148,13 @@ func grantOf(req op.TokenRequest) (grant, error) {
 	}
 }
 
+// noteSubject tells the HTTP side whom the tokens are for.
+func noteSubject(ctx context.Context, subject string) {
+	if r := requestFrom(ctx).Result; r != nil {
+		r.Subject = subject
+	}
+}
+
 // startAccessPhase makes req name the API in aud until the access token is
 // made (see tokenPhase).
 func startAccessPhase(req op.TokenRequest) {
@@ -240,6 +247,7 @@ func (s *Store) CreateAccessToken(ctx context.Context, req op.TokenRequest) (str
 	if err != nil {
 		return "", time.Time{}, err
 	}
+	noteSubject(ctx, g.subject)
 	return at.id, at.expires, nil
 }
 
@@ -292,6 +300,7 @@ func (s *Store) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRe
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
+	noteSubject(ctx, g.subject)
 	return at.id, token, at.expires, nil
 }
 
