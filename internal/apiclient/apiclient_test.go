@@ -42,7 +42,7 @@ func TestMessageErrors(t *testing.T) {
 		want   string
 	}{
 		{401, "refuses even a freshly issued access token: check that it accepts tokens from issuer https://op.example.com/ for audience https://api.example.com"},
-		{403, "permission denied: the admin message needs the read:admin-messages permission (HTTP 403 Forbidden: nope)"},
+		{403, `permission denied: the admin message needs the read:admin-messages permission, which your access token does not carry: ask an administrator to grant it, then run "hello login" again (HTTP 403 Forbidden: nope)`},
 		{503, "is not available right now: try again later"},
 		{404, "has no admin message: check the API URL"},
 		{418, "refused the request for the admin message"},
