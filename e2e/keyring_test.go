@@ -344,3 +344,36 @@ func TestHungBusCostsOneBound(t *testing.T) {
 		t.Errorf("status --token-storage keyring on a hung bus: exit %d, %q", r.Code, r.Stderr)
 	}
 }
+
+func TestLockedKeyringNeitherHangsNorLosesTheSession(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	u := keyringUser(t, sb, nil)
+	ss := startSecretService(t, u.home)
+	u.setenv("DBUS_SESSION_BUS_ADDRESS", ss.Addr)
+	u.login("alice@example.com", "alice-password")
+
+	// Locked, with no one to type the password: hello says so and what to
+	// do, at once, and leaves the session as it is.
+	ss.lock(t)
+	before := must(os.ReadFile(u.cachePath()))
+	for range 2 {
+		r := u.run("messages", "protected")
+		if r.Code != 4 || !strings.Contains(r.Stderr, "cannot be read here (the keyring is locked)") || r.Stdout != "" {
+			t.Fatalf("messages protected with the keyring locked: exit %d, stderr %q", r.Code, r.Stderr)
+		}
+	}
+	if r := u.run("status", "--token-storage", "keyring"); r.Code != 1 || !strings.Contains(r.Stderr, "no OS keyring reachable (the keyring is locked)") {
+		t.Errorf("keyring storage with the keyring locked: exit %d, %q", r.Code, r.Stderr)
+	}
+	if !bytes.Equal(must(os.ReadFile(u.cachePath())), before) {
+		t.Fatal("the locked keyring changed the cached session")
+	}
+
+	// Unlocked again (a new desktop login): the same session works at
+	// once, although the failed probe was remembered.
+	ss.restartKeyring(t)
+	if r := u.mustRun("messages", "protected"); r.Stdout != "This is a protected message.\n" || r.Stderr != "" {
+		t.Errorf("after unlocking: %q, stderr %q", r.Stdout, r.Stderr)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +22,10 @@ import (
 type secretService struct {
 	Addr string // DBUS_SESSION_BUS_ADDRESS for the hello processes
 	conn *dbus.Conn
+
+	home, run   string
+	owned       chan *dbus.Signal // NameOwnerChanged of the Secret Service
+	stopKeyring func()
 }
 
 // busConfig is a session bus with no service directories, so nothing is
@@ -77,7 +82,8 @@ func startSecretService(t testing.TB, home string) *secretService {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bus.Stderr = os.Stderr
+	// Its stderr (a warning that it cannot raise its file limit) stays out
+	// of the test's output.
 	if err := bus.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -99,36 +105,71 @@ func startSecretService(t testing.TB, home string) *secretService {
 	if err := conn.AddMatchSignal(dbus.WithMatchInterface("org.freedesktop.DBus"), dbus.WithMatchMember("NameOwnerChanged"), dbus.WithMatchArg(0, "org.freedesktop.secrets")); err != nil {
 		t.Fatal(err)
 	}
-	owned := make(chan *dbus.Signal, 4)
-	conn.Signal(owned)
+	ss.owned = make(chan *dbus.Signal, 8)
+	conn.Signal(ss.owned)
+	ss.home, ss.run = home, run
+	ss.startKeyring(t)
+	return ss
+}
 
+// startKeyring starts gnome-keyring-daemon, unlocking the login keyring
+// with the password on stdin (creating it the first time), and waits until
+// it owns the Secret Service's name.
+func (ss *secretService) startKeyring(t testing.TB) {
+	t.Helper()
+	home := ss.home
 	keyring := exec.Command("gnome-keyring-daemon", "--foreground", "--unlock", "--components=secrets")
 	keyring.Env = []string{
 		"HOME=" + home,
 		"XDG_DATA_HOME=" + filepath.Join(home, ".local", "share"),
 		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config-home"),
 		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
-		"XDG_RUNTIME_DIR=" + run,
+		"XDG_RUNTIME_DIR=" + ss.run,
 		"DBUS_SESSION_BUS_ADDRESS=" + ss.Addr,
 		"PATH=" + os.Getenv("PATH"),
 	}
 	keyring.Stdin = strings.NewReader("e2e-keyring-password")
-	keyring.Stdout, keyring.Stderr = nil, nil
 	if err := keyring.Start(); err != nil {
 		t.Fatal(err)
 	}
-	stopOnCleanup(t, keyring)
-	select {
-	case <-owned:
-	case <-time.After(30 * time.Second):
-		t.Fatal("gnome-keyring-daemon did not take org.freedesktop.secrets on the test bus")
+	ss.stopKeyring = stopOnCleanup(t, keyring)
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case sig := <-ss.owned:
+			if len(sig.Body) == 3 && sig.Body[2] != "" {
+				return
+			}
+		case <-deadline:
+			t.Fatal("gnome-keyring-daemon did not take org.freedesktop.secrets on the test bus")
+		}
 	}
-	return ss
 }
 
-// stopOnCleanup ends a helper process when the test ends.
-func stopOnCleanup(t testing.TB, cmd *exec.Cmd) {
-	t.Cleanup(func() {
+// restartKeyring stops the keyring and starts it again, unlocked: as a
+// person does by logging out of the desktop and in again.
+func (ss *secretService) restartKeyring(t testing.TB) {
+	t.Helper()
+	ss.stopKeyring()
+	ss.startKeyring(t)
+}
+
+// lock locks the login keyring, as a screen lock or a timeout does.
+func (ss *secretService) lock(t testing.TB) {
+	t.Helper()
+	var locked []dbus.ObjectPath
+	var prompt dbus.ObjectPath
+	err := ss.conn.Object(secretsName, secretsPath).Call(secretsIface+".Service.Lock", 0,
+		[]dbus.ObjectPath{"/org/freedesktop/secrets/collection/login"}).Store(&locked, &prompt)
+	if err != nil || len(locked) != 1 {
+		t.Fatalf("lock the login keyring: %v (locked %v)", err, locked)
+	}
+}
+
+// stopOnCleanup ends a helper process when the test ends, and returns a
+// function that ends it sooner; either may come first.
+func stopOnCleanup(t testing.TB, cmd *exec.Cmd) (stop func()) {
+	stop = sync.OnceFunc(func() {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan struct{})
 		go func() { _ = cmd.Wait(); close(done) }()
@@ -139,6 +180,8 @@ func stopOnCleanup(t testing.TB, cmd *exec.Cmd) {
 			<-done
 		}
 	})
+	t.Cleanup(stop)
+	return stop
 }
 
 const (

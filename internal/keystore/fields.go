@@ -62,7 +62,7 @@ func (e *SealedError) Error() string {
 	case errors.Is(e.Cause, ErrFileMode):
 		return fmt.Sprintf("the session is encrypted with a key kept in the %s, and --token-storage file does not read the keyring: use --token-storage auto (or keyring), or run \"hello login\" to replace it", e.Backend)
 	case errors.Is(e.Cause, ErrKeyringUnreachable):
-		return fmt.Sprintf("the session is encrypted with a key kept in the %s, which is not reachable (%s): run hello where the keyring is reachable, or run \"hello login\" to replace it", e.Backend, e.Reason)
+		return fmt.Sprintf("the session is encrypted with a key kept in the %s, which cannot be read here (%s): run hello where the keyring is unlocked and reachable, or run \"hello login\" to replace it", e.Backend, e.Reason)
 	case errors.Is(e.Cause, ErrKeyMissing), errors.Is(e.Cause, ErrKeyUnusable):
 		return fmt.Sprintf("the key that encrypts the session is no longer in the %s: run \"hello login\"", e.Backend)
 	case errors.Is(e.Cause, seal.ErrWrongKey):
@@ -144,7 +144,10 @@ func (s *Store) Open(ctx context.Context, e Entry, fields ...Field) (Location, e
 		}
 		return Location{Backend: s.name}, nil
 	}
-	loc, err := s.resolveLocked(ctx)
+	// A sealed entry proves a keyring was here: a remembered failed probe
+	// may be out of date (the keyring was locked, or its daemon restarted),
+	// so it is asked again rather than the session called unreadable.
+	loc, err := s.resolveMemo(ctx, !anySealed)
 	if err != nil {
 		s.mu.Unlock()
 		return loc, err

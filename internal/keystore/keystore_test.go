@@ -322,7 +322,7 @@ func TestUnopenableEntriesAreLoggedOut(t *testing.T) {
 		c.Dir = t.TempDir() // its own memo
 		tk := sealed
 		_, err := New(c).Open(ctx, entryIn(cfg.Dir), tk.fields()...)
-		if !errors.Is(err, ErrKeyringUnreachable) || !strings.Contains(err.Error(), "which is not reachable (no D-Bus session bus)") {
+		if !errors.Is(err, ErrKeyringUnreachable) || !strings.Contains(err.Error(), "which cannot be read here (no D-Bus session bus)") {
 			t.Errorf("Open without a keyring = %v", err)
 		}
 	})
@@ -475,5 +475,34 @@ func TestSystemSaysNoBusWithoutAsking(t *testing.T) {
 	empty := env{}
 	if _, err := (System{Getenv: empty.lookup}).Get(service, "x"); !errors.Is(err, ErrNoBus) {
 		t.Errorf("Get with no bus = %v, want ErrNoBus", err)
+	}
+}
+
+func TestSealedEntryAsksTheKeyringDespiteTheMemo(t *testing.T) {
+	t.Parallel()
+	mock := newMock()
+	cfg, _ := config(t, Auto, mock)
+	sealed := sealIn(t, cfg)
+	// A probe failed a minute ago (the keyring was locked, or restarting).
+	locked := cfg
+	locked.Backend = &brokenKeyring{t: t, err: errors.New("failed to unlock correct collection '/org/freedesktop/secrets/collection/login'")}
+	if loc, _ := New(locked).Resolve(ctx); loc.Fallback != "the keyring is locked" {
+		t.Fatalf("fallback = %q", loc.Fallback)
+	}
+	cfg.Clock.(*fakeClock).Advance(time.Minute)
+
+	// A plain entry trusts the memo; a sealed one asks again, and opens.
+	s := New(cfg)
+	before := mock.n("get")
+	tk := plain
+	if loc, err := s.Open(ctx, entryIn(cfg.Dir), tk.fields()...); err != nil || loc.Keyring || mock.n("get") != before {
+		t.Fatalf("plain entry: %+v, %v, %d reads", loc, err, mock.n("get")-before)
+	}
+	tk = sealed
+	if loc, err := s.Open(ctx, entryIn(cfg.Dir), tk.fields()...); err != nil || !loc.Keyring || tk != plain {
+		t.Fatalf("sealed entry after the keyring came back: %+v, %v", loc, err)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.Dir, memoFile)); !errors.Is(err, os.ErrNotExist) {
+		t.Error("the memo outlived the keyring's answer")
 	}
 }

@@ -60,6 +60,7 @@ type Store struct {
 
 	mu       sync.Mutex
 	resolved bool
+	fromMemo bool // resolved from a remembered failed probe, not a live one
 	loc      Location
 	locErr   error
 	key      *seal.Key // nil until read or created
@@ -150,7 +151,13 @@ func (s *Store) Resolve(ctx context.Context) (Location, error) {
 }
 
 func (s *Store) resolveLocked(ctx context.Context) (Location, error) {
-	if s.resolved {
+	return s.resolveMemo(ctx, true)
+}
+
+// resolveMemo is resolveLocked; useMemo false ignores a remembered failed
+// probe and asks the keyring now.
+func (s *Store) resolveMemo(ctx context.Context, useMemo bool) (Location, error) {
+	if s.resolved && (useMemo || !s.fromMemo) {
 		return s.loc, s.locErr
 	}
 	loc := Location{Backend: s.name}
@@ -159,12 +166,13 @@ func (s *Store) resolveLocked(ctx context.Context) (Location, error) {
 		s.loc, s.resolved = loc, true
 		return s.loc, nil
 	case Auto:
-		if reason, ok := s.readMemo(); ok {
+		if reason, ok := s.readMemo(); ok && useMemo {
 			loc.Fallback = reason
-			s.loc, s.resolved = loc, true
+			s.loc, s.resolved, s.fromMemo = loc, true, true
 			return s.loc, nil
 		}
 	}
+	s.fromMemo = false
 	reason, err := s.probe(ctx)
 	if err != nil && ctx.Err() != nil {
 		// Interrupted: nothing was learnt, so nothing is remembered.
@@ -217,6 +225,10 @@ func describe(err error, bound time.Duration) string {
 		return "no D-Bus session bus"
 	case strings.Contains(msg, "org.freedesktop.secrets"), strings.Contains(msg, "ServiceUnknown"):
 		return "no Secret Service on the session bus"
+	case strings.Contains(msg, "unlock"), strings.Contains(msg, "IsLocked"):
+		// go-keyring could not unlock it: no prompt can be shown here, or
+		// the person dismissed it.
+		return "the keyring is locked"
 	}
 	return safeText(msg, 120)
 }
