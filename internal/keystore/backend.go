@@ -38,6 +38,8 @@ func (System) Name() string {
 	return "Secret Service"
 }
 
+// Get reads a secret; on the Secret Service through a fast path of its own
+// (see fastGet), otherwise, and for locked keyrings, through go-keyring.
 func (s System) Get(service, user string) (string, error) {
 	if err := s.precheck(); err != nil {
 		return "", err
@@ -48,6 +50,7 @@ func (s System) Get(service, user string) (string, error) {
 	return gokeyring.Get(service, user)
 }
 
+// Set stores a secret through go-keyring.
 func (s System) Set(service, user, secret string) error {
 	if err := s.precheck(); err != nil {
 		return err
@@ -55,6 +58,7 @@ func (s System) Set(service, user, secret string) error {
 	return gokeyring.Set(service, user, secret)
 }
 
+// Delete removes a secret through go-keyring.
 func (s System) Delete(service, user string) error {
 	if err := s.precheck(); err != nil {
 		return err
