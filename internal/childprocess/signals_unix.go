@@ -46,4 +46,3 @@ func statusCode(ps *os.ProcessState) int {
 	}
 	return ps.ExitCode()
 }
-
