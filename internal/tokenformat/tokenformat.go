@@ -128,10 +128,9 @@ func validEnvName(s string) bool {
 }
 
 // shellQuote quotes s for POSIX shells: inside single quotes nothing is
-// special, and a single quote is closed, escaped and reopened
-// (quote, backslash, quote, quote). The
-// result is always quoted, even for a JWT: an unquoted "~" after "=" is
-// expanded by bash.
+// special, and a single quote is closed, escaped and reopened (quote,
+// backslash, quote, quote). The result is always quoted, even for a JWT: an
+// unquoted "~" after "=" is expanded by bash.
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
