@@ -51,6 +51,7 @@ func keys() map[string]key {
 		KeyOutput:       {name: KeyOutput, flag: FlagOutput, def: DefaultOutput},
 		KeyCAFile:       {name: KeyCAFile, flag: FlagCAFile, section: "auth0", iniKey: "ca_file"},
 		KeyConfig:       {name: KeyConfig, flag: FlagConfig},
+		KeyProfile:      {name: KeyProfile, flag: FlagProfile},
 	}
 }
 
@@ -87,6 +88,10 @@ func (l Loader) Load(fs *pflag.FlagSet) (*Settings, error) {
 		s.Sources[KeyConfig] = cfg.source
 		s.Warnings = unknownKeyWarnings(r.v, cfg.val)
 	}
+	if err := resolveProfile(s, r.lookup(ks[KeyProfile]), cfg.val, profilesIn(r.v)); err != nil {
+		return nil, err
+	}
+	r.profile = s.Profile
 
 	if err := resolveIssuer(s, r.lookup(ks[KeyIssuer]), r.lookup(ks[KeyDomain])); err != nil {
 		return nil, err

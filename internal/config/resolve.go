@@ -70,6 +70,9 @@ type resolver struct {
 	getenv func(string) (string, bool)
 	v      *viper.Viper
 	file   string // config file read into v, "" when none
+	// profile is the profile whose section the file layer reads; the
+	// default profile reads [AUTH0] and [WEBAPP].
+	profile string
 }
 
 func (r *resolver) lookup(k key) value {
@@ -87,8 +90,12 @@ func (r *resolver) lookup(k key) value {
 		// An empty value in the file (the seed ships "SECRET_KEY=") counts as
 		// unset, like an empty environment variable.
 		path := k.section + "." + k.iniKey
+		section := strings.ToUpper(k.section)
+		if r.profile != "" && r.profile != DefaultProfile {
+			path, section = profileSection(r.profile)+"."+k.iniKey, profileSection(r.profile)
+		}
 		if s := strings.TrimSpace(r.v.GetString(path)); r.v.InConfig(path) && s != "" {
-			src := fmt.Sprintf("config file %s [%s] %s", r.file, strings.ToUpper(k.section), strings.ToUpper(k.iniKey))
+			src := fmt.Sprintf("config file %s [%s] %s", r.file, section, strings.ToUpper(k.iniKey))
 			return value{key: k.name, val: s, level: levelFile, source: src, file: r.file}
 		}
 	}
@@ -118,12 +125,24 @@ func knownINIKeys() map[string]bool {
 func unknownKeyWarnings(v *viper.Viper, file string) []string {
 	known := knownINIKeys()
 	var out []string
+	pkeys := profileKeys()
 	for _, k := range v.AllKeys() {
+		sec, name, _ := strings.Cut(k, ".")
+		if psec, pname, ok := splitProfileKey(k); ok {
+			sec, name = psec, pname
+			p := strings.TrimPrefix(sec, profileSectionPrefix)
+			switch {
+			case !validProfile.MatchString(strings.TrimSpace(p)):
+				out = append(out, fmt.Sprintf("config file %s: section [%s] ignored: a profile name is up to 64 letters, digits, '-' and '_'", file, sec))
+			case !pkeys[name]:
+				out = append(out, fmt.Sprintf("config file %s: unknown key [%s] %s ignored", file, sec, strings.ToUpper(name)))
+			}
+			continue
+		}
 		if !known[k] {
-			sec, name, _ := strings.Cut(k, ".")
 			out = append(out, fmt.Sprintf("config file %s: unknown key [%s] %s ignored", file, strings.ToUpper(sec), strings.ToUpper(name)))
 		}
 	}
-	slices.Sort(out) // AllKeys has no stable order
-	return out
+	slices.Sort(out)           // AllKeys has no stable order
+	return slices.Compact(out) // one line per bad section, not per key
 }
