@@ -87,6 +87,7 @@ func (l Loader) Load(fs *pflag.FlagSet) (*Settings, error) {
 		s.ConfigFile = cfg.val
 		s.Sources[KeyConfig] = cfg.source
 		s.Warnings = unknownKeyWarnings(r.v, cfg.val)
+		s.Warnings = append(s.Warnings, profileKeyWarnings(r.v, cfg.val)...)
 	}
 	if err := resolveProfile(s, r.lookup(ks[KeyProfile]), cfg.val, profilesIn(r.v)); err != nil {
 		return nil, err

@@ -201,3 +201,27 @@ func SessionDirs(base string) ([]ProfileDir, error) {
 type ProfileDir struct {
 	Profile, Dir string
 }
+
+// isProfileKey reports whether k, a viper key, is in a [profile …] section.
+func isProfileKey(k string) bool { return strings.HasPrefix(k, profileSectionPrefix) }
+
+// profileKeyWarnings names the keys of [profile NAME] sections hello does
+// not use, and sections whose name cannot be a profile.
+func profileKeyWarnings(v *viper.Viper, file string) []string {
+	known := profileKeys()
+	var out []string
+	for _, k := range v.AllKeys() {
+		sec, name, ok := splitProfileKey(k)
+		if !ok {
+			continue
+		}
+		switch {
+		case !validProfile.MatchString(strings.TrimSpace(strings.TrimPrefix(sec, profileSectionPrefix))):
+			out = append(out, fmt.Sprintf("config file %s: section [%s] ignored: a profile name is up to 64 letters, digits, '-' and '_'", file, sec))
+		case !known[name]:
+			out = append(out, fmt.Sprintf("config file %s: unknown key [%s] %s ignored", file, sec, strings.ToUpper(name)))
+		}
+	}
+	slices.Sort(out)           // AllKeys has no stable order
+	return slices.Compact(out) // one line per bad section, not per key
+}

@@ -125,24 +125,12 @@ func knownINIKeys() map[string]bool {
 func unknownKeyWarnings(v *viper.Viper, file string) []string {
 	known := knownINIKeys()
 	var out []string
-	pkeys := profileKeys()
 	for _, k := range v.AllKeys() {
-		sec, name, _ := strings.Cut(k, ".")
-		if psec, pname, ok := splitProfileKey(k); ok {
-			sec, name = psec, pname
-			p := strings.TrimPrefix(sec, profileSectionPrefix)
-			switch {
-			case !validProfile.MatchString(strings.TrimSpace(p)):
-				out = append(out, fmt.Sprintf("config file %s: section [%s] ignored: a profile name is up to 64 letters, digits, '-' and '_'", file, sec))
-			case !pkeys[name]:
-				out = append(out, fmt.Sprintf("config file %s: unknown key [%s] %s ignored", file, sec, strings.ToUpper(name)))
-			}
-			continue
-		}
-		if !known[k] {
+		if !known[k] && !isProfileKey(k) { // see profileKeyWarnings
+			sec, name, _ := strings.Cut(k, ".")
 			out = append(out, fmt.Sprintf("config file %s: unknown key [%s] %s ignored", file, strings.ToUpper(sec), strings.ToUpper(name)))
 		}
 	}
-	slices.Sort(out)           // AllKeys has no stable order
-	return slices.Compact(out) // one line per bad section, not per key
+	slices.Sort(out) // AllKeys has no stable order
+	return out
 }
