@@ -63,6 +63,8 @@ or the config file.
 		NewCmdToken(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdSandbox(f, nil),
+		NewCmdExec(f, nil),
+		NewCmdAPI(f, nil),
 		NewCmdVersion(f),
 	)
 	// Cobra's completion command captures its output stream when created.
@@ -111,6 +113,9 @@ func ExecuteArgs(ctx context.Context, f *Factory, args []string) int {
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitcode.OK
+	}
+	if code, ok := silentCode(err); ok {
+		return code
 	}
 	code := exitCode(ctx, err)
 	if code == exitcode.Failure && f.serverFailed.Load() {
