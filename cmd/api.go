@@ -16,7 +16,11 @@ import (
 
 	"github.com/hello-cli/hello/internal/apirequest"
 	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/httperr"
+	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/output"
+	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/token"
 )
 
 // APIOptions are the inputs of `hello api`.
@@ -24,6 +28,17 @@ type APIOptions struct {
 	Request apirequest.Spec
 	Include bool
 	MinTTL  time.Duration
+
+	IO   *iostreams.IOStreams
+	JSON bool
+	Now  func() time.Time
+	// APIURL is the configured API; Issuer and Audience are named when it
+	// refuses a fresh token.
+	APIURL, Issuer, Audience string
+	// Token hands out a usable token from the session.
+	Token func(context.Context, session.Want) (*token.Token, error)
+	// Client is the session's authenticated client for the API's origin.
+	Client func(ctx context.Context) (*http.Client, error)
 }
 
 // maxAPIResponse bounds the answer hello api reads: it is printed whole or
@@ -65,10 +80,14 @@ body is printed in every case.`,
 			if err := checkMinTTL(opts.MinTTL); err != nil {
 				return err
 			}
+			s := f.Settings
+			opts.IO, opts.JSON, opts.Now, opts.Token = f.IO, f.JSON(), f.Now, f.tokens
+			opts.APIURL, opts.Issuer, opts.Audience = s.APIURL, s.Issuer, s.Audience
+			opts.Client = func(ctx context.Context) (*http.Client, error) { return f.authenticated(ctx, s.APIURL) }
 			if runF != nil {
 				return runF(opts)
 			}
-			return apiRun(cmd.Context(), f, opts)
+			return apiRun(cmd.Context(), opts)
 		},
 	}
 	fl := cmd.Flags()
@@ -95,12 +114,12 @@ body is printed in every case.`,
 	return cmd
 }
 
-func apiRun(ctx context.Context, f *Factory, o *APIOptions) error {
+func apiRun(ctx context.Context, o *APIOptions) error {
 	spec := o.Request
-	spec.Stdin = f.IO.In
+	spec.Stdin = o.IO.In
 	// The request is checked before the session is touched: a refused
 	// origin or a bad header costs no renewal.
-	req, err := apirequest.Build(ctx, f.Settings.APIURL, spec)
+	req, err := apirequest.Build(ctx, o.APIURL, spec)
 	if err != nil {
 		var ue *apirequest.UsageError
 		if errors.As(err, &ue) {
@@ -108,14 +127,24 @@ func apiRun(ctx context.Context, f *Factory, o *APIOptions) error {
 		}
 		return err
 	}
-	hc, err := authorizedClient(ctx, f, o.MinTTL)
+	if _, err := tokenWithin(ctx, o.Token, o.Now, o.MinTTL); err != nil {
+		return err
+	}
+	hc, err := o.Client(ctx)
 	if err != nil {
 		return err
 	}
-	api, _ := url.Parse(f.Settings.APIURL)
+	api, err := url.Parse(o.APIURL)
+	if err != nil {
+		return err
+	}
 	resp, err := apirequest.Client(hc, api).Do(req)
 	if err != nil {
-		return fmt.Errorf("call the API: %w", err)
+		var te *session.TokenError
+		if errors.As(err, &te) {
+			return te
+		}
+		return fmt.Errorf("the API at %s could not be reached: check that it is running and the API URL is right (%w)", o.APIURL, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIResponse+1))
@@ -123,73 +152,78 @@ func apiRun(ctx context.Context, f *Factory, o *APIOptions) error {
 		return fmt.Errorf("read the API's answer: %w", err)
 	}
 	if len(body) > maxAPIResponse {
-		return fmt.Errorf("the API's answer is larger than %d MiB; hello api prints answers whole or not at all", maxAPIResponse>>20)
+		return fmt.Errorf("the API's answer is larger than %d MiB: hello api prints answers whole or not at all", maxAPIResponse>>20)
 	}
 	if o.Include {
-		if err := apirequest.WriteHead(f.IO.Out, resp, visible); err != nil {
+		if err := apirequest.WriteHead(o.IO.Out, resp, visible); err != nil {
 			return err
 		}
 	}
-	if err := writeAPIBody(f, resp, body); err != nil {
+	if err := writeAPIBody(o, resp, body); err != nil {
 		return err
 	}
-	return apiAnswerError(resp, body, req)
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		return nil
+	}
+	e := &APIAnswerError{Method: req.Method, Path: req.URL.Path, APIURL: o.APIURL, Issuer: o.Issuer, Audience: o.Audience,
+		Location: resp.Header.Get("Location"),
+		Err:      httperr.FromBody(httperr.API, resp.StatusCode, resp.Header, body, o.Now())}
+	return exitcode.New(httpExitCode(e.Err, true), e)
 }
 
 // writeAPIBody prints the body: as the API sent it, or with -o json
 // re-indented, which fails (exit 1) for a body that is not JSON.
-func writeAPIBody(f *Factory, resp *http.Response, body []byte) error {
+func writeAPIBody(o *APIOptions, resp *http.Response, body []byte) error {
 	if len(body) == 0 {
 		return nil
 	}
-	if f.JSON() {
+	if o.JSON {
 		if !json.Valid(body) {
-			return fmt.Errorf("the API's answer is not JSON (content type %q), so -o json cannot print it", resp.Header.Get("Content-Type"))
+			return fmt.Errorf("the API's answer is not JSON (content type %q), so -o json cannot print it", visible(resp.Header.Get("Content-Type")))
 		}
-		return output.WriteRawJSON(f.IO.Out, body)
+		return output.WriteRawJSON(o.IO.Out, body)
 	}
-	if _, err := f.IO.Out.Write([]byte(visible(string(body)))); err != nil {
+	if _, err := io.WriteString(o.IO.Out, visible(string(body))); err != nil {
 		return err
 	}
 	if !bytes.HasSuffix(body, []byte("\n")) {
-		_, err := io.WriteString(f.IO.Out, "\n")
+		_, err := io.WriteString(o.IO.Out, "\n")
 		return err
 	}
 	return nil
 }
 
-// apiAnswerError maps the answer's status to hello's exit codes, as for
-// `hello messages`.
-func apiAnswerError(resp *http.Response, body []byte, req *http.Request) error {
-	code := resp.StatusCode
-	if code >= 200 && code < 300 {
-		return nil
-	}
-	what := fmt.Sprintf("%s %s", req.Method, req.URL.Path)
-	detail := apiMessage(body)
-	switch {
-	case code == http.StatusUnauthorized:
-		return exitcode.Newf(exitcode.NoSession, "the API refused the access token for %s, even renewed (HTTP 401%s): run \"hello login\", or check the audience", what, detail)
-	case code == http.StatusForbidden:
-		return exitcode.Newf(exitcode.Forbidden, "permission denied for %s (HTTP 403%s): your token lacks a permission this needs", what, detail)
-	case code >= 500:
-		return exitcode.Newf(exitcode.Unavailable, "the API failed on %s (HTTP %d%s): try again later", what, code, detail)
-	case code >= 300 && code < 400:
-		return fmt.Errorf("the API redirected %s to %s (HTTP %d), which hello api does not follow with your token", what, visible(resp.Header.Get("Location")), code)
-	default:
-		return fmt.Errorf("the API answered HTTP %d for %s%s", code, what, detail)
-	}
+// APIAnswerError is an answer of hello api's that is not 2xx. Its body has
+// been printed already; this says what it means. The exit code follows the
+// status as for "hello messages".
+type APIAnswerError struct {
+	Method, Path             string
+	APIURL, Issuer, Audience string
+	Location                 string // of a redirect not followed
+	Err                      *httperr.Error
 }
 
-// apiMessage is ", message" from an error body's "message" field, or "".
-func apiMessage(body []byte) string {
-	var m struct {
-		Message string `json:"message"`
+func (e *APIAnswerError) Unwrap() error { return e.Err }
+
+func (e *APIAnswerError) Error() string {
+	what := e.Method + " " + e.Path
+	switch s := e.Err.StatusCode; {
+	case s == http.StatusUnauthorized:
+		// The authenticated client already renewed the token and retried.
+		aud := e.Audience
+		if aud == "" {
+			aud = "(none)"
+		}
+		return fmt.Sprintf("the API at %s refuses even a freshly issued access token for %s: check that it accepts tokens from issuer %s for audience %s (%s)", e.APIURL, what, e.Issuer, aud, e.Err.Detail())
+	case s == http.StatusForbidden:
+		return fmt.Sprintf("permission denied for %s: your token lacks a permission it needs (%s)", what, e.Err.Detail())
+	case e.Err.Temporary():
+		return fmt.Sprintf("the API at %s is not available right now for %s: try again later (%s)", e.APIURL, what, e.Err.Detail())
+	case s >= 300 && s < 400:
+		return fmt.Sprintf("the API redirected %s to %s, which hello api does not follow with your token (%s)", what, visible(e.Location), e.Err.Detail())
+	default:
+		return fmt.Sprintf("the API refused %s (%s)", what, e.Err.Detail())
 	}
-	if json.Unmarshal(body, &m) == nil && m.Message != "" {
-		return ": " + visible(m.Message)
-	}
-	return ""
 }
 
 // visible makes text from a server safe for a terminal: control characters

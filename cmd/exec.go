@@ -10,6 +10,9 @@ import (
 
 	"github.com/hello-cli/hello/internal/childprocess"
 	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/token"
 )
 
 // DefaultTokenEnv is the variable hello exec puts the access token in.
@@ -23,6 +26,16 @@ type ExecOptions struct {
 	EnvName string
 	MinTTL  time.Duration
 	Command []string
+
+	IO     *iostreams.IOStreams
+	APIURL string
+	Now    func() time.Time
+	// Token hands out a usable token from the session.
+	Token func(context.Context, session.Want) (*token.Token, error)
+	// Environ is the environment the command starts from.
+	Environ func() []string
+	// Run runs the command; childprocess.Run for real.
+	Run func(childprocess.Command) (int, error)
 }
 
 // NewCmdExec builds `hello exec`.
@@ -61,17 +74,19 @@ runs, hello's own failures have hello's exit codes (4: not logged in).`,
 			if err := checkMinTTL(opts.MinTTL); err != nil {
 				return err
 			}
+			opts.IO, opts.APIURL, opts.Now, opts.Token = f.IO, f.Settings.APIURL, f.Now, f.tokens
+			opts.Environ, opts.Run = os.Environ, childprocess.Run
 			if runF != nil {
 				return runF(opts)
 			}
-			return execRun(cmd.Context(), f, opts)
+			return execRun(cmd.Context(), opts)
 		},
 	}
 	// Everything after COMMAND is COMMAND's: `hello exec curl -v` passes -v on.
 	cmd.Flags().SetInterspersed(false)
 	cmd.Flags().StringVar(&opts.EnvName, "env", opts.EnvName, "environment variable that receives the access token")
 	minTTLFlag(cmd, &opts.MinTTL)
-	_ = cmd.RegisterFlagCompletionFunc("env", cobra.FixedCompletions([]string{DefaultTokenEnv, "TOKEN", "ACCESS_TOKEN"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("env", envNameCompletion)
 	// COMMAND and its arguments: programs and files, as the shell finds them.
 	cmd.ValidArgsFunction = func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
 		return nil, cobra.ShellCompDirectiveDefault
@@ -79,22 +94,22 @@ runs, hello's own failures have hello's exit codes (4: not logged in).`,
 	return cmd
 }
 
-func execRun(ctx context.Context, f *Factory, o *ExecOptions) error {
-	_, e, err := tokenWithin(ctx, f, o.MinTTL)
+func execRun(ctx context.Context, o *ExecOptions) error {
+	t, err := tokenWithin(ctx, o.Token, o.Now, o.MinTTL)
 	if err != nil {
 		return err
 	}
-	code, err := childprocess.Run(childprocess.Command{
+	code, err := o.Run(childprocess.Command{
 		Name: o.Command[0],
 		Args: o.Command[1:],
-		Env:  os.Environ(),
+		Env:  o.Environ(),
 		Set: []childprocess.Var{
-			{Name: o.EnvName, Value: e.AccessToken},
-			{Name: apiURLEnv, Value: f.Settings.APIURL},
+			{Name: o.EnvName, Value: t.AccessToken},
+			{Name: apiURLEnv, Value: o.APIURL},
 		},
-		Stdin:  f.IO.In,
-		Stdout: f.IO.Out,
-		Stderr: f.IO.ErrOut,
+		Stdin:  o.IO.In,
+		Stdout: o.IO.Out,
+		Stderr: o.IO.ErrOut,
 	})
 	var se *childprocess.StartError
 	if errors.As(err, &se) {

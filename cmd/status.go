@@ -1,42 +1,100 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hello-cli/hello/internal/claims"
+	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
-	"github.com/hello-cli/hello/internal/oidcclient"
+	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/output"
 	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
 )
 
 // StatusOptions are the inputs of `hello status`.
-type StatusOptions struct{}
+type StatusOptions struct {
+	IO   *iostreams.IOStreams
+	JSON bool
+	Now  func() time.Time
+
+	Issuer, ClientID, Audience string
+	ConfigFile                 string
+	Sandbox                    bool
+	HaveSecret                 bool
+	// CachePath is the entry file; Load reads it as it is, dead or alive.
+	CachePath string
+	Load      func() (*tokencache.Entry, error)
+
+	// Profile is the profile in use, ProfileSource why: "flag --profile",
+	// "environment HELLO_PROFILE" or "default".
+	Profile, ProfileSource string
+	// MinTTL, when set, renews the token unless it stays valid that long
+	// (the one case where status contacts the provider), through Token.
+	MinTTL time.Duration
+	Token  func(context.Context, session.Want) (*token.Token, error)
+	// All lists every cached session of every profile instead, from Sessions.
+	All      bool
+	Sessions func() ([]CachedSession, error)
+}
 
 // NewCmdStatus builds `hello status`.
 func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
 	opts := &StatusOptions{}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show who is logged in; exit 0 with a usable session, 4 without",
 		Long: `Show the cached session: who, which issuer, client and audience, when the
 access token expires, its scopes and permissions. It reads only the cache
 and contacts nobody. A session is usable when its access token is valid or
-can be renewed (a refresh token, or client credentials).`,
+can be renewed (a refresh token, or client credentials), and the provider
+has not refused its renewal. It also says which profile is in use and why.
+
+--min-ttl D renews the token unless it stays valid for D, and exits 4 when
+the session cannot provide that. --all lists every cached session of every
+profile (exit 0 when one of them is usable).`,
+		Example: `  hello status || hello login
+  hello status --min-ttl 30m
+  hello status --all`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkMinTTL(opts.MinTTL); err != nil {
+				return err
+			}
+			if opts.All && opts.MinTTL > 0 {
+				return exitcode.Newf(exitcode.Usage, "--min-ttl applies to one session: use it without --all")
+			}
+			sess, err := f.Session()
+			if err != nil {
+				return err
+			}
+			s := f.Settings
+			*opts = StatusOptions{IO: f.IO, JSON: f.JSON(), Now: f.Now,
+				Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience,
+				ConfigFile: s.ConfigFile, Sandbox: s.Sandbox, HaveSecret: s.ClientSecret != "",
+				CachePath: sess.Store.Path(sess.Key), Load: sess.Load,
+				Profile: s.ProfileName(), ProfileSource: s.ProfileSource(),
+				MinTTL: opts.MinTTL, Token: f.tokens, All: opts.All, Sessions: f.allSessions}
 			if runF != nil {
 				return runF(opts)
 			}
-			return statusRun(f)
+			if opts.All {
+				return statusAllRun(opts)
+			}
+			return statusRun(cmd.Context(), opts)
 		},
 	}
+	minTTLFlag(cmd, &opts.MinTTL)
+	cmd.Flags().BoolVar(&opts.All, "all", false, "list every cached session of every profile")
+	return cmd
 }
 
 // Status is what `hello status -o json` prints.
@@ -52,82 +110,95 @@ type Status struct {
 	Expiry       time.Time `json:"expiry,omitzero"`
 	Expired      bool      `json:"expired"`
 	Renewable    bool      `json:"renewable"`
+	Revoked      bool      `json:"revoked"`
 	Scopes       []string  `json:"scopes,omitempty"`
 	Permissions  []string  `json:"permissions,omitempty"`
 	Problem      string    `json:"problem,omitempty"`
 	Cache        string    `json:"cache"`
 	ConfigFile   string    `json:"config_file,omitempty"`
 	SandboxInUse bool      `json:"sandbox"`
+	// Profile is the profile the session belongs to; ProfileSource says
+	// why it is in use (not set by --all).
+	Profile       string `json:"profile"`
+	ProfileSource string `json:"profile_source,omitempty"`
 }
 
-func statusRun(f *Factory) error {
-	mgr, err := f.Session()
-	if err != nil {
-		return err
-	}
-	s := f.Settings
-	st := Status{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience, Cache: mgr.Store.Path(mgr.Key), ConfigFile: s.ConfigFile, SandboxInUse: s.Sandbox}
-	e, err := mgr.Load()
-	switch {
-	case errors.Is(err, session.ErrNotLoggedIn):
-		var corrupt *session.CorruptError
-		if errors.As(err, &corrupt) {
-			st.Problem = corrupt.Err.Error()
+func statusRun(ctx context.Context, o *StatusOptions) error {
+	st := Status{Issuer: o.Issuer, ClientID: o.ClientID, Audience: o.Audience, Cache: o.CachePath, ConfigFile: o.ConfigFile, SandboxInUse: o.Sandbox,
+		Profile: o.Profile, ProfileSource: o.ProfileSource}
+	var ttlErr error
+	if o.MinTTL > 0 {
+		// Renew first, so that what is shown is what a command would get.
+		if _, ttlErr = tokenWithin(ctx, o.Token, o.Now, o.MinTTL); ttlErr != nil {
+			st.Problem = message(ctx, ttlErr)
 		}
+	}
+	e, err := o.Load()
+	var corrupt *session.CorruptError
+	switch {
+	case errors.As(err, &corrupt):
+		st.Problem = corrupt.Err.Error()
+	case errors.Is(err, session.ErrNotLoggedIn):
+		err = session.ErrNotLoggedIn
 	case err != nil:
 		return err
 	default:
-		fillStatus(&st, e, f.Now(), s.ClientSecret != "")
-	}
-	if f.JSON() {
-		if err := output.WriteJSON(f.IO.Out, st); err != nil {
-			return err
+		fillStatus(&st, e, o.Now(), o.HaveSecret)
+		if e.Dead {
+			err = session.ErrRevoked
+		} else if !st.Usable {
+			err = session.ErrRevoked
+		} else if ttlErr != nil {
+			st.Usable, err = false, ttlErr
 		}
-	} else if err := writeStatusText(f, st); err != nil {
-		return err
 	}
-	if !st.Usable {
-		// The message is already on stdout; the code is what scripts test.
-		return exitcode.New(exitcode.NoSession, errors.New(`not logged in: run "hello login"`))
+	if o.JSON {
+		if werr := output.WriteJSON(o.IO.Out, st); werr != nil {
+			return werr
+		}
+	} else if werr := writeStatusText(o, st); werr != nil {
+		return werr
 	}
-	return nil
+	return err
 }
 
-// fillStatus describes e. A client-credentials session is renewable only
-// with the secret at hand to mint a new token.
+// fillStatus describes e.
 func fillStatus(st *Status, e *tokencache.Entry, now time.Time, haveSecret bool) {
-	st.LoggedIn = true
-	st.Grant = e.Grant
-	st.Expiry = e.Expiry
-	st.Scopes = e.Scopes
-	st.User = who(e)
-	st.Expired = !e.Valid(now, 0)
-	st.Renewable = e.RefreshToken != "" || (e.Grant == oidcclient.GrantClientCredentials && haveSecret)
-	st.Usable = !st.Expired || st.Renewable
-	if c, err := claims.Unverified(e.AccessToken); err == nil {
+	t := &e.Token
+	st.LoggedIn = !e.Dead
+	st.Revoked = e.Dead
+	st.Grant = t.Grant
+	st.Expiry = t.Expiry
+	st.Scopes = t.Scopes
+	st.User = entryUser(e)
+	st.Expired = !t.ValidFor(now, 0)
+	st.Renewable = !e.Dead && t.Renewable(haveSecret)
+	st.Usable = !e.Dead && (!st.Expired || st.Renewable)
+	if c, err := claims.Unverified(t.AccessToken); err == nil {
 		st.Permissions = claims.Strings(c, "permissions")
 		st.Subject = claims.String(c, "sub")
 		if len(st.Scopes) == 0 {
 			st.Scopes = strings.Fields(claims.String(c, "scope"))
 		}
 	}
-	if c, err := claims.Unverified(e.IDToken); err == nil && claims.String(c, "sub") != "" {
+	if c, err := claims.Unverified(t.IDToken); err == nil && claims.String(c, "sub") != "" {
 		st.Subject = claims.String(c, "sub")
 	}
 }
 
-func writeStatusText(f *Factory, st Status) error {
-	w := f.IO.Out
+func writeStatusText(o *StatusOptions, st Status) error {
+	w := o.IO.Out
+	if st.Revoked {
+		fmt.Fprintf(w, "The session of %s at %s (client %s) expired or was revoked by the provider.\nProfile: %s\n", st.User, st.Issuer, st.ClientID, profileChoice(st.Profile, st.ProfileSource))
+		return nil
+	}
 	if !st.LoggedIn {
-		fmt.Fprintf(w, "Not logged in to %s (client %s).\n", st.Issuer, st.ClientID)
-		if st.Problem != "" {
-			fmt.Fprintf(w, "The cached session is unreadable: %s\n", st.Problem)
-		}
+		fmt.Fprintf(w, "Not logged in to %s (client %s).\nProfile: %s\n", st.Issuer, st.ClientID, profileChoice(st.Profile, st.ProfileSource))
 		return nil
 	}
 	expiry := "unknown"
 	if !st.Expiry.IsZero() {
-		left := st.Expiry.Sub(f.Now()).Round(time.Second)
+		left := st.Expiry.Sub(o.Now()).Round(time.Second)
 		if st.Expired {
 			expiry = fmt.Sprintf("%s (expired", st.Expiry.Local().Format(time.RFC3339))
 			if st.Renewable {
@@ -153,5 +224,87 @@ func writeStatusText(f *Factory, st Status) error {
 	if st.ConfigFile != "" {
 		fields = append(fields, output.Field{Name: "Config file", Value: st.ConfigFile})
 	}
+	fields = append(fields, output.Field{Name: "Profile", Value: profileChoice(st.Profile, st.ProfileSource)})
+	if st.Problem != "" {
+		fields = append(fields, output.Field{Name: "Problem", Value: st.Problem})
+	}
 	return output.WriteFields(w, fields)
+}
+
+// profileChoice says which profile is in use and why, as config does.
+func profileChoice(profile, source string) string {
+	return config.Settings{Profile: profile, Sources: map[string]string{config.KeyProfile: source}}.ProfileChoice()
+}
+
+// statusAllRun lists every cached session: profile, issuer, audience, user,
+// expiry and whether it is usable. It exits 4 when none is.
+func statusAllRun(o *StatusOptions) error {
+	list, err := o.Sessions()
+	if err != nil {
+		return err
+	}
+	all := make([]Status, 0, len(list))
+	usable := false
+	for _, cs := range list {
+		k := cs.Session.Key
+		st := Status{Profile: cs.Profile, Issuer: k.Issuer, ClientID: k.ClientID, Audience: k.Audience, Cache: cs.Session.Store.Path(k)}
+		e, err := cs.Session.Load()
+		var corrupt *session.CorruptError
+		switch {
+		case errors.As(err, &corrupt):
+			st.Problem = corrupt.Err.Error()
+		case err != nil:
+			st.Problem = err.Error()
+		default:
+			fillStatus(&st, e, o.Now(), cs.Session.HaveSecret)
+		}
+		usable = usable || st.Usable
+		all = append(all, st)
+	}
+	if o.JSON {
+		if err := output.WriteJSON(o.IO.Out, all); err != nil {
+			return err
+		}
+	} else if err := writeStatusTable(o, all); err != nil {
+		return err
+	}
+	if !usable {
+		return session.ErrNotLoggedIn
+	}
+	return nil
+}
+
+func writeStatusTable(o *StatusOptions, all []Status) error {
+	if len(all) == 0 {
+		_, err := fmt.Fprintln(o.IO.Out, "No cached sessions.")
+		return err
+	}
+	tw := tabwriter.NewWriter(o.IO.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROFILE\tISSUER\tAUDIENCE\tUSER\tEXPIRES\tUSABLE")
+	for _, st := range all {
+		expires := "-"
+		if !st.Expiry.IsZero() {
+			expires = st.Expiry.Local().Format(time.RFC3339)
+		}
+		usable := "yes"
+		switch {
+		case st.Revoked:
+			usable = "no (revoked)"
+		case st.Problem != "":
+			usable = "no (unreadable)"
+		case !st.Usable:
+			usable = "no (expired)"
+		case st.Expired:
+			usable = "yes (renewed on next use)"
+		}
+		aud, user := st.Audience, st.User
+		if aud == "" {
+			aud = "-"
+		}
+		if user == "" {
+			user = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Profile, visible(st.Issuer), visible(aud), visible(user), expires, usable)
+	}
+	return tw.Flush()
 }

@@ -7,9 +7,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/hello-cli/hello/internal/claims"
-	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/childprocess"
+	"github.com/hello-cli/hello/internal/claims"
+	"github.com/hello-cli/hello/internal/config"
+	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokenformat"
 )
 
@@ -21,11 +25,17 @@ type TokenOptions struct {
 	Format  string
 	EnvName string
 	MinTTL  time.Duration
+
+	IO   *iostreams.IOStreams
+	JSON bool
+	Now  func() time.Time
+	// Token hands out a usable token from the session.
+	Token func(context.Context, session.Want) (*token.Token, error)
 }
 
 // NewCmdToken builds `hello token`.
 func NewCmdToken(f *Factory, runF func(*TokenOptions) error) *cobra.Command {
-	opts := &TokenOptions{}
+	opts := &TokenOptions{EnvName: DefaultTokenEnv}
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Print the access token (renewed first if needed)",
@@ -34,9 +44,9 @@ func NewCmdToken(f *Factory, runF func(*TokenOptions) error) *cobra.Command {
 command that prints a token. --format chooses its shape:
   raw     the token alone (the default)
   header  "Authorization: Bearer <token>", for curl -H @-
-  env     "export HELLO_ACCESS_TOKEN='<token>'" (--env names the variable), for eval
+  env     "export HELLO_ACCESS_TOKEN='<token>'" for eval (--env names the variable)
   json    the token, its type, expiry, seconds left and scopes`,
-		Example: `  hello token --format header | curl -H @- http://localhost:6060/api/messages/protected
+		Example: `  hello token --format header | curl -H @- ` + config.DefaultAPIURL + `/api/messages/protected
   eval "$(hello token --format env --min-ttl 10m)"
   hello token --format json | jq -r .expiry`,
 		Args: noArgs,
@@ -50,57 +60,57 @@ command that prints a token. --format chooses its shape:
 			if err := checkMinTTL(opts.MinTTL); err != nil {
 				return err
 			}
+			opts.IO, opts.JSON, opts.Now, opts.Token = f.IO, f.JSON(), f.Now, f.tokens
 			if runF != nil {
 				return runF(opts)
 			}
-			return tokenRun(cmd.Context(), f, opts)
+			return tokenRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.IDToken, "id-token", false, "print the ID token instead")
-	cmd.Flags().StringVar(&opts.Format, "format", "", "output shape: raw, header, env or json (default raw, json with -o json)")
-	cmd.Flags().StringVar(&opts.EnvName, "env", DefaultTokenEnv, "variable name for --format env")
+	cmd.Flags().StringVar(&opts.Format, "format", "", "output shape: raw, header, env or json (default raw, or json with -o json)")
+	cmd.Flags().StringVar(&opts.EnvName, "env", opts.EnvName, "variable that --format env assigns")
 	minTTLFlag(cmd, &opts.MinTTL)
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(tokenformat.Formats(), cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("env", cobra.FixedCompletions([]string{DefaultTokenEnv, "TOKEN", "ACCESS_TOKEN"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("env", envNameCompletion)
 	return cmd
 }
 
-func tokenRun(ctx context.Context, f *Factory, o *TokenOptions) error {
-	mgr, e, err := tokenWithin(ctx, f, o.MinTTL)
+func tokenRun(ctx context.Context, o *TokenOptions) error {
+	t, err := tokenWithin(ctx, o.Token, o.Now, o.MinTTL)
 	if err != nil {
 		return err
 	}
-	tok := e.AccessToken
+	tok := t.AccessToken
 	if o.IDToken {
-		if idTokenExpired(e.IDToken, f.Now()) && e.RefreshToken != "" {
+		if idTokenExpired(t.IDToken, o.Now()) && t.RefreshToken != "" {
 			// ID tokens are short-lived; a refresh brings a new one.
-			if e, err = mgr.Token(ctx, e.AccessToken); err != nil {
+			if t, err = o.Token(ctx, session.Want{Stale: t.AccessToken}); err != nil {
 				return err
 			}
 		}
-		tok = e.IDToken
+		tok = t.IDToken
 		if tok == "" {
-			return exitcode.Newf(exitcode.NoSession, "this session has no ID token (it was made with %s): run \"hello login\"", e.Grant)
+			return exitcode.Newf(exitcode.NoSession, "this session has no ID token (it was made with %s): run \"hello login\"", t.Grant)
 		}
 	}
 	format := o.Format
 	if format == "" {
 		format = tokenformat.Raw
-		if f.JSON() {
+		if o.JSON {
 			format = tokenformat.JSON
 		}
 	}
-	t := tokenformat.Token{Value: tok, Type: e.TokenType, Expiry: e.Expiry, Scopes: e.Scopes, EnvName: o.EnvName}
+	out := tokenformat.Token{Value: tok, Type: t.TokenType, Expiry: t.Expiry, Scopes: t.Scopes, EnvName: o.EnvName}
 	if o.IDToken {
 		// An ID token has its own lifetime and no scopes.
-		t.Type, t.Scopes, t.Expiry = "Bearer", nil, idTokenExpiry(e.IDToken)
-	}
-	if len(t.Scopes) == 0 && !o.IDToken {
-		if c, err := claims.Unverified(e.AccessToken); err == nil {
-			t.Scopes = strings.Fields(claims.String(c, "scope"))
+		out.Type, out.Scopes, out.Expiry = "Bearer", nil, idTokenExpiry(t.IDToken)
+	} else if len(out.Scopes) == 0 {
+		if c, err := claims.Unverified(t.AccessToken); err == nil {
+			out.Scopes = strings.Fields(claims.String(c, "scope"))
 		}
 	}
-	return tokenformat.Write(f.IO.Out, format, t, f.Now())
+	return tokenformat.Write(o.IO.Out, format, out, o.Now())
 }
 
 // idTokenExpiry is the ID token's exp, zero when it has none.
@@ -117,10 +127,6 @@ func idTokenExpiry(raw string) time.Time {
 
 // idTokenExpired reports whether the ID token's exp has passed.
 func idTokenExpired(raw string, now time.Time) bool {
-	c, err := claims.Unverified(raw)
-	if err != nil {
-		return false
-	}
-	exp, ok := c["exp"].(float64)
-	return ok && now.After(time.Unix(int64(exp), 0))
+	exp := idTokenExpiry(raw)
+	return !exp.IsZero() && now.After(exp)
 }
