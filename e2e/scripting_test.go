@@ -531,7 +531,7 @@ func TestProfilesSideBySide(t *testing.T) {
 
 	var all []struct {
 		Profile, Issuer, User string
-		Usable               bool
+		Usable                bool
 	}
 	out := u.mustRun("-o", "json", "status", "--all").Stdout
 	if err := json.Unmarshal([]byte(out), &all); err != nil {
