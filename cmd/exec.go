@@ -51,7 +51,8 @@ It is renewed first when it has expired, or when less than --min-ttl of its
 lifetime remains; it is not renewed while the command runs.
 
 Standard input, output and error are the command's; signals sent to hello
-(SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2) are passed on to it.
+(SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2) are passed on to it. A
+Ctrl-C typed at the terminal reaches the command directly, and only once.
 hello exits with the command's exit code, 128+N when signal N ended it, 127
 when it was not found and 126 when it could not be run. Before the command
 runs, hello's own failures have hello's exit codes (4: not logged in).`,
