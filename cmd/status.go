@@ -38,7 +38,8 @@ type StatusOptions struct {
 	// "environment HELLO_PROFILE" or "default".
 	Profile, ProfileSource string
 	// MinTTL, when set, renews the token unless it stays valid that long
-	// (the one case where status contacts the provider), through Token.
+	// (the one case where status contacts the provider), through Token:
+	// the session itself, which never starts a login.
 	MinTTL time.Duration
 	Token  func(context.Context, session.Want) (*token.Token, error)
 	// All lists every cached session of every profile instead, from Sessions.
@@ -82,7 +83,7 @@ profile (exit 0 when one of them is usable).`,
 				ConfigFile: s.ConfigFile, Sandbox: s.Sandbox, HaveSecret: s.ClientSecret != "",
 				CachePath: sess.Store.Path(sess.Key), Load: sess.Load,
 				Profile: s.ProfileName(), ProfileSource: s.ProfileSource(),
-				MinTTL: opts.MinTTL, Token: f.tokens, All: opts.All, Sessions: f.allSessions}
+				MinTTL: opts.MinTTL, Token: sess.Token, All: opts.All, Sessions: f.allSessions}
 			if runF != nil {
 				return runF(opts)
 			}
