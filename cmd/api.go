@@ -3,13 +3,11 @@ package cmd
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +19,7 @@ import (
 	"github.com/hello-cli/hello/internal/output"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/token"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // APIOptions are the inputs of `hello api`.
@@ -31,7 +30,9 @@ type APIOptions struct {
 
 	IO   *iostreams.IOStreams
 	JSON bool
-	Now  func() time.Time
+	// JSONOut prints the body for -o json and --jq.
+	JSONOut output.JSON
+	Now     func() time.Time
 	// APIURL is the configured API; Issuer and Audience are named when it
 	// refuses a fresh token.
 	APIURL, Issuer, Audience string
@@ -80,8 +81,12 @@ body is printed in every case.`,
 			if err := checkMinTTL(opts.MinTTL); err != nil {
 				return err
 			}
+			var err error
+			if opts.JSON, opts.JSONOut, err = f.jsonOutput(cmd); err != nil {
+				return err
+			}
 			s := f.Settings
-			opts.IO, opts.JSON, opts.Now, opts.Token = f.IO, f.JSON(), f.Now, f.tokens
+			opts.IO, opts.Now, opts.Token = f.IO, f.Now, f.tokens
 			opts.APIURL, opts.Issuer, opts.Audience = s.APIURL, s.Issuer, s.Audience
 			opts.Client = func(ctx context.Context) (*http.Client, error) { return f.authenticated(ctx, s.APIURL) }
 			if runF != nil {
@@ -97,6 +102,7 @@ body is printed in every case.`,
 	fl.StringVar(&opts.Request.Input, "input", "", "file to send as the request body, - for standard input")
 	fl.BoolVarP(&opts.Include, "include", "i", false, "print the status line and response headers before the body")
 	minTTLFlag(cmd, &opts.MinTTL)
+	addJQFlag(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("method", cobra.FixedCompletions([]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("header", cobra.FixedCompletions([]string{"Accept: ", "Content-Type: ", "If-Match: ", "If-None-Match: "}, cobra.ShellCompDirectiveNoFileComp|cobra.ShellCompDirectiveNoSpace))
 	_ = cmd.RegisterFlagCompletionFunc("field", cobra.NoFileCompletions)
@@ -147,19 +153,17 @@ func apiRun(ctx context.Context, o *APIOptions) error {
 		return fmt.Errorf("the API at %s could not be reached: check that it is running and the API URL is right (%w)", o.APIURL, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIResponse+1))
+	// Read whole or refused, never cut (output.ReadBody).
+	body, err := output.ReadBody(resp.Body, maxAPIResponse)
 	if err != nil {
 		return fmt.Errorf("read the API's answer: %w", err)
 	}
-	if len(body) > maxAPIResponse {
-		return fmt.Errorf("the API's answer is larger than %d MiB: hello api prints answers whole or not at all", maxAPIResponse>>20)
-	}
 	if o.Include {
-		if err := apirequest.WriteHead(o.IO.Out, resp, visible); err != nil {
+		if err := apirequest.WriteHead(o.IO.Out, resp, termsafe.Line); err != nil {
 			return err
 		}
 	}
-	if err := writeAPIBody(o, resp, body); err != nil {
+	if err := writeAPIBody(ctx, o, resp, body); err != nil {
 		return err
 	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
@@ -171,19 +175,20 @@ func apiRun(ctx context.Context, o *APIOptions) error {
 	return exitcode.New(httpExitCode(e.Err, true), e)
 }
 
-// writeAPIBody prints the body: as the API sent it, or with -o json
-// re-indented, which fails (exit 1) for a body that is not JSON.
-func writeAPIBody(o *APIOptions, resp *http.Response, body []byte) error {
+// writeAPIBody prints the body: as the API sent it, made safe for a
+// terminal; or with -o json (or --jq) as JSON, which fails (exit 1) for a
+// body that is not JSON.
+func writeAPIBody(ctx context.Context, o *APIOptions, resp *http.Response, body []byte) error {
 	if len(body) == 0 {
 		return nil
 	}
 	if o.JSON {
-		if !json.Valid(body) {
-			return fmt.Errorf("the API's answer is not JSON (content type %q), so -o json cannot print it", visible(resp.Header.Get("Content-Type")))
+		if err := output.CheckJSON(body, resp.Header.Get("Content-Type")); err != nil {
+			return err
 		}
-		return output.WriteRawJSON(o.IO.Out, body)
+		return o.JSONOut.Document(ctx, o.IO.Out, body)
 	}
-	if _, err := io.WriteString(o.IO.Out, visible(string(body))); err != nil {
+	if _, err := io.WriteString(o.IO.Out, termsafe.Text(string(body))); err != nil {
 		return err
 	}
 	if !bytes.HasSuffix(body, []byte("\n")) {
@@ -220,36 +225,8 @@ func (e *APIAnswerError) Error() string {
 	case e.Err.Temporary():
 		return fmt.Sprintf("the API at %s is not available right now for %s: try again later (%s)", e.APIURL, what, e.Err.Detail())
 	case s >= 300 && s < 400:
-		return fmt.Sprintf("the API redirected %s to %s, which hello api does not follow with your token (%s)", what, visible(e.Location), e.Err.Detail())
+		return fmt.Sprintf("the API redirected %s to %s, which hello api does not follow with your token (%s)", what, termsafe.Line(e.Location), e.Err.Detail())
 	default:
 		return fmt.Sprintf("the API refused %s (%s)", what, e.Err.Detail())
 	}
-}
-
-// visible makes text from a server safe for a terminal: control characters
-// other than newline and tab are shown escaped instead of acted on.
-func visible(s string) string {
-	clean := true
-	for _, r := range s {
-		if isControl(r) {
-			clean = false
-			break
-		}
-	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for _, r := range s {
-		if isControl(r) {
-			fmt.Fprintf(&b, "\\x%02x", r)
-			continue
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
-func isControl(r rune) bool {
-	return (r < 0x20 && r != '\n' && r != '\t') || r == 0x7f || (r >= 0x80 && r < 0xa0)
 }

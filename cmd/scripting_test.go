@@ -199,7 +199,7 @@ func TestAPIRun(t *testing.T) {
 		{name: "include", spec: apirequest.Spec{Path: "/x"}, include: true, wantOut: "HTTP/1.1 200 OK\nContent-Length: 11\nContent-Type: application/json\n", wantSeen: "GET /x "},
 		{name: "json", spec: apirequest.Spec{Path: "/x"}, json: true, wantOut: "{\n  \"ok\": true\n}\n", wantSeen: "GET /x "},
 		{name: "json of html", spec: apirequest.Spec{Path: "/html"}, json: true, wantCode: 1, wantSeen: "GET /html "},
-		{name: "html made safe", spec: apirequest.Spec{Path: "/html"}, wantOut: `<html>\x1b[2J</html>`, wantSeen: "GET /html "},
+		{name: "html made safe", spec: apirequest.Spec{Path: "/html"}, wantOut: "<html>^[[2J</html>", wantSeen: "GET /html "},
 		{name: "403 is 5", spec: apirequest.Spec{Path: "/forbidden"}, wantOut: "Permission denied", wantCode: 5, wantSeen: "GET /forbidden "},
 		{name: "503 is 3", spec: apirequest.Spec{Path: "/down"}, wantCode: 3, wantSeen: "GET /down "},
 		{name: "404 is 1", spec: apirequest.Spec{Path: "/gone"}, wantOut: "Not Found", wantCode: 1, wantSeen: "GET /gone "},
@@ -250,17 +250,17 @@ func TestStatusAll(t *testing.T) {
 	}
 	io, _, out, _ := iostreams.Test()
 	o := &StatusOptions{IO: io, Now: now, Sessions: func() ([]CachedSession, error) { return list, nil }}
-	if err := statusAllRun(o); err != nil {
+	if err := statusAllRun(t.Context(), o); err != nil {
 		t.Fatalf("statusAllRun: %v", err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if len(lines) != 4 || !strings.HasPrefix(lines[0], "PROFILE") ||
 		!strings.HasSuffix(lines[1], "yes") || !strings.HasSuffix(lines[2], "no (expired)") || !strings.HasSuffix(lines[3], "no (revoked)") ||
-		!strings.Contains(lines[2], `bob\x1b[2J`) {
+		!strings.Contains(lines[2], "bob^[[2J") || strings.Contains(out.String(), "\x1b") {
 		t.Errorf("table:\n%s", out)
 	}
 	o.Sessions = func() ([]CachedSession, error) { return list[1:], nil }
-	if err := statusAllRun(o); exitCode(t.Context(), err) != 4 {
+	if err := statusAllRun(t.Context(), o); exitCode(t.Context(), err) != 4 {
 		t.Errorf("no usable session: %v", err)
 	}
 }

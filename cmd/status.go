@@ -18,13 +18,16 @@ import (
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // StatusOptions are the inputs of `hello status`.
 type StatusOptions struct {
 	IO   *iostreams.IOStreams
 	JSON bool
-	Now  func() time.Time
+	// JSONOut prints the status for -o json and --jq.
+	JSONOut output.JSON
+	Now     func() time.Time
 
 	Issuer, ClientID, Audience string
 	ConfigFile                 string
@@ -73,12 +76,16 @@ profile (exit 0 when one of them is usable).`,
 			if opts.All && opts.MinTTL > 0 {
 				return exitcode.Newf(exitcode.Usage, "--min-ttl applies to one session: use it without --all")
 			}
+			asJSON, jsonOut, err := f.jsonOutput(cmd)
+			if err != nil {
+				return err
+			}
 			sess, err := f.Session()
 			if err != nil {
 				return err
 			}
 			s := f.Settings
-			*opts = StatusOptions{IO: f.IO, JSON: f.JSON(), Now: f.Now,
+			*opts = StatusOptions{IO: f.IO, JSON: asJSON, JSONOut: jsonOut, Now: f.Now,
 				Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience,
 				ConfigFile: s.ConfigFile, Sandbox: s.Sandbox, HaveSecret: s.ClientSecret != "",
 				CachePath: sess.Store.Path(sess.Key), Load: sess.Load,
@@ -88,13 +95,14 @@ profile (exit 0 when one of them is usable).`,
 				return runF(opts)
 			}
 			if opts.All {
-				return statusAllRun(opts)
+				return statusAllRun(cmd.Context(), opts)
 			}
 			return statusRun(cmd.Context(), opts)
 		},
 	}
 	minTTLFlag(cmd, &opts.MinTTL)
 	cmd.Flags().BoolVar(&opts.All, "all", false, "list every cached session of every profile")
+	addJQFlag(cmd)
 	return cmd
 }
 
@@ -154,7 +162,7 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 		}
 	}
 	if o.JSON {
-		if werr := output.WriteJSON(o.IO.Out, st); werr != nil {
+		if werr := o.JSONOut.Value(ctx, o.IO.Out, st); werr != nil {
 			return werr
 		}
 	} else if werr := writeStatusText(o, st); werr != nil {
@@ -190,11 +198,11 @@ func fillStatus(st *Status, e *tokencache.Entry, now time.Time, haveSecret bool)
 func writeStatusText(o *StatusOptions, st Status) error {
 	w := o.IO.Out
 	if st.Revoked {
-		fmt.Fprintf(w, "The session of %s at %s (client %s) expired or was revoked by the provider.\nProfile: %s\n", st.User, st.Issuer, st.ClientID, profileChoice(st.Profile, st.ProfileSource))
+		fmt.Fprintf(w, "The session of %s at %s (client %s) expired or was revoked by the provider.\nProfile: %s\n", termsafe.Line(st.User), termsafe.Line(st.Issuer), termsafe.Line(st.ClientID), profileChoice(st.Profile, st.ProfileSource))
 		return nil
 	}
 	if !st.LoggedIn {
-		fmt.Fprintf(w, "Not logged in to %s (client %s).\nProfile: %s\n", st.Issuer, st.ClientID, profileChoice(st.Profile, st.ProfileSource))
+		fmt.Fprintf(w, "Not logged in to %s (client %s).\nProfile: %s\n", termsafe.Line(st.Issuer), termsafe.Line(st.ClientID), profileChoice(st.Profile, st.ProfileSource))
 		return nil
 	}
 	expiry := "unknown"
@@ -239,7 +247,7 @@ func profileChoice(profile, source string) string {
 
 // statusAllRun lists every cached session: profile, issuer, audience, user,
 // expiry and whether it is usable. It exits 4 when none is.
-func statusAllRun(o *StatusOptions) error {
+func statusAllRun(ctx context.Context, o *StatusOptions) error {
 	list, err := o.Sessions()
 	if err != nil {
 		return err
@@ -263,7 +271,7 @@ func statusAllRun(o *StatusOptions) error {
 		all = append(all, st)
 	}
 	if o.JSON {
-		if err := output.WriteJSON(o.IO.Out, all); err != nil {
+		if err := o.JSONOut.Value(ctx, o.IO.Out, all); err != nil {
 			return err
 		}
 	} else if err := writeStatusTable(o, all); err != nil {
@@ -305,7 +313,7 @@ func writeStatusTable(o *StatusOptions, all []Status) error {
 		if user == "" {
 			user = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Profile, visible(st.Issuer), visible(aud), visible(user), expires, usable)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Profile, termsafe.Line(st.Issuer), termsafe.Line(aud), termsafe.Line(user), expires, usable)
 	}
 	return tw.Flush()
 }

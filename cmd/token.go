@@ -12,6 +12,7 @@ import (
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/output"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokenformat"
@@ -21,14 +22,16 @@ import (
 type TokenOptions struct {
 	IDToken bool
 	// Format is --format: raw, header, env or json; "" means raw, or json
-	// with -o json.
+	// with -o json or --jq.
 	Format  string
 	EnvName string
 	MinTTL  time.Duration
 
 	IO   *iostreams.IOStreams
 	JSON bool
-	Now  func() time.Time
+	// JSONOut prints the token for --format json, -o json and --jq.
+	JSONOut output.JSON
+	Now     func() time.Time
 	// Token hands out a usable token from the session.
 	Token func(context.Context, session.Want) (*token.Token, error)
 }
@@ -45,10 +48,10 @@ command that prints a token. --format chooses its shape:
   raw     the token alone (the default)
   header  "Authorization: Bearer <token>", for curl -H @-
   env     "export HELLO_ACCESS_TOKEN='<token>'" for eval (--env names the variable)
-  json    the token, its type, expiry, seconds left and scopes`,
+  json    the token, its type, expiry, seconds left and scopes (also -o json, --jq)`,
 		Example: `  hello token --format header | curl -H @- ` + config.DefaultAPIURL + `/api/messages/protected
   eval "$(hello token --format env --min-ttl 10m)"
-  hello token --format json | jq -r .expiry`,
+  hello token --jq .expires_in`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if opts.Format != "" && !tokenformat.Valid(opts.Format) {
@@ -60,7 +63,14 @@ command that prints a token. --format chooses its shape:
 			if err := checkMinTTL(opts.MinTTL); err != nil {
 				return err
 			}
-			opts.IO, opts.JSON, opts.Now, opts.Token = f.IO, f.JSON(), f.Now, f.tokens
+			var err error
+			if opts.JSON, opts.JSONOut, err = f.jsonOutput(cmd); err != nil {
+				return err
+			}
+			if opts.JSONOut.Filter != nil && opts.Format != "" && opts.Format != tokenformat.JSON {
+				return exitcode.Newf(exitcode.Usage, "--jq filters JSON: it cannot be used with --format %s", opts.Format)
+			}
+			opts.IO, opts.Now, opts.Token = f.IO, f.Now, f.tokens
 			if runF != nil {
 				return runF(opts)
 			}
@@ -71,6 +81,7 @@ command that prints a token. --format chooses its shape:
 	cmd.Flags().StringVar(&opts.Format, "format", "", "output shape: raw, header, env or json (default raw, or json with -o json)")
 	cmd.Flags().StringVar(&opts.EnvName, "env", opts.EnvName, "variable that --format env assigns")
 	minTTLFlag(cmd, &opts.MinTTL)
+	addJQFlag(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(tokenformat.Formats(), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("env", envNameCompletion)
 	return cmd
@@ -104,12 +115,23 @@ func tokenRun(ctx context.Context, o *TokenOptions) error {
 	out := tokenformat.Token{Value: tok, Type: t.TokenType, Expiry: t.Expiry, Scopes: t.Scopes, EnvName: o.EnvName}
 	if o.IDToken {
 		// An ID token has its own lifetime and no scopes.
-		out.Type, out.Scopes, out.Expiry = "Bearer", nil, idTokenExpiry(t.IDToken)
+		out.ID, out.Type, out.Scopes, out.Expiry = true, "Bearer", nil, idTokenExpiry(t.IDToken)
 	} else if len(out.Scopes) == 0 {
 		if c, err := claims.Unverified(t.AccessToken); err == nil {
 			out.Scopes = strings.Fields(claims.String(c, "scope"))
 		}
 	}
+	if format == tokenformat.JSON {
+		// Through the JSON printer, so that --jq applies.
+		v, err := tokenformat.JSONValue(out, o.Now())
+		if err != nil {
+			return err
+		}
+		return o.JSONOut.Value(ctx, o.IO.Out, v)
+	}
+	// Every other shape refuses a token with control characters: a real
+	// token is printable ASCII, and anything else would be obeyed by the
+	// terminal or the next program's parser.
 	return tokenformat.Write(o.IO.Out, format, out, o.Now())
 }
 

@@ -268,6 +268,17 @@ func TestAPIAgainstTheSandbox(t *testing.T) {
 	if r.Stdout != "{\n  \"text\": \"This is a protected message.\"\n}\n" {
 		t.Errorf("-o json api: %q", r.Stdout)
 	}
+	// --jq: a string result prints raw; a bad expression is exit 2 before
+	// any request.
+	if r := alice.mustRun("api", "/api/messages/admin", "--jq", ".text"); r.Stdout != "This is an admin message.\n" {
+		t.Errorf("api --jq .text: %q", r.Stdout)
+	}
+	if r := alice.run("api", "/api/messages/admin", "--jq", ".["); r.Code != 2 {
+		t.Errorf("api --jq .[: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	if r := alice.mustRun("token", "--jq", ".token_type"); r.Stdout != "Bearer\n" {
+		t.Errorf("token --jq .token_type: %q", r.Stdout)
+	}
 
 	bob := newUser(t, sb)
 	bob.login("bob@example.com", "bob-password")

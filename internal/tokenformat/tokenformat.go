@@ -41,6 +41,8 @@ type Token struct {
 	Scopes []string
 	// EnvName is the variable the env format assigns.
 	EnvName string
+	// ID marks an ID token: json names it id_token.
+	ID bool
 }
 
 // ErrUnsafeToken is returned for a token holding bytes no OAuth token may
@@ -56,10 +58,7 @@ func Write(w io.Writer, format string, tok Token, now time.Time) error {
 	if !printable(tok.Value) {
 		return ErrUnsafeToken
 	}
-	typ := tok.Type
-	if typ == "" || strings.EqualFold(typ, "bearer") {
-		typ = "Bearer" // RFC 6750's spelling; providers send "bearer" too
-	}
+	typ := bearer(tok.Type)
 	var err error
 	switch format {
 	case Raw:
@@ -73,7 +72,9 @@ func Write(w io.Writer, format string, tok Token, now time.Time) error {
 		}
 		_, err = fmt.Fprintf(w, "export %s=%s\n", name, shellQuote(tok.Value))
 	case JSON:
-		err = writeJSON(w, tok, typ, now)
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(jsonValue(tok, typ, now))
 	default:
 		return fmt.Errorf("unknown token format %q: use one of %s", format, strings.Join(Formats(), ", "))
 	}
@@ -82,15 +83,33 @@ func Write(w io.Writer, format string, tok Token, now time.Time) error {
 
 // jsonToken is the json format; field names follow RFC 6749's token response.
 type jsonToken struct {
-	AccessToken string     `json:"access_token"`
+	AccessToken string     `json:"access_token,omitempty"`
+	IDToken     string     `json:"id_token,omitempty"`
 	TokenType   string     `json:"token_type"`
 	Expiry      *time.Time `json:"expiry"`     // null when unknown
 	ExpiresIn   *int64     `json:"expires_in"` // whole seconds left, null when unknown
 	Scopes      []string   `json:"scopes"`
 }
 
-func writeJSON(w io.Writer, tok Token, typ string, now time.Time) error {
-	j := jsonToken{AccessToken: tok.Value, TokenType: typ, Scopes: tok.Scopes}
+// JSONValue is the json format as a value, for a caller that prints it
+// itself (through a --jq filter). It refuses the same tokens Write does.
+func JSONValue(tok Token, now time.Time) (any, error) {
+	if tok.Value == "" {
+		return nil, errors.New("no token to print")
+	}
+	if !printable(tok.Value) {
+		return nil, ErrUnsafeToken
+	}
+	return jsonValue(tok, bearer(tok.Type), now), nil
+}
+
+func jsonValue(tok Token, typ string, now time.Time) jsonToken {
+	j := jsonToken{TokenType: typ, Scopes: tok.Scopes}
+	if tok.ID {
+		j.IDToken = tok.Value
+	} else {
+		j.AccessToken = tok.Value
+	}
 	if j.Scopes == nil {
 		j.Scopes = []string{}
 	}
@@ -99,9 +118,15 @@ func writeJSON(w io.Writer, tok Token, typ string, now time.Time) error {
 		left := max(int64(exp.Sub(now)/time.Second), 0)
 		j.Expiry, j.ExpiresIn = &exp, &left
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(j)
+	return j
+}
+
+// bearer is RFC 6750's spelling of the type; providers send "bearer" too.
+func bearer(typ string) string {
+	if typ == "" || strings.EqualFold(typ, "bearer") {
+		return "Bearer"
+	}
+	return typ
 }
 
 // printable reports whether s is printable ASCII (RFC 6749 VSCHAR).
