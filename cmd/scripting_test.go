@@ -20,6 +20,8 @@ import (
 	"github.com/hello-cli/hello/internal/childprocess"
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/jq"
+	"github.com/hello-cli/hello/internal/output"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
@@ -343,4 +345,27 @@ func TestCompletionOfScriptingFlags(t *testing.T) {
 
 func writeFileForTest(path, content string) error {
 	return os.WriteFile(path, []byte(content), 0o600)
+}
+
+func TestAPIRunJQ(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"text":"hi \u001b[2J","n":[1,2]}`)
+	}))
+	defer srv.Close()
+	filter, err := jq.Compile(".text, .n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io, _, out, _ := iostreams.Test()
+	ft := &fakeTokens{tok: &token.Token{AccessToken: "at", Expiry: testNow.Add(time.Hour)}}
+	o := &APIOptions{Request: apirequest.Spec{Path: "/x"}, IO: io, JSON: true, JSONOut: output.JSON{Filter: filter}, Now: now, APIURL: srv.URL,
+		Token: ft.Token, Client: func(context.Context) (*http.Client, error) { return session.Client(srv.Client(), ft, srv.URL), nil }}
+	if err := apiRun(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "hi ^[[2J\n[1,2]\n" {
+		t.Errorf("--jq output %q", got)
+	}
 }

@@ -98,6 +98,12 @@ printf 'custom=%s\n' "$MY_TOKEN"`
 	if r := u.runIn("from stdin\n", "exec", "cat"); r.Code != 0 || r.Stdout != "from stdin\n" {
 		t.Errorf("exec cat: exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
 	}
+	// An expired token is renewed before the command runs.
+	u.expireToken()
+	r = u.mustRun("exec", "--", "sh", "-c", `printf %s "$HELLO_ACCESS_TOKEN"`)
+	if r.Stdout == tok || r.Stdout != strings.TrimSpace(u.mustRun("token").Stdout) || sb.grants(t, "refresh_token") != 1 {
+		t.Errorf("after expiry: the child got the old token %v, refreshes %d", r.Stdout == tok, sb.grants(t, "refresh_token"))
+	}
 }
 
 func TestExecExitCodes(t *testing.T) {
