@@ -18,6 +18,7 @@ import (
 // minTTLFlag declares --min-ttl on cmd.
 func minTTLFlag(cmd *cobra.Command, d *time.Duration) {
 	cmd.Flags().DurationVar(d, "min-ttl", 0, "renew the access token first unless it stays valid at least this long (e.g. 10m)")
+	_ = cmd.RegisterFlagCompletionFunc("min-ttl", cobra.FixedCompletions([]string{"1m", "5m", "10m", "30m", "1h"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // checkMinTTL validates a --min-ttl value.

@@ -326,6 +326,8 @@ func TestCompletionOfScriptingFlags(t *testing.T) {
 		{[]string{"__complete", "exec", "--env", ""}, []string{"HELLO_ACCESS_TOKEN", "TOKEN", "ACCESS_TOKEN"}},
 		{[]string{"__complete", "api", "-X", ""}, []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}},
 		{[]string{"__complete", "api", ""}, []string{"/api/messages/public", "/api/messages/protected", "/api/messages/admin"}},
+		{[]string{"__complete", "exec", "--min-ttl", ""}, []string{"1m", "5m", "10m", "30m", "1h"}},
+		{[]string{"__complete", "status", "--min-ttl", ""}, []string{"1m", "5m", "10m", "30m", "1h"}},
 	} {
 		h.out.Reset()
 		if code := h.run(tc.args...); code != 0 {
