@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"regexp"
 	"runtime"
 	"strings"
 )
@@ -83,12 +82,21 @@ func (e *StartError) ExitCode() int {
 	return CodeNotExecutable
 }
 
-// validName is a portable environment variable name (POSIX: letters,
-// digits and underscores, not starting with a digit).
-var validName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// ValidName reports whether name can be used as an environment variable.
-func ValidName(name string) bool { return validName.MatchString(name) }
+// ValidName reports whether name can be used as an environment variable:
+// a portable name (POSIX: letters, digits and underscores, not starting with
+// a digit). Checked by hand: a regexp would be compiled at every start-up.
+func ValidName(name string) bool {
+	if name == "" || (name[0] >= '0' && name[0] <= '9') {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c != '_' && (c < '0' || c > '9') && (c < 'a' || c > 'z') && (c < 'A' || c > 'Z') {
+			return false
+		}
+	}
+	return true
+}
 
 // Run starts c, forwards signals to it until it ends, and returns its exit
 // code: its own, or 128+n when signal n killed it. err is non-nil only when

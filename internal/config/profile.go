@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 
@@ -40,9 +39,22 @@ const (
 	profileSectionPrefix = "profile "
 )
 
-// validProfile is a profile name: short, and safe as a directory name (each
-// profile's sessions live in a directory of that name).
-var validProfile = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+// validProfile reports whether s is a profile name: up to 64 lower-case
+// letters, digits, '-' and '_', starting with a letter or digit; safe as a
+// directory name (each profile's sessions live in a directory of that name).
+// Checked by hand: a regexp would be compiled at every start-up.
+func validProfile(s string) bool {
+	if s == "" || len(s) > 64 || s[0] == '-' || s[0] == '_' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '-' && c != '_' && (c < '0' || c > '9') && (c < 'a' || c > 'z') {
+			return false
+		}
+	}
+	return true
+}
 
 // profileKeys are the keys a [profile NAME] section may hold: those of
 // [AUTH0] and [WEBAPP] (SECRET_KEY belongs to the seed's web app only).
@@ -63,7 +75,7 @@ func profilesIn(v *viper.Viper) []string {
 	for _, k := range v.AllKeys() {
 		if sec, _, ok := splitProfileKey(k); ok {
 			name := strings.TrimSpace(strings.TrimPrefix(sec, profileSectionPrefix))
-			if validProfile.MatchString(name) && !slices.Contains(out, name) {
+			if validProfile(name) && !slices.Contains(out, name) {
 				out = append(out, name)
 			}
 		}
@@ -83,7 +95,7 @@ func resolveProfile(s *Settings, v value, file string, defined []string) error {
 		s.Sources[KeyProfile] = v.source
 		return nil
 	}
-	if !validProfile.MatchString(name) {
+	if !validProfile(name) {
 		return bad(v, "a profile name is up to 64 letters, digits, '-' and '_', starting with a letter or digit")
 	}
 	if !slices.Contains(defined, name) {
@@ -190,7 +202,7 @@ func SessionDirs(base string) ([]ProfileDir, error) {
 		return out, fmt.Errorf("list the profiles' sessions: %w", err)
 	}
 	for _, e := range ents {
-		if e.IsDir() && validProfile.MatchString(e.Name()) {
+		if e.IsDir() && validProfile(e.Name()) {
 			out = append(out, ProfileDir{Profile: e.Name(), Dir: filepath.Join(base, profilesDir, e.Name())})
 		}
 	}
@@ -216,7 +228,7 @@ func profileKeyWarnings(v *viper.Viper, file string) []string {
 			continue
 		}
 		switch {
-		case !validProfile.MatchString(strings.TrimSpace(strings.TrimPrefix(sec, profileSectionPrefix))):
+		case !validProfile(strings.TrimSpace(strings.TrimPrefix(sec, profileSectionPrefix))):
 			out = append(out, fmt.Sprintf("config file %s: section [%s] ignored: a profile name is up to 64 letters, digits, '-' and '_'", file, sec))
 		case !known[name]:
 			out = append(out, fmt.Sprintf("config file %s: unknown key [%s] %s ignored", file, sec, strings.ToUpper(name)))

@@ -205,3 +205,15 @@ func TestSessionDirs(t *testing.T) {
 		t.Errorf("SessionDirs = %v, %v, want %v", got, err, want)
 	}
 }
+
+func TestValidProfile(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{
+		"prod": true, "a": true, "staging-eu_2": true, "0": true, strings.Repeat("x", 64): true,
+		"": false, "-x": false, "_x": false, "Prod": false, "a.b": false, "a/b": false, "..": false, "a b": false, strings.Repeat("x", 65): false,
+	} {
+		if got := validProfile(s); got != want {
+			t.Errorf("validProfile(%q) = %v", s, got)
+		}
+	}
+}
