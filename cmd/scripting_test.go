@@ -21,6 +21,7 @@ import (
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/jq"
+	"github.com/hello-cli/hello/internal/oidcclient"
 	"github.com/hello-cli/hello/internal/output"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/token"
@@ -369,5 +370,40 @@ func TestAPIRunJQ(t *testing.T) {
 	}
 	if got := out.String(); got != "hi ^[[2J\n[1,2]\n" {
 		t.Errorf("--jq output %q", got)
+	}
+}
+
+// TestLogoutAll: every session is removed, even when a provider cannot be
+// reached to revoke its refresh token.
+func TestLogoutAll(t *testing.T) {
+	t.Parallel()
+	base := t.TempDir()
+	var list []CachedSession
+	for _, p := range []string{"default", "prod"} {
+		dir := base
+		if p != "default" {
+			dir = filepath.Join(base, "profiles", p)
+		}
+		st := tokencache.New(dir)
+		k := tokencache.Key{Issuer: "https://" + p + ".example.com/", ClientID: "hello-cli"}
+		if err := st.Save(k, &tokencache.Entry{Token: token.Token{AccessToken: "a", RefreshToken: "r", Grant: token.GrantAuthorizationCode}}); err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, CachedSession{Profile: p, Session: &session.Session{Store: st, Key: k},
+			Provider: func(context.Context) (*oidcclient.Client, error) { return nil, errors.New("provider down") }})
+	}
+	io, _, _, errOut := iostreams.Test()
+	o := &LogoutOptions{IO: io, Sessions: func() ([]CachedSession, error) { return list, nil }}
+	if err := logoutAllRun(t.Context(), o); err != nil {
+		t.Fatalf("logoutAllRun: %v", err)
+	}
+	for _, cs := range list {
+		if _, err := cs.Session.Load(); !errors.Is(err, session.ErrNotLoggedIn) {
+			t.Errorf("profile %s: still cached (%v)", cs.Profile, err)
+		}
+	}
+	if got := errOut.String(); strings.Count(got, "Removed the cached session.") != 2 || strings.Count(got, "provider down") != 2 ||
+		!strings.Contains(got, "Profile prod, https://prod.example.com/ (client hello-cli):") {
+		t.Errorf("stderr:\n%s", got)
 	}
 }
