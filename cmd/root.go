@@ -36,6 +36,9 @@ variables, the config file (./.config, or else $XDG_CONFIG_HOME/hello/config),
 built-in defaults. The client secret is read only from HELLO_CLIENT_SECRET
 or the config file.
 
+--profile NAME (or HELLO_PROFILE) reads the config file's [profile NAME]
+section instead of [AUTH0] and [WEBAPP]; each profile has its own sessions.
+
 ` + exitcode.Help,
 		SilenceUsage:  true,
 		SilenceErrors: true,
