@@ -75,7 +75,7 @@ func profilesIn(v *viper.Viper) []string {
 	for _, k := range v.AllKeys() {
 		if sec, _, ok := splitProfileKey(k); ok {
 			name := strings.TrimSpace(strings.TrimPrefix(sec, profileSectionPrefix))
-			if validProfile(name) && !slices.Contains(out, name) {
+			if validProfile(name) && name != DefaultProfile && !slices.Contains(out, name) {
 				out = append(out, name)
 			}
 		}
@@ -223,15 +223,17 @@ func profileKeyWarnings(v *viper.Viper, file string) []string {
 	known := profileKeys()
 	var out []string
 	for _, k := range v.AllKeys() {
-		sec, name, ok := splitProfileKey(k)
+		sec, key, ok := splitProfileKey(k)
 		if !ok {
 			continue
 		}
-		switch {
-		case !validProfile(strings.TrimSpace(strings.TrimPrefix(sec, profileSectionPrefix))):
+		switch name := strings.TrimSpace(strings.TrimPrefix(sec, profileSectionPrefix)); {
+		case name == DefaultProfile:
+			out = append(out, fmt.Sprintf("config file %s: section [%s] ignored: the default profile is the [AUTH0] and [WEBAPP] sections", file, sec))
+		case !validProfile(name):
 			out = append(out, fmt.Sprintf("config file %s: section [%s] ignored: a profile name is up to 64 letters, digits, '-' and '_'", file, sec))
-		case !known[name]:
-			out = append(out, fmt.Sprintf("config file %s: unknown key [%s] %s ignored", file, sec, strings.ToUpper(name)))
+		case !known[key]:
+			out = append(out, fmt.Sprintf("config file %s: unknown key [%s] %s ignored", file, sec, strings.ToUpper(key)))
 		}
 	}
 	slices.Sort(out)           // AllKeys has no stable order

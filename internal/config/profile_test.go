@@ -138,7 +138,7 @@ func TestProfileErrors(t *testing.T) {
 func TestProfileWarningsAndFiles(t *testing.T) {
 	t.Parallel()
 	l := loader(t, nil)
-	p := write(t, filepath.Join(l.WorkDir, ".config"), "[profile ci]\nISSUER=https://id.example.com/\nCLIENTID=typo\nCA_FILE=ca.pem\n[profile bad.name]\nISSUER=https://x.example.com/\n")
+	p := write(t, filepath.Join(l.WorkDir, ".config"), "[profile ci]\nISSUER=https://id.example.com/\nCLIENTID=typo\nCA_FILE=ca.pem\n[profile bad.name]\nISSUER=https://x.example.com/\n[profile default]\nISSUER=https://y.example.com/\n")
 	writeCA(t, filepath.Join(l.WorkDir, "ca.pem"))
 	s, err := l.Load(flags(t, "--profile", "ci"))
 	if err != nil {
@@ -149,6 +149,7 @@ func TestProfileWarningsAndFiles(t *testing.T) {
 	}
 	wantWarnings := []string{
 		"config file " + p + ": section [profile bad.name] ignored: a profile name is up to 64 letters, digits, '-' and '_'",
+		"config file " + p + ": section [profile default] ignored: the default profile is the [AUTH0] and [WEBAPP] sections",
 		"config file " + p + ": unknown key [profile ci] CLIENTID ignored",
 	}
 	if diff := cmp.Diff(wantWarnings, s.Warnings); diff != "" {
