@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/hello-cli/hello/internal/apiclient"
 	"github.com/hello-cli/hello/internal/apirequest"
 	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/httperr"
@@ -111,8 +112,8 @@ body is printed in every case.`,
 		if len(args) > 0 {
 			return nil, cobra.ShellCompDirectiveNoFileComp
 		}
-		paths := make([]string, 0, 3)
-		for _, k := range []string{"public", "protected", "admin"} {
+		paths := make([]string, 0, len(apiclient.Kinds))
+		for _, k := range apiclient.Kinds {
 			paths = append(paths, "/api/messages/"+k)
 		}
 		return paths, cobra.ShellCompDirectiveNoFileComp
