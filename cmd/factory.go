@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 
@@ -55,22 +54,29 @@ type Factory struct {
 	sessOnce   sync.Once
 	sess       *session.Session
 	sessErr    error
-	// sealer seals the session's tokens; set with the session.
-	sealer *keystore.Codec
+	// sealers seal the tokens of each cache directory this process opened
+	// (one per profile), by directory, so that a directory's key is read
+	// once however many sessions of it are used; all of them share
+	// keyShared: one probe, one bound for a hung bus, one notice.
+	sealMu    sync.Mutex
+	sealers   map[string]*keystore.Codec
+	keyShared keystore.Shared
 }
 
 // NewFactory returns the Factory of the real process.
 func NewFactory() *Factory {
 	io := iostreams.System()
 	getenv := func(k string) string { return os.Getenv(k) }
+	browser := webbrowser.System{Stderr: io.ErrOut, Getenv: getenv}
 	return &Factory{
 		IO:       io,
 		Config:   config.NewLoader(),
-		Browser:  webbrowser.System{Stderr: io.ErrOut, Getenv: getenv},
+		Browser:  browser,
 		Now:      time.Now,
 		CacheDir: tokencache.DefaultDir,
 		CanOpenBrowser: func() bool {
-			return !io.CI() && io.IsStderrTTY() && webbrowser.CanOpen(getenv, runtime.GOOS)
+			// WSL counts: its Windows browser needs no Linux display.
+			return !io.CI() && io.IsStderrTTY() && browser.CanOpen()
 		},
 	}
 }
@@ -133,6 +139,30 @@ func (f *Factory) newSession() (*session.Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find the cache directory: %w", err)
 	}
+	s := f.Settings
+	store, err := f.newStore(dir, s.SessionDir(dir), s.TokenStorage)
+	if err != nil {
+		return nil, err
+	}
+	if codec := store.Codec.(*keystore.Codec); codec.Store.Mode() == keystore.Keyring {
+		// Asked for the keyring and none answers: fail now, before any
+		// entry is read or a login started, rather than fall back.
+		if _, err := codec.Store.Resolve(context.Background()); err != nil {
+			return nil, err
+		}
+	}
+	return &session.Session{
+		Store:      store,
+		Key:        tokencache.Key{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience},
+		Connect:    func(ctx context.Context) (session.Renewer, error) { return f.AuthClient(ctx) },
+		HaveSecret: s.ClientSecret != "",
+		Now:        f.Now,
+	}, nil
+}
+
+// newStore is the token cache in dir, one profile's directory under base,
+// its tokens kept as storage (--token-storage) says.
+func (f *Factory) newStore(base, dir, storage string) (*tokencache.Store, error) {
 	store := tokencache.New(dir)
 	store.Now = f.Now
 	store.Notify = func(msg string) { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", termsafe.Line(msg)) }
@@ -143,28 +173,12 @@ func (f *Factory) newSession() (*session.Session, error) {
 		}
 		store.LockTimeout = d
 	}
-	s := f.Settings
-	mode, err := keystore.ParseMode(s.TokenStorage)
+	codec, err := f.sealer(base, dir, storage)
 	if err != nil {
-		return nil, exitcode.New(exitcode.Usage, err)
+		return nil, err
 	}
-	keys := keystore.New(keystore.Config{Mode: mode, Dir: dir, Backend: f.Keyring, Getenv: f.Config.Getenv, Notices: f.IO.ErrOut})
-	if mode == keystore.Keyring {
-		// Asked for the keyring and none answers: fail now, before any
-		// entry is read or a login started, rather than fall back.
-		if _, err := keys.Resolve(context.Background()); err != nil {
-			return nil, err
-		}
-	}
-	f.sealer = &keystore.Codec{Store: keys, Path: store.Path}
-	store.Codec = f.sealer
-	return &session.Session{
-		Store:      store,
-		Key:        tokencache.Key{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience},
-		Connect:    func(ctx context.Context) (session.Renewer, error) { return f.AuthClient(ctx) },
-		HaveSecret: s.ClientSecret != "",
-		Now:        f.Now,
-	}, nil
+	store.Codec = codec
+	return store, nil
 }
 
 // ensureSession is the CLI's requires_auth: a usable session, renewed if
@@ -269,21 +283,51 @@ func (f *Factory) save(ctx context.Context, t *token.Token) (*tokencache.Entry, 
 	return s.Save(ctx, t, who(t, f.Settings.ClientID))
 }
 
-// storage says how the session's entry is kept, once it was read.
-func (f *Factory) storage() (keystore.Where, string, bool) {
-	if f.sealer == nil || f.sess == nil {
-		return keystore.Where{}, "", false
+// sealer is the sealing codec of the token cache in dir, one profile's
+// directory under base. The key in the keyring belongs to dir (logging out
+// of one profile never strands another's sessions); the memo of a failed
+// probe is kept in base, for every profile at once.
+func (f *Factory) sealer(base, dir, storage string) (*keystore.Codec, error) {
+	mode, err := keystore.ParseMode(storage)
+	if err != nil {
+		return nil, exitcode.New(exitcode.Usage, err)
 	}
-	w, ok := f.sealer.Where(f.sess.Key)
-	return w, string(f.sealer.Store.Mode()), ok
+	f.sealMu.Lock()
+	defer f.sealMu.Unlock()
+	if c, ok := f.sealers[dir]; ok && c.Store.Mode() == mode {
+		return c, nil
+	}
+	keys := keystore.New(keystore.Config{Mode: mode, Dir: dir, MemoDir: base, Shared: &f.keyShared,
+		Backend: f.Keyring, Getenv: f.Config.Getenv, Notices: f.IO.ErrOut})
+	c := &keystore.Codec{Store: keys, Path: tokencache.New(dir).Path}
+	if f.sealers == nil {
+		f.sealers = map[string]*keystore.Codec{}
+	}
+	f.sealers[dir] = c
+	return c, nil
 }
 
-// forgetKey removes the keyring's token key once no entry uses it.
-func (f *Factory) forgetKey(ctx context.Context) (bool, error) {
-	if f.sealer == nil {
-		return false, nil
+// whereOf says how s's entry is kept, once it was read; ok is false
+// before that.
+func whereOf(s *session.Session) func() (keystore.Where, string, bool) {
+	return func() (keystore.Where, string, bool) {
+		c, ok := s.Store.Codec.(*keystore.Codec)
+		if !ok {
+			return keystore.Where{}, "", false
+		}
+		w, ok := c.Where(s.Key)
+		return w, string(c.Store.Mode()), ok
 	}
-	return f.sealer.Store.ForgetKeyIfUnused(ctx)
+}
+
+// forgetKeyOf removes the token key of s's cache directory from the
+// keyring once no entry there uses it.
+func forgetKeyOf(s *session.Session) (forget func(context.Context) (bool, error), keyring string) {
+	c, ok := s.Store.Codec.(*keystore.Codec)
+	if !ok {
+		return nil, ""
+	}
+	return c.Store.ForgetKeyIfUnused, c.Store.Backend()
 }
 
 // JSON reports whether -o json was asked for. A command that prints JSON

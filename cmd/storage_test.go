@@ -24,11 +24,13 @@ type memKeyring struct {
 	mu    sync.Mutex
 	items map[string]string
 	err   error
+	gets  int
 }
 
 func (m *memKeyring) Get(service, user string) (string, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.gets++
 	if m.err != nil {
 		return "", m.err
 	}
@@ -64,6 +66,18 @@ func (m *memKeyring) Delete(service, user string) error {
 
 func (m *memKeyring) Name() string { return "Test Keyring" }
 
+func (m *memKeyring) reads() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.gets
+}
+
+func (m *memKeyring) len() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.items)
+}
+
 var storageKey = tokencache.Key{Issuer: "http://127.0.0.1:5055", ClientID: "hello-cli", Audience: "https://hello-world.example.com"}
 
 func liveEntry() *tokencache.Entry {
@@ -73,8 +87,14 @@ func liveEntry() *tokencache.Entry {
 // sealEntry saves e sealed under a key in kr, as a hello with a keyring would.
 func sealEntry(t *testing.T, dir string, kr keystore.Backend, e *tokencache.Entry) {
 	t.Helper()
+	sealEntryAt(t, dir, dir, kr, e)
+}
+
+// sealEntryAt is sealEntry for a profile's directory dir under base.
+func sealEntryAt(t *testing.T, base, dir string, kr keystore.Backend, e *tokencache.Entry) {
+	t.Helper()
 	store := tokencache.New(dir)
-	store.Codec = &keystore.Codec{Store: keystore.New(keystore.Config{Mode: keystore.Keyring, Dir: dir, Backend: kr}), Path: store.Path}
+	store.Codec = &keystore.Codec{Store: keystore.New(keystore.Config{Mode: keystore.Keyring, Dir: dir, MemoDir: base, Backend: kr}), Path: store.Path}
 	if err := store.Save(storageKey, e); err != nil {
 		t.Fatal(err)
 	}

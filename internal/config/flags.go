@@ -33,4 +33,5 @@ func BindFlags(fs *pflag.FlagSet) {
 	fs.StringP(FlagOutput, "o", "", `output format: text or json [$HELLO_OUTPUT] (default "text")`)
 	fs.String(FlagCAFile, "", "PEM file of extra root certificates to trust [$HELLO_CA_FILE]")
 	fs.String(FlagTokenStorage, "", `where tokens are kept: auto, keyring or file [$HELLO_TOKEN_STORAGE] (default "`+DefaultTokenStorage+`")`)
+	fs.String(FlagProfile, "", `named profile: a [profile NAME] section of the config file [$HELLO_PROFILE] (default "`+DefaultProfile+`": [AUTH0] and [WEBAPP])`)
 }

@@ -51,3 +51,35 @@ func TestTokenStorage(t *testing.T) {
 		})
 	}
 }
+
+func TestTokenStoragePerProfile(t *testing.T) {
+	t.Parallel()
+	ini := "[HELLO]\nTOKEN_STORAGE=keyring\n[profile ci]\nISSUER=https://ci.example.com/\nTOKEN_STORAGE=file\n[profile dev]\nISSUER=https://dev.example.com/\n"
+	for _, tt := range []struct {
+		profile, want, source string
+	}{
+		{profile: "", want: "keyring", source: "[HELLO] TOKEN_STORAGE"},
+		{profile: "dev", want: "keyring", source: "[HELLO] TOKEN_STORAGE"},
+		{profile: "ci", want: "file", source: "[profile ci] TOKEN_STORAGE"},
+	} {
+		t.Run("profile "+tt.profile, func(t *testing.T) {
+			t.Parallel()
+			l := loader(t, nil)
+			write(t, filepath.Join(l.WorkDir, ".config"), ini)
+			var args []string
+			if tt.profile != "" {
+				args = []string{"--profile", tt.profile}
+			}
+			s, err := l.Load(flags(t, args...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.TokenStorage != tt.want || !strings.Contains(s.Sources[KeyTokenStorage], tt.source) {
+				t.Errorf("TokenStorage = %q from %q, want %q from %q", s.TokenStorage, s.Sources[KeyTokenStorage], tt.want, tt.source)
+			}
+			if len(s.Warnings) != 0 {
+				t.Errorf("warnings: %v", s.Warnings)
+			}
+		})
+	}
+}

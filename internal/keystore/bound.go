@@ -35,7 +35,9 @@ type bounded struct {
 	b       Backend
 	timeout time.Duration
 	clock   Clock
-	hung    atomic.Bool
+	// hung is shared by every Store of the process (see Shared): the bus
+	// is the same whichever cache directory a call is for.
+	hung *atomic.Bool
 }
 
 func (k *bounded) get(ctx context.Context, service, user string) (string, error) {

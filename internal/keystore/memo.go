@@ -12,7 +12,8 @@ import (
 	"github.com/hello-cli/hello/internal/atomicfile"
 )
 
-// memoFile remembers, in the cache directory, that auto mode's probe failed:
+// memoFile remembers, in the cache directory (the top one, shared by every
+// profile: see Config.MemoDir), that auto mode's probe failed:
 // machine state like the entries beside it, thrown away at no cost.
 const memoFile = "keyring-unreachable"
 
@@ -25,7 +26,7 @@ type memo struct {
 	Reason    string    `json:"reason"`
 }
 
-func (s *Store) memoPath() string { return filepath.Join(s.cfg.Dir, memoFile) }
+func (s *Store) memoPath() string { return filepath.Join(s.cfg.MemoDir, memoFile) }
 
 func (s *Store) envHash() string {
 	sum := sha256.Sum256([]byte(envFingerprint(s.cfg.Getenv)))
@@ -35,7 +36,7 @@ func (s *Store) envHash() string {
 // readMemo returns the remembered reason when a failed probe made under
 // this environment is younger than the TTL.
 func (s *Store) readMemo() (string, bool) {
-	if s.cfg.Dir == "" {
+	if s.cfg.MemoDir == "" {
 		return "", false
 	}
 	f, err := os.Open(s.memoPath())
@@ -57,21 +58,21 @@ func (s *Store) readMemo() (string, bool) {
 
 // writeMemo is best effort: failing to remember costs one probe next time.
 func (s *Store) writeMemo(reason string) {
-	if s.cfg.Dir == "" {
+	if s.cfg.MemoDir == "" {
 		return
 	}
 	data, err := json.Marshal(memo{Env: s.envHash(), CheckedAt: s.cfg.Clock.Now().UTC(), Reason: reason})
 	if err != nil {
 		return
 	}
-	if err := os.MkdirAll(s.cfg.Dir, 0o700); err != nil {
+	if err := os.MkdirAll(s.cfg.MemoDir, 0o700); err != nil {
 		return
 	}
 	_ = atomicfile.Write(s.memoPath(), data)
 }
 
 func (s *Store) forgetMemo() {
-	if s.cfg.Dir != "" {
+	if s.cfg.MemoDir != "" {
 		_ = os.Remove(s.memoPath())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gokeyring "github.com/zalando/go-keyring"
@@ -48,6 +49,38 @@ type Config struct {
 	Getenv func(string) (string, bool)
 	// Notices receives the one fallback notice; nil discards it.
 	Notices io.Writer
+	// MemoDir is where the failed probe is remembered; "" means Dir. Every
+	// profile's Store names the same one: whether a keyring answers is a
+	// matter of the machine and the environment, not of the profile.
+	MemoDir string
+	// Shared is what this Store shares with the others of the process, one
+	// per cache directory; nil means a Shared of its own.
+	Shared *Shared
+}
+
+// Shared is what the Stores of one process have in common, whichever cache
+// directory each serves (each profile has its own): a keyring call that
+// hung makes every later one fail at once, a failed probe is not made
+// again for another directory, and the fallback notice is printed once.
+// The zero value is ready to use.
+type Shared struct {
+	hung   atomic.Bool
+	notice sync.Once
+
+	mu     sync.Mutex
+	failed string // why a live probe of this process failed; "" if none did
+}
+
+func (sh *Shared) probeFailed() (string, bool) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.failed, sh.failed != ""
+}
+
+func (sh *Shared) setProbeFailed(reason string) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	sh.failed = reason
 }
 
 // Store is one process's view of the keyring: the storage choice and the
@@ -65,7 +98,6 @@ type Store struct {
 	locErr   error
 	key      *seal.Key // nil until read or created
 	keyErr   error     // why the key could not be read (ErrKeyMissing, ...)
-	notice   sync.Once
 }
 
 // New returns a Store for cfg. It does not touch the keyring yet.
@@ -91,6 +123,12 @@ func New(cfg Config) *Store {
 	if cfg.Notices == nil {
 		cfg.Notices = io.Discard
 	}
+	if cfg.MemoDir == "" {
+		cfg.MemoDir = cfg.Dir
+	}
+	if cfg.Shared == nil {
+		cfg.Shared = &Shared{}
+	}
 	name := cfg.BackendName
 	if named, ok := cfg.Backend.(interface{ Name() string }); ok && name == "" {
 		name = named.Name()
@@ -98,7 +136,7 @@ func New(cfg Config) *Store {
 	if name == "" {
 		name = "OS keyring"
 	}
-	return &Store{cfg: cfg, kr: &bounded{b: cfg.Backend, timeout: cfg.Timeout, clock: cfg.Clock}, name: name}
+	return &Store{cfg: cfg, kr: &bounded{b: cfg.Backend, timeout: cfg.Timeout, clock: cfg.Clock, hung: &cfg.Shared.hung}, name: name}
 }
 
 // Backend names the keyring: "Secret Service", "macOS Keychain", ...
@@ -173,10 +211,19 @@ func (s *Store) resolveMemo(ctx context.Context, useMemo bool) (Location, error)
 		}
 	}
 	s.fromMemo = false
-	reason, err := s.probe(ctx)
-	if err != nil && ctx.Err() != nil {
-		// Interrupted: nothing was learnt, so nothing is remembered.
-		return loc, err
+	// Another cache directory of this process (another profile) found no
+	// keyring a moment ago: asking again would only cost another bound.
+	reason, failed := s.cfg.Shared.probeFailed()
+	if !failed {
+		var err error
+		reason, err = s.probe(ctx)
+		if err != nil && ctx.Err() != nil {
+			// Interrupted: nothing was learnt, so nothing is remembered.
+			return loc, err
+		}
+		if reason != "" {
+			s.cfg.Shared.setProbeFailed(reason)
+		}
 	}
 	switch {
 	case reason == "":
@@ -186,9 +233,11 @@ func (s *Store) resolveMemo(ctx context.Context, useMemo bool) (Location, error)
 		}
 	case s.cfg.Mode == Keyring:
 		s.locErr = &UnavailableError{Backend: s.name, Reason: reason}
-	default:
+	case !failed:
 		loc.Fallback = reason
 		s.writeMemo(reason)
+	default:
+		loc.Fallback = reason // remembered by the Store that probed
 	}
 	s.loc, s.resolved = loc, true
 	return s.loc, s.locErr
@@ -258,7 +307,7 @@ func (s *Store) Notice(path string) {
 	if !resolved || loc.Keyring || loc.Fallback == "" {
 		return
 	}
-	s.notice.Do(func() {
+	s.cfg.Shared.notice.Do(func() {
 		fmt.Fprintf(s.cfg.Notices, "no OS keyring reachable (%s): tokens are stored unencrypted in %s, mode 0600; set HELLO_TOKEN_STORAGE=file to silence this\n", loc.Fallback, path)
 	})
 }
