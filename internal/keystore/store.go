@@ -109,7 +109,7 @@ func New(cfg Config) *Store {
 		cfg.Getenv = os.LookupEnv
 	}
 	if cfg.Backend == nil {
-		cfg.Backend = System{Getenv: cfg.Getenv}
+		cfg.Backend = System{Getenv: cfg.Getenv, Dir: cfg.Dir}
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
