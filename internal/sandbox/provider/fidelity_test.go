@@ -137,6 +137,34 @@ func TestRepeatedParametersRefused(t *testing.T) {
 	}
 }
 
+// A repeated parameter at end_session is refused too, with the browser's
+// session kept, rather than checked in its first value and followed in its
+// last; at /userinfo it is invalid_request whatever the method.
+func TestRepeatedParametersRefusedAtEndSessionAndUserinfo(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, nil)
+	b := newBrowser(t, s)
+	conf := s.oauthConfig()
+	tok, _ := b.loginTokens(conf, AliceEmail, AlicePassword)
+	hint := "&id_token_hint=" + url.QueryEscape(tok.Extra("id_token").(string))
+	logout := s.url + "/end_session?client_id=hello-cli&post_logout_redirect_uri=" + url.QueryEscape("http://localhost:4040/")
+	for i, q := range []string{
+		"&state=a&state=b", "&client_id=hello-cli", "&post_logout_redirect_uri=" + url.QueryEscape("http://localhost:4040/"),
+		hint + "&state=a&state=b", hint + hint,
+	} {
+		p := b.get(logout + q)
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, "more than once") {
+			t.Errorf("end_session case %d: %d Location %q, want 400 naming the repeated parameter", i, p.status, p.header.Get("Location"))
+		}
+	}
+	// Still signed in: the next sign-in needs no password.
+	callback(t, b.get(newPKCE().authURL(conf)))
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.url+"/userinfo?access_token=a&access_token=b", nil)
+	if status, out := doJSON(t, req); status != http.StatusBadRequest || out["error"] != "invalid_request" {
+		t.Errorf("GET /userinfo with a repeated access_token: %d %v, want 400 invalid_request", status, out)
+	}
+}
+
 // RFC 9207: every authorization response carries iss, success and error
 // alike, and discovery says so.
 func TestAuthorizationResponseIss(t *testing.T) {

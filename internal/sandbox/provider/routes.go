@@ -468,9 +468,10 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusMethodNotAllowed, oidc.ErrInvalidRequest().WithDescription("use GET or POST"))
 		return
 	}
-	if r.Method == http.MethodPost {
+	if r.Method != http.MethodOptions {
+		// The query counts too: the library reads access_token from either.
 		if err := r.ParseForm(); err != nil {
-			writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("malformed form body"))
+			writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("malformed request parameters"))
 			return
 		}
 		if name := repeatedParam(r.Form); name != "" {
@@ -509,6 +510,12 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 	const title = "You are logged out"
 	if err := r.ParseForm(); err != nil {
 		p.message(w, http.StatusBadRequest, "Logout failed", "The logout request was malformed, so you are still logged in.")
+		return
+	}
+	// We check the first value of a parameter and the library would act
+	// on the last: refuse the ambiguity, as at the other endpoints.
+	if name := repeatedParam(r.Form); name != "" {
+		p.message(w, http.StatusBadRequest, "Logout failed", "The logout request was not valid (invalid_request: parameter "+store.QuoteParam(name)+" given more than once), so you are still logged in.")
 		return
 	}
 	ctx := op.ContextWithIssuer(r.Context(), p.cfg.Issuer)
