@@ -283,9 +283,11 @@ func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *recorder) WriteHeader(status int)      { r.status = status }
 
-// The device grant's ID token names only the client too. (Its access token
-// names the API and, because the library adds it for this grant, the
-// client: the API still accepts only tokens for its audience.)
+// The device grant's tokens have the audiences of the other grants: the
+// ID token names only the client, the access token only the API (the
+// library adds the client to both for this grant). An access token naming
+// the client would pass an ID-token check that looks at aud, as
+// go-oidc's does.
 func TestDeviceIDTokenAudienceIsTheClientOnly(t *testing.T) {
 	t.Parallel()
 	s := startIDP(t, nil)
@@ -307,7 +309,21 @@ func TestDeviceIDTokenAudienceIsTheClientOnly(t *testing.T) {
 	if !slices.Equal(idt.Audience, []string{CLIClientID}) {
 		t.Errorf("device ID token aud %v, want only %s", idt.Audience, CLIClientID)
 	}
-	if aud := stringList(s.accessClaims(t, tok.AccessToken)["aud"]); !slices.Contains(aud, DefaultAudience) {
-		t.Errorf("device access token aud %v lacks the API", aud)
+	claims := s.accessClaims(t, tok.AccessToken)
+	if aud := stringList(claims["aud"]); !slices.Equal(aud, []string{DefaultAudience}) {
+		t.Errorf("device access token aud %v, want only %s", aud, DefaultAudience)
+	}
+	if claims["azp"] != CLIClientID || claims["client_id"] != CLIClientID {
+		t.Errorf("device access token azp %v client_id %v, want %s", claims["azp"], claims["client_id"], CLIClientID)
+	}
+	if _, err := s.rp.Verifier(&oidc.Config{ClientID: CLIClientID}).Verify(t.Context(), tok.AccessToken); err == nil {
+		t.Error("the device access token passes as an ID token for hello-cli")
+	}
+	if idt.Subject != "sandbox|alice" {
+		t.Errorf("device ID token sub %q", idt.Subject)
+	}
+	// The refresh token minted with it still belongs to the client.
+	if _, err := refresh(t, conf, tok.RefreshToken); err != nil {
+		t.Errorf("refresh after the device grant: %v", err)
 	}
 }
