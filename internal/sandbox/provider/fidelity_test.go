@@ -197,6 +197,36 @@ func TestAuthorizationResponseIss(t *testing.T) {
 	if q.Get("error") != "login_required" || q.Get("iss") != s.url {
 		t.Errorf("prompt=none without a session: %v", q)
 	}
+
+	// The other response modes carry it too: the fragment...
+	fragment := oauth2.SetAuthURLParam("response_mode", "fragment")
+	p = newBrowser(t, s).get(newPKCE().authURL(conf, fragment, oauth2.SetAuthURLParam("prompt", "none")))
+	if loc, _ := url.Parse(p.header.Get("Location")); loc == nil || !fragmentHas(loc, "error", "iss", s.url) {
+		t.Errorf("fragment, error: %d Location %q, want iss in the fragment", p.status, p.header.Get("Location"))
+	}
+	p = b.get(newPKCE().authURL(conf, fragment))
+	if loc, _ := url.Parse(p.header.Get("Location")); loc == nil || !fragmentHas(loc, "code", "iss", s.url) {
+		t.Errorf("fragment, success: %d Location %q, want iss in the fragment", p.status, p.header.Get("Location"))
+	}
+	// ...and the form posted to the application, success and error.
+	formPost := oauth2.SetAuthURLParam("response_mode", "form_post")
+	field := `name="iss" value="` + s.url + `"`
+	p = b.get(newPKCE().authURL(conf, formPost))
+	if p.status != http.StatusOK || !strings.Contains(p.body, field) || !strings.HasPrefix(p.header.Get("Content-Type"), "text/html") {
+		t.Errorf("form_post: %d %q, want a form with %s:\n%s", p.status, p.header.Get("Content-Type"), field, p.body)
+	}
+	// (The library redirects errors in this mode, with the query.)
+	p = newBrowser(t, s).get(newPKCE().authURL(conf, formPost, oauth2.SetAuthURLParam("prompt", "none")))
+	if q := callback(t, p); q.Get("error") == "" || q.Get("iss") != s.url {
+		t.Errorf("form_post, error: %v", q)
+	}
+}
+
+// fragmentHas reports whether loc's fragment, read as a query, has the
+// parameter present and want as the value of key.
+func fragmentHas(loc *url.URL, present, key, want string) bool {
+	q, err := url.ParseQuery(loc.Fragment)
+	return err == nil && q.Get(present) != "" && q.Get(key) == want
 }
 
 // With --refresh-reuse-interval, the previous refresh token presented again

@@ -171,24 +171,38 @@ func (p *Provider) refuseRepeated(w http.ResponseWriter, r *http.Request, name s
 }
 
 // addIss adds RFC 9207's iss parameter to an authorization response, the
-// library's redirect to the application (code or error) or its form_post
-// page, so that a client talking to several providers can tell which one
-// answered (mix-up attacks).
+// library's redirect to the application (code or error, in the query or
+// the fragment) or its form_post page, so that a client talking to several
+// providers can tell which one answered (mix-up attacks).
 func (p *Provider) addIss(buf *bufferedResponse) {
 	switch {
 	case buf.status >= 300 && buf.status < 400:
-		loc, err := url.Parse(buf.header.Get("Location"))
+		raw := buf.header.Get("Location")
+		loc, err := url.Parse(raw)
 		if err != nil || !loc.IsAbs() || strings.HasPrefix(loc.String(), p.cfg.Issuer+"/") {
 			return // not a redirect to the application
 		}
-		q := loc.Query()
-		if q.Get("code") == "" && q.Get("error") == "" {
+		if q := loc.Query(); q.Get("code") != "" || q.Get("error") != "" {
+			q.Set("iss", p.cfg.Issuer)
+			loc.RawQuery = q.Encode()
+			buf.header.Set("Location", loc.String())
+			return
+		}
+		// response_mode=fragment: the parameters are the fragment.
+		base, frag, _ := strings.Cut(raw, "#")
+		q, err := url.ParseQuery(frag)
+		if err != nil || q.Get("code") == "" && q.Get("error") == "" {
 			return
 		}
 		q.Set("iss", p.cfg.Issuer)
-		loc.RawQuery = q.Encode()
-		buf.header.Set("Location", loc.String())
-	case buf.status == http.StatusOK && strings.HasPrefix(buf.header.Get("Content-Type"), "text/html"):
+		buf.header.Set("Location", base+"#"+q.Encode())
+	case buf.status == http.StatusOK:
+		// The library's form_post page, which it sends without a
+		// Content-Type.
+		ct := buf.header.Get("Content-Type")
+		if ct != "" && !strings.HasPrefix(ct, "text/html") {
+			return
+		}
 		body := buf.body.String()
 		if !strings.Contains(body, `name="code"`) && !strings.Contains(body, `name="error"`) {
 			return
@@ -197,6 +211,7 @@ func (p *Provider) addIss(buf *bufferedResponse) {
 			field := `<input type="hidden" name="iss" value="` + html.EscapeString(p.cfg.Issuer) + `"/>` + "\n"
 			buf.body.Reset()
 			buf.body.WriteString(body[:i] + field + body[i:])
+			buf.header.Set("Content-Type", "text/html; charset=utf-8")
 		}
 	}
 }
