@@ -299,7 +299,11 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if grantType == string(oidc.GrantTypeDeviceCode) && clientID != "" && r.PostForm.Get("device_code") != "" {
 		if e := p.store.CheckDevicePoll(clientID, r.PostForm.Get("device_code")); e != nil {
-			writeOAuthError(w, http.StatusBadRequest, e)
+			status := http.StatusBadRequest
+			if e.ErrorType == oidc.SlowDown {
+				status = http.StatusTooManyRequests // as Auth0 answers it
+			}
+			writeOAuthError(w, status, e)
 			return
 		}
 	}
