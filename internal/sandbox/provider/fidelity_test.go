@@ -165,6 +165,31 @@ func TestRepeatedParametersRefusedAtEndSessionAndUserinfo(t *testing.T) {
 	}
 }
 
+// The provider's own pages refuse a repeated parameter as the protocol
+// endpoints do, naming it, rather than act on its first value.
+func TestRepeatedParametersRefusedOnPages(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, nil)
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/login?id=a&id=b", ""},
+		{"GET", "/signup?id=a&id=b", ""},
+		{"GET", "/device?user_code=BCDF-GHJK&user_code=KLMN-PQRS", ""},
+		{"POST", "/device", "user_code=BCDF-GHJK&user_code=KLMN-PQRS"},
+		{"GET", "/device/approve?user_code=BCDF-GHJK&user_code=KLMN-PQRS", ""},
+		{"GET", "/authorize/callback?id=a&id=b", ""},
+		{"POST", "/login", "username=a&username=b&password=x"},
+	} {
+		b := newBrowser(t, s)
+		req, _ := http.NewRequestWithContext(t.Context(), c.method, s.url+c.path, strings.NewReader(c.body))
+		if c.body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if p := b.do(req); p.status != http.StatusBadRequest || !strings.Contains(p.body, "more than once") {
+			t.Errorf("%s %s %s: %d, want 400 naming the repeated parameter", c.method, c.path, c.body, p.status)
+		}
+	}
+}
+
 // RFC 9207: every authorization response carries iss, success and error
 // alike, and discovery says so.
 func TestAuthorizationResponseIss(t *testing.T) {

@@ -33,17 +33,17 @@ func (p *Provider) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(oidc.DiscoveryEndpoint, p.handleDiscovery)
 	mux.HandleFunc("/authorize", p.handleAuthorize)
-	mux.HandleFunc(callbackPath, p.handleAuthorizeCallback)
+	mux.HandleFunc(callbackPath, p.singleParams(p.handleAuthorizeCallback))
 	mux.HandleFunc("/oauth/token", p.handleToken)
 	mux.HandleFunc("/device_authorization", p.handleDeviceAuthorization)
 	mux.HandleFunc("/revoke", p.handleFormEndpoint)
 	mux.HandleFunc("/oauth/introspect", p.handleIntrospect)
 	mux.HandleFunc("/userinfo", p.handleUserinfo)
 	mux.HandleFunc("/end_session", p.handleEndSession)
-	mux.HandleFunc(loginPath, p.handleLogin)
-	mux.HandleFunc(signupPath, p.handleSignup)
-	mux.HandleFunc(devicePath, p.handleDevice)
-	mux.HandleFunc(approvePath, p.handleDeviceApprove)
+	mux.HandleFunc(loginPath, p.singleParams(p.handleLogin))
+	mux.HandleFunc(signupPath, p.singleParams(p.handleSignup))
+	mux.HandleFunc(devicePath, p.singleParams(p.handleDevice))
+	mux.HandleFunc(approvePath, p.singleParams(p.handleDeviceApprove))
 	mux.HandleFunc(loggedOutPath, p.handleLoggedOut)
 	mux.HandleFunc(statsPath, p.handleStats)
 	mux.Handle("/", p.op) // keys, healthz, ready, and the library's 404
@@ -68,6 +68,23 @@ func (p *Provider) guard(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// singleParams refuses a page request (query or form) that gives a
+// parameter more than once, as the protocol endpoints do: the pages read
+// the first value, and nothing legitimate sends two.
+func (p *Provider) singleParams(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			p.errorPage(w, http.StatusBadRequest, "The request is malformed.")
+			return
+		}
+		if name := repeatedParam(r.Form); name != "" {
+			p.errorPage(w, http.StatusBadRequest, "The request is not valid (invalid_request: parameter "+store.QuoteParam(name)+" given more than once).")
+			return
+		}
+		next(w, r)
+	}
 }
 
 func supportedClaims() []string {
