@@ -1,0 +1,93 @@
+package e2e
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// The scripting commands (api, token --format, status --all) hold to the
+// output rules too: nothing a server sends is obeyed by the terminal or by
+// the next program, -o json is JSON or a non-zero exit, and every message
+// is one line.
+
+// oneLine fails the test unless stderr is exactly one line.
+func oneLine(t *testing.T, what, stderr string) {
+	t.Helper()
+	if strings.Count(stderr, "\n") != 1 || !strings.HasSuffix(stderr, "\n") {
+		t.Errorf("%s: stderr is not one line: %q", what, stderr)
+	}
+}
+
+// rewritingProvider fronts a sandbox provider and passes every answer
+// through rewrite; its discovery document names the front's own URL, so
+// that all of hello's requests pass through it.
+func rewritingProvider(t *testing.T, sb *sandbox, rewrite func(path, body string) string) *httptest.Server {
+	t.Helper()
+	target, err := url.Parse(sb.Issuer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := httputil.NewSingleHostReverseProxy(target)
+	var front *httptest.Server
+	front = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		proxy.ServeHTTP(rec, r)
+		body := rec.Body.String()
+		if r.URL.Path == "/.well-known/openid-configuration" {
+			body = strings.ReplaceAll(body, sb.Issuer, front.URL)
+		}
+		body = rewrite(r.URL.Path, body)
+		for k, v := range rec.Header() {
+			if k != "Content-Length" {
+				w.Header()[k] = v
+			}
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = io.WriteString(w, body)
+	}))
+	t.Cleanup(front.Close)
+	return front
+}
+
+// TestTokenHeaderRefusesHostileType: a provider whose token_type carries an
+// escape sequence and a second header line. --format header would print
+// both, to a terminal or into curl -H @-; it refuses instead, while json
+// escapes the type.
+func TestTokenHeaderRefusesHostileType(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	const hostileType = `Bearer\u001b[2J\r\nX-Injected: 1`
+	front := rewritingProvider(t, sb, func(_, body string) string {
+		return strings.ReplaceAll(body, `"token_type":"Bearer"`, `"token_type":"`+hostileType+`"`)
+	})
+	u := newUser(t, sb)
+	u.setenv("HELLO_ISSUER", front.URL)
+	u.setenv("HELLO_CLIENT_ID", "hello-ci")
+	u.setenv("HELLO_CLIENT_SECRET", "hello-ci-secret")
+	u.mustRun("login", "--client-credentials")
+
+	r := u.run("token", "--format", "header")
+	noControls(t, "token --format header stdout", r.Stdout)
+	noControls(t, "token --format header stderr", r.Stderr)
+	if r.Code != 1 || r.Stdout != "" || strings.Contains(r.Stdout, "X-Injected") {
+		t.Errorf("token --format header with a hostile token type: exit %d, stdout %q; want exit 1 and nothing printed", r.Code, r.Stdout)
+	}
+	oneLine(t, "token --format header", r.Stderr)
+	if !strings.Contains(r.Stderr, "token type") || !strings.Contains(r.Stderr, "--format raw") {
+		t.Errorf("token --format header: stderr %q does not say what is wrong and what to do", r.Stderr)
+	}
+	// The token itself is fine: raw and json still print it.
+	if r := u.mustRun("token", "--format", "raw"); r.Stdout == "" {
+		t.Error("token --format raw printed nothing")
+	}
+	r = u.mustRun("token", "--format", "json")
+	noControls(t, "token --format json", r.Stdout)
+	if !strings.Contains(r.Stdout, `"token_type": "Bearer\u001b[2J\r\nX-Injected: 1"`) {
+		t.Errorf("token --format json does not escape the type: %q", r.Stdout)
+	}
+}
