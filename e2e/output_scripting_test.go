@@ -91,3 +91,46 @@ func TestTokenHeaderRefusesHostileType(t *testing.T) {
 		t.Errorf("token --format json does not escape the type: %q", r.Stdout)
 	}
 }
+
+// TestServerTextIsOneLine: a server's error description with a line break
+// cannot add a line of its own (a forged "hello: ..." message) to stderr.
+func TestServerTextIsOneLine(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	const forged = `{"message":"boom\nhello: all is well\u001b[2J"}`
+	srv, _ := apiServer(t, answer(500, "application/json", forged))
+	u := newUser(t, sb)
+	u.login("alice@example.com", "alice-password")
+	for _, args := range [][]string{
+		{"messages", "public"},
+		{"messages", "protected"},
+		{"api", "/anything"},
+		{"api", "-o", "json", "/anything"},
+	} {
+		r := u.run(append(args, "--api-url", srv.URL)...)
+		what := strings.Join(args, " ")
+		noControls(t, what+" stderr", r.Stderr)
+		oneLine(t, what, r.Stderr)
+		if r.Code != 3 || !strings.Contains(r.Stderr, `boom^Jhello: all is well^[[2J`) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 3 and the server's words on the same line", what, r.Code, r.Stderr)
+		}
+	}
+
+	// The same for an error the provider sends back to the callback.
+	bg := u.start("login", "--no-browser", "--port", "0")
+	authURL, err := url.Parse(bg.waitStderr(t, loginURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := authURL.Query()
+	back := url.Values{"state": {q.Get("state")}, "error": {"access_denied"}, "error_description": {"no\nhello: Logged in as admin."}}
+	resp, err := http.Get(q.Get("redirect_uri") + "?" + back.Encode())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	r := bg.wait(t)
+	if r.Code != 4 || strings.Contains(r.Stderr, "\nhello: Logged in") || !strings.Contains(r.Stderr, "(access_denied: no^Jhello: Logged in as admin.)") {
+		t.Errorf("declined login with a two-line description: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+}
