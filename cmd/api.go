@@ -164,10 +164,17 @@ func apiRun(ctx context.Context, o *APIOptions) error {
 			return err
 		}
 	}
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
 	if err := writeAPIBody(ctx, o, resp, body); err != nil {
-		return err
+		// With -o json an error answer that is not JSON (a proxy's HTML
+		// page) prints nothing, and its status still decides the exit
+		// code: a script retries on 3 as it does for "hello messages".
+		var notJSON *output.NotJSONError
+		if ok || !errors.As(err, &notJSON) {
+			return err
+		}
 	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+	if ok {
 		return nil
 	}
 	e := &APIAnswerError{Method: req.Method, Path: req.URL.Path, APIURL: o.APIURL, Issuer: o.Issuer, Audience: o.Audience,

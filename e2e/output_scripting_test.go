@@ -134,3 +134,41 @@ func TestServerTextIsOneLine(t *testing.T) {
 		t.Errorf("declined login with a two-line description: exit %d, stderr %q", r.Code, r.Stderr)
 	}
 }
+
+// TestAPIJSONExitCodes: with -o json (or --jq) an error answer that is not
+// JSON prints nothing and keeps the exit code of its status, as
+// "hello messages" does: 3 for 5xx (a script retries), 5 for 403.
+func TestAPIJSONExitCodes(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	u := newUser(t, sb)
+	u.login("alice@example.com", "alice-password")
+	tests := []struct {
+		status int
+		code   int
+		stderr string
+	}{
+		{502, 3, "not available right now"},
+		{503, 3, "not available right now"},
+		{403, 5, "permission denied"},
+		{404, 1, "HTTP 404"},
+	}
+	for _, tt := range tests {
+		srv, _ := apiServer(t, answer(tt.status, "text/html", "<h1>\x1b[2Jno</h1>"))
+		for _, out := range [][]string{{"-o", "json"}, {"--jq", ".text"}} {
+			args := append([]string{"api", "--api-url", srv.URL, "/x"}, out...)
+			r := u.run(args...)
+			what := strings.Join(args[3:], " ")
+			noControls(t, what+" stderr", r.Stderr)
+			if r.Code != tt.code || r.Stdout != "" || !strings.Contains(r.Stderr, tt.stderr) {
+				t.Errorf("HTTP %d, %s: exit %d, stdout %q, stderr %q; want exit %d, nothing on stdout, stderr with %q",
+					tt.status, what, r.Code, r.Stdout, r.Stderr, tt.code, tt.stderr)
+			}
+		}
+	}
+	// A 2xx answer that is not JSON is still exit 1, naming its type.
+	srv, _ := apiServer(t, answer(200, "text/html", "<h1>hi</h1>"))
+	if r := u.run("api", "--api-url", srv.URL, "-o", "json", "/x"); r.Code != 1 || r.Stdout != "" || !strings.Contains(r.Stderr, "not JSON (content type text/html)") {
+		t.Errorf("200 text/html with -o json: exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
+	}
+}
