@@ -86,6 +86,10 @@ body is printed in every case.`,
 			if opts.JSON, opts.JSONOut, err = f.jsonOutput(cmd); err != nil {
 				return err
 			}
+			if opts.Include && opts.JSON {
+				// -o json is JSON or a failure: headers would make it neither.
+				return exitcode.Newf(exitcode.Usage, "--include prints the status line and headers, which are not JSON: use it with -o text and without --jq")
+			}
 			s := f.Settings
 			opts.IO, opts.Now, opts.Token = f.IO, f.Now, f.tokens
 			opts.APIURL, opts.Issuer, opts.Audience = s.APIURL, s.Issuer, s.Audience
@@ -101,7 +105,7 @@ body is printed in every case.`,
 	fl.StringArrayVarP(&opts.Request.Headers, "header", "H", nil, "add a request header, 'Name: value' (repeatable)")
 	fl.StringArrayVarP(&opts.Request.Fields, "field", "f", nil, "add a string field, key=value (repeatable)")
 	fl.StringVar(&opts.Request.Input, "input", "", "file to send as the request body, - for standard input")
-	fl.BoolVarP(&opts.Include, "include", "i", false, "print the status line and response headers before the body")
+	fl.BoolVarP(&opts.Include, "include", "i", false, "print the status line and response headers before the body (text output only)")
 	minTTLFlag(cmd, &opts.MinTTL)
 	addJQFlag(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("method", cobra.FixedCompletions([]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}, cobra.ShellCompDirectiveNoFileComp))

@@ -172,3 +172,41 @@ func TestAPIJSONExitCodes(t *testing.T) {
 		t.Errorf("200 text/html with -o json: exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
 	}
 }
+
+// TestAPIIncludeIsNotJSON: --include puts the status line and headers on
+// stdout, which no JSON reader accepts; with -o json or --jq it is a usage
+// error found before any request. Alone, it shows a hostile header safely.
+func TestAPIIncludeIsNotJSON(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	srv, hits := apiServer(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Evil", "a\u009b2J b\u202ec")
+		_, _ = io.WriteString(w, `{"text":"hi"}`)
+	})
+	u := newUser(t, sb)
+	u.login("alice@example.com", "alice-password")
+	u.setenv("HELLO_API_URL", srv.URL)
+	for _, args := range [][]string{
+		{"api", "-i", "-o", "json", "/x"},
+		{"-o", "json", "api", "--include", "/x"},
+		{"api", "-i", "--jq", ".text", "/x"},
+	} {
+		r := u.run(args...)
+		if r.Code != 2 || r.Stdout != "" || !strings.Contains(r.Stderr, "--include") {
+			t.Errorf("hello %s: exit %d, stdout %q, stderr %q; want exit 2 and nothing on stdout", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
+		}
+	}
+	if n := hits.Load(); n != 0 {
+		t.Errorf("a refused --include made %d requests", n)
+	}
+	r := u.mustRun("api", "-i", "/x")
+	noControls(t, "api -i stdout", r.Stdout)
+	if !strings.Contains(r.Stdout, "X-Evil: a^[[2J b<U+202E>c\n") || !strings.HasSuffix(r.Stdout, "\n\n{\"text\":\"hi\"}\n") {
+		t.Errorf("api -i: %q", r.Stdout)
+	}
+	r = u.mustRun("-o", "json", "api", "/x")
+	if r.Stdout != "{\n  \"text\": \"hi\"\n}\n" {
+		t.Errorf("-o json api: %q", r.Stdout)
+	}
+}
