@@ -168,7 +168,7 @@ func TestAPIJSONExitCodes(t *testing.T) {
 	}
 	// A 2xx answer that is not JSON is still exit 1, naming its type.
 	srv, _ := apiServer(t, answer(200, "text/html", "<h1>hi</h1>"))
-	if r := u.run("api", "--api-url", srv.URL, "-o", "json", "/x"); r.Code != 1 || r.Stdout != "" || !strings.Contains(r.Stderr, "not JSON (content type text/html)") {
+	if r := u.run("api", "--api-url", srv.URL, "-o", "json", "/x"); r.Code != 1 || r.Stdout != "" || !strings.Contains(r.Stderr, "not JSON") {
 		t.Errorf("200 text/html with -o json: exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
 	}
 }
@@ -208,5 +208,34 @@ func TestAPIIncludeIsNotJSON(t *testing.T) {
 	r = u.mustRun("-o", "json", "api", "/x")
 	if r.Stdout != "{\n  \"text\": \"hi\"\n}\n" {
 		t.Errorf("-o json api: %q", r.Stdout)
+	}
+}
+
+// TestAPIPlainWords: hello api's own failures say what happened and what
+// to do, the protocol detail last.
+func TestAPIPlainWords(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	u := newUser(t, sb)
+	u.login("alice@example.com", "alice-password")
+	notJSON, _ := apiServer(t, answer(200, "text/html; charset=utf-8", "<h1>hi</h1>"))
+	big, _ := apiServer(t, huge)
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"not JSON with -o json", []string{"api", "--api-url", notJSON.URL, "-o", "json", "/x"},
+			"hello: the API's answer to GET /x is not JSON: run the command without -o json and --jq to see it (content type text/html)\n"},
+		{"not JSON with --jq", []string{"api", "--api-url", notJSON.URL, "--jq", ".", "/x"},
+			"hello: the API's answer to GET /x is not JSON: run the command without -o json and --jq to see it (content type text/html)\n"},
+		{"too large", []string{"api", "--api-url", big.URL, "/x"},
+			"hello: the API's answer to GET /x is larger than 16 MiB, more than hello api accepts: fetch it with curl -H @- and \"hello token --format header\"\n"},
+	}
+	for _, tt := range tests {
+		r := u.run(tt.args...)
+		if r.Code != 1 || r.Stdout != "" || r.Stderr != tt.want {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 1 and %q", tt.name, r.Code, r.Stdout, r.Stderr, tt.want)
+		}
 	}
 }
