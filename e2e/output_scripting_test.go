@@ -239,3 +239,17 @@ func TestAPIPlainWords(t *testing.T) {
 		}
 	}
 }
+
+// TestExecPlainWords: a command hello exec cannot start gets one sentence
+// that says what to check, the system's error last.
+func TestExecPlainWords(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	u := newUser(t, sb)
+	u.login("alice@example.com", "alice-password")
+	r := u.run("exec", "--", "/dev/null")
+	if r.Code != 126 || !strings.HasPrefix(r.Stderr, `hello: cannot run "/dev/null": check that it is a program you may execute (`) {
+		t.Errorf("exec -- /dev/null: exit %d, stderr %q", r.Code, r.Stderr)
+	}
+	oneLine(t, "exec -- /dev/null", r.Stderr)
+}
