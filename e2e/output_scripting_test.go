@@ -229,6 +229,8 @@ func TestAPIPlainWords(t *testing.T) {
 			"hello: the API's answer to GET /x is not JSON: run the command without -o json and --jq to see it (content type text/html)\n"},
 		{"not JSON with --jq", []string{"api", "--api-url", notJSON.URL, "--jq", ".", "/x"},
 			"hello: the API's answer to GET /x is not JSON: run the command without -o json and --jq to see it (content type text/html)\n"},
+		{"missing --input file", []string{"api", "--api-url", notJSON.URL, "--input", "no-such-file", "/x"},
+			"hello: cannot read the --input file no-such-file: check its name and permissions (open no-such-file: no such file or directory)\n"},
 		{"too large", []string{"api", "--api-url", big.URL, "/x"},
 			"hello: the API's answer to GET /x is larger than 16 MiB, more than hello api accepts: fetch it with curl -H @- and \"hello token --format header\"\n"},
 	}
