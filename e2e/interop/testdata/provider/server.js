@@ -157,7 +157,9 @@ const configuration = {
       // Auth0-like: Auth0's "audience" parameter names it instead.
       async defaultResource(ctx, client, oneOf) {
         if (oneOf) return oneOf;
-        if (auth0like) return ctx.oidc.params?.audience || undefined;
+        // The token endpoints do not parse extra parameters into params,
+        // so the client credentials grant's audience is read from the body.
+        if (auth0like) return ctx.oidc.params?.audience || ctx.oidc.body?.audience || undefined;
         return undefined;
       },
       async useGrantedResource() {
