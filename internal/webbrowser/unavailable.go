@@ -1,0 +1,21 @@
+package webbrowser
+
+// Unavailable says why no browser can be opened for the user here, in a
+// few words for a message ("this is an SSH session"), or "" when one can.
+// It agrees with CanOpen.
+func Unavailable(getenv func(string) string, goos string) string {
+	if getenv("BROWSER") != "" {
+		return ""
+	}
+	if getenv("SSH_CONNECTION") != "" || getenv("SSH_TTY") != "" {
+		return "this is an SSH session"
+	}
+	switch goos {
+	case "darwin", "windows":
+		return ""
+	}
+	if getenv("DISPLAY") == "" && getenv("WAYLAND_DISPLAY") == "" {
+		return "there is no display ($DISPLAY and $WAYLAND_DISPLAY are unset)"
+	}
+	return ""
+}
