@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/hello-cli/hello/internal/httperr"
 )
 
 func TestPushedRequest(t *testing.T) {
@@ -67,7 +69,7 @@ func TestPushedRequest(t *testing.T) {
 	}
 
 	_, err := PushedRequest{Endpoint: srv.URL, Auth: ClientAuth{ClientID: "cli"}, HTTP: srv.Client()}.Push(context.Background(), "https://op.example/authorize?client_id=cli")
-	var oe *OAuthError
+	var oe *httperr.Error
 	if !errors.As(err, &oe) || oe.Code != "invalid_request" || oe.StatusCode != 400 {
 		t.Fatalf("refused push: %v", err)
 	}
@@ -99,8 +101,8 @@ func TestCheckResponseIssuer(t *testing.T) {
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
 			}
-			if err != nil && !errors.Is(err, ErrIssuerMismatch) {
-				t.Fatalf("%v is not ErrIssuerMismatch", err)
+			if err != nil && !errors.Is(err, ErrResponseIssuer) {
+				t.Fatalf("%v is not ErrResponseIssuer", err)
 			}
 		})
 	}

@@ -6,27 +6,27 @@ import (
 	"net/url"
 )
 
-// ErrIssuerMismatch is matched (errors.Is) by every *IssuerMismatchError.
-var ErrIssuerMismatch = errors.New("the authorization response names another issuer")
+// ErrResponseIssuer is matched (errors.Is) by every *ResponseIssuerError.
+var ErrResponseIssuer = errors.New("the authorization response names another issuer")
 
-// IssuerMismatchError is an authorization response whose iss parameter
+// ResponseIssuerError is an authorization response whose iss parameter
 // (RFC 9207) is not the configured issuer, or that lacks one although the
 // provider promised it. Its code must not be redeemed: the answer may come
 // from another provider (a mix-up attack).
-type IssuerMismatchError struct {
+type ResponseIssuerError struct {
 	Want string // the configured issuer
 	Got  string // the response's iss; empty when it had none
 }
 
-func (e *IssuerMismatchError) Error() string {
+func (e *ResponseIssuerError) Error() string {
 	if e.Got == "" {
 		return fmt.Sprintf("the login answer carries no iss, though %s promises one (RFC 9207): it was refused before the code was redeemed", e.Want)
 	}
 	return fmt.Sprintf("the login answer comes from issuer %q, not %q (RFC 9207 iss mismatch): it was refused before the code was redeemed", e.Got, e.Want)
 }
 
-// Is makes errors.Is(err, ErrIssuerMismatch) true.
-func (e *IssuerMismatchError) Is(target error) bool { return target == ErrIssuerMismatch }
+// Is makes errors.Is(err, ErrResponseIssuer) true.
+func (e *ResponseIssuerError) Is(target error) bool { return target == ErrResponseIssuer }
 
 // CheckResponseIssuer applies RFC 9207 §2.4 to an authorization response's
 // query: when the provider advertises
@@ -38,7 +38,7 @@ func CheckResponseIssuer(query url.Values, issuer string, advertised bool) error
 	got, present := query["iss"]
 	switch {
 	case present && (len(got) != 1 || got[0] != issuer):
-		e := &IssuerMismatchError{Want: issuer}
+		e := &ResponseIssuerError{Want: issuer}
 		if len(got) > 0 {
 			e.Got = got[0]
 		}
@@ -47,7 +47,7 @@ func CheckResponseIssuer(query url.Values, issuer string, advertised bool) error
 		}
 		return e
 	case !present && advertised:
-		return &IssuerMismatchError{Want: issuer}
+		return &ResponseIssuerError{Want: issuer}
 	}
 	return nil
 }

@@ -9,6 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/hello-cli/hello/internal/httperr"
 )
 
 // ErrNoPAR: --par was asked for, and the provider advertises no pushed
@@ -42,6 +45,7 @@ type PushedRequest struct {
 	Endpoint string       // pushed_authorization_request_endpoint
 	Auth     ClientAuth   // the client's authentication
 	HTTP     *http.Client // http.DefaultClient when nil
+	Now      func() time.Time
 }
 
 // Push sends the parameters of authURL (an authorization request built as
@@ -73,12 +77,16 @@ func (p PushedRequest) Push(ctx context.Context, authURL string) (string, error)
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("pushed authorization request: %w", err)
+		return "", unreachable(httperr.PAR, err)
 	}
 	defer resp.Body.Close()
 	// RFC 9126 §2.2: 201 Created; some providers answer 200.
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("pushed authorization request: %w", responseError(resp))
+		now := time.Now
+		if p.Now != nil {
+			now = p.Now
+		}
+		return "", httperr.FromResponse(httperr.PAR, resp, now())
 	}
 	var out struct {
 		RequestURI string `json:"request_uri"`
