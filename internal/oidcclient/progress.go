@@ -9,8 +9,8 @@ import (
 
 // DeviceProgress shows, while the device flow waits, how long the code has
 // left: "Waiting for approval… (code expires in 9m58s)". On a terminal the
-// line is rewritten in place once a second; elsewhere (a log file, CI)
-// nothing is written, since a line a second would only be noise.
+// line is rewritten in place once a second; elsewhere (a log file, CI) it is
+// written once, since a line a second would only be noise.
 type DeviceProgress struct {
 	W        io.Writer
 	Terminal bool
@@ -29,12 +29,16 @@ func ProgressLine(now, expiry time.Time) string {
 // Run writes the line until ctx ends, then clears it, so what follows
 // ("Logged in as …") starts on a clean line.
 func (p DeviceProgress) Run(ctx context.Context) {
-	if !p.Terminal || p.W == nil {
+	if p.W == nil {
 		return
 	}
 	now := p.Now
 	if now == nil {
 		now = time.Now
+	}
+	if !p.Terminal {
+		fmt.Fprintln(p.W, ProgressLine(now(), p.Expiry))
+		return
 	}
 	tick := p.Tick
 	if tick == nil {
