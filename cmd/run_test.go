@@ -359,10 +359,15 @@ func TestLoginRun(t *testing.T) {
 }
 
 type fakeLogout struct {
-	revokeErr error
-	revoked   []string
-	endpoint  bool
+	revokeErr    error
+	revoked      []string
+	endpoint     bool
+	noRevocation bool
+	noEndSession bool
 }
+
+func (p *fakeLogout) HasRevocation() bool { return !p.noRevocation }
+func (p *fakeLogout) HasEndSession() bool { return !p.noEndSession }
 
 func (p *fakeLogout) Revoke(_ context.Context, tok, _ string) error {
 	p.revoked = append(p.revoked, tok)
@@ -377,7 +382,7 @@ func (p *fakeLogout) LogoutForm(string, string) (string, url.Values, bool) {
 
 func TestLogoutRun(t *testing.T) {
 	t.Parallel()
-	entry := &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: "id", Grant: token.GrantAuthorizationCode}}
+	entry := &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: "id", Grant: token.GrantAuthorizationCode}, User: "a@example.com"}
 	for _, tc := range []struct {
 		name        string
 		o           LogoutOptions
@@ -388,12 +393,15 @@ func TestLogoutRun(t *testing.T) {
 		wantDeleted bool
 		wantRevoked int
 		wantErrOut  []string
+		notErrOut   []string
 	}{
-		{name: "full", entry: entry, provider: &fakeLogout{}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"Revoked the refresh token", "Removed the cached session", "https://op/logout"}},
+		{name: "full", entry: entry, provider: &fakeLogout{}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"Revoked the refresh token", "Logged out a@example.com: removed the cached session", "https://op/logout?returnTo=\n"}},
+		{name: "no revocation, no end_session", entry: entry, provider: &fakeLogout{noRevocation: true, noEndSession: true}, wantDeleted: true,
+			wantErrOut: []string{"stays valid at the provider until it expires", "browser session", "was not ended"}, notErrOut: []string{"open:"}},
 		{name: "local", o: LogoutOptions{Local: true}, entry: entry, provider: &fakeLogout{}, wantDeleted: true},
 		{name: "not logged in", loadErr: session.ErrNotLoggedIn, provider: &fakeLogout{}, wantErrOut: []string{"nothing to do"}},
-		{name: "dead session still logs out", entry: &tokencache.Entry{Dead: true, Token: token.Token{IDToken: "id"}}, provider: &fakeLogout{}, wantDeleted: true, wantErrOut: []string{"Removed the cached session"}},
-		{name: "provider unreachable", entry: entry, providerErr: errors.New("dial"), wantDeleted: true, wantErrOut: []string{"could not be reached", "Removed the cached session"}},
+		{name: "dead session still logs out", entry: &tokencache.Entry{Dead: true, Token: token.Token{IDToken: "id"}}, provider: &fakeLogout{}, wantDeleted: true, wantErrOut: []string{"removed the cached session"}},
+		{name: "provider unreachable", entry: entry, providerErr: errors.New("dial"), wantDeleted: true, wantErrOut: []string{"could not be reached", "removed the cached session"}},
 		{name: "revocation fails", entry: entry, provider: &fakeLogout{revokeErr: &httperr.Error{What: httperr.Revocation, StatusCode: 503}}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"stays valid"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -424,6 +432,11 @@ func TestLogoutRun(t *testing.T) {
 			for _, w := range tc.wantErrOut {
 				if !strings.Contains(errOut.String(), w) {
 					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+			for _, w := range tc.notErrOut {
+				if strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr has %q:\n%s", w, errOut)
 				}
 			}
 		})
