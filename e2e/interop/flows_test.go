@@ -80,6 +80,8 @@ func (s *summary) flow(t *testing.T, name string, f func(t *testing.T) string) {
 		outcome, note = "FAIL", "see the subtest's log"
 	case note == "":
 		note = "-"
+	case strings.HasPrefix(note, "n/a: "):
+		outcome, note = "n/a", strings.TrimPrefix(note, "n/a: ")
 	}
 	s.add(name, outcome, note)
 }
@@ -119,6 +121,9 @@ func runSuite(t *testing.T, sh shape) {
 	s.flow(t, "client credentials", func(t *testing.T) string { return e.clientCredentials(t) })
 	s.flow(t, "RFC 9207 iss (wrong)", func(t *testing.T) string { return e.wrongIss(t) })
 	s.flow(t, "PAR", func(t *testing.T) string { return e.parLogin(t) })
+	s.flow(t, "pasted redirect (--manual)", func(t *testing.T) string { return e.manualLogin(t) })
+	s.flow(t, "signup", func(t *testing.T) string { return e.signup(t) })
+	s.flow(t, "device --timeout", func(t *testing.T) string { return e.deviceTimeout(t) })
 }
 
 var (
@@ -307,7 +312,7 @@ func (e *env) logout(t *testing.T, u *user, b *browser) string {
 		}
 		notes = append(notes, "refresh token revoked")
 	} else {
-		want(t, r.Stderr, "stays valid until it expires")
+		want(t, r.Stderr, "stays valid at the provider until it expires")
 		if !alive {
 			t.Fatalf("hello says the refresh token stays valid, but the provider refuses it")
 		}
@@ -506,4 +511,69 @@ func (e *env) parLogin(t *testing.T) string {
 		return "required by discovery: " + note
 	}
 	return "--par: " + note
+}
+
+// manualLogin signs in "on another machine" and pastes the redirect the
+// browser there could not load into hello's stdin.
+func (e *env) manualLogin(t *testing.T) string {
+	t.Helper()
+	u := newUser(t, e.p, e.api)
+	// Nothing listens on the port: the browser's redirect "fails", and the
+	// address is what gets pasted.
+	bg := u.start("login", "--manual", "--port", "4040", "--timeout", "1m")
+	raw := bg.waitStderr(t, loginURLRe)
+	bg.waitStderr(t, regexp.MustCompile(`(Address: )`))
+	cb := newBrowser(t, e.p.Issuer).signIn(raw, "alice")
+	if !strings.HasPrefix(cb.Left, "http://localhost:4040/callback?") {
+		t.Fatalf("the provider did not redirect to the registered callback; got %q", cb.Left)
+	}
+	if _, err := bg.stdin.Write([]byte("  '" + cb.Left + "'\n")); err != nil {
+		t.Fatal(err)
+	}
+	r := bg.wait(t)
+	if r.Code != 0 {
+		t.Fatalf("manual login: %s", r)
+	}
+	want(t, r.Stderr, "Logged in as alice@example.com")
+	r = u.mustRun("messages", "protected")
+	want(t, r.Stdout, protectedMsg)
+	return "state and iss checked, code redeemed; API accepted the token"
+}
+
+// signup starts on the sign-up screen, or says the provider has none.
+func (e *env) signup(t *testing.T) string {
+	t.Helper()
+	u := newUser(t, e.p, e.api)
+	bg := u.start("signup", "--no-browser", "--port", "0")
+	au, err := url.Parse(bg.waitStderr(t, loginURLRe))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = bg.cmd.Process.Kill()
+	<-bg.done
+	if e.auth0 {
+		if au.Query().Get("screen_hint") != "signup" {
+			t.Fatalf("no screen_hint=signup for Auth0: %s", au)
+		}
+		wantNot(t, bg.stderr.String(), "no sign-up screen")
+		return "screen_hint=signup"
+	}
+	want(t, bg.stderr.String(), "advertises no sign-up screen")
+	return "no prompt=create advertised: said so"
+}
+
+// deviceTimeout leaves a device login unapproved: --timeout must end it.
+func (e *env) deviceTimeout(t *testing.T) string {
+	t.Helper()
+	u := newUser(t, e.p, e.api)
+	if !e.device {
+		return "n/a: no device flow"
+	}
+	r := u.run("login", "--device", "--timeout", "2s")
+	if r.Code != 4 {
+		t.Fatalf("unapproved device login with --timeout 2s: %s", r)
+	}
+	want(t, r.Stderr, "Waiting for approval… (code expires in")
+	want(t, r.Stderr, "not finished in time")
+	return "progress line shown; ended after --timeout (exit 4)"
 }

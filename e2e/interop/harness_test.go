@@ -359,8 +359,8 @@ func (u *user) cachePath() string {
 	return matches[0]
 }
 
-// cacheEntry reads the user's cache entry.
-func (u *user) cacheEntry() map[string]any {
+// cacheFile reads the user's cache entry as it is on disk.
+func (u *user) cacheFile() map[string]any {
 	u.t.Helper()
 	b, err := os.ReadFile(u.cachePath())
 	if err != nil {
@@ -373,15 +373,26 @@ func (u *user) cacheEntry() map[string]any {
 	return m
 }
 
+// cacheEntry is the token fields of the user's cache entry.
+func (u *user) cacheEntry() map[string]any {
+	u.t.Helper()
+	tok, ok := u.cacheFile()["token"].(map[string]any)
+	if !ok {
+		u.t.Fatal("the cache entry has no token fields")
+	}
+	return tok
+}
+
 // expireToken makes the cached access token look expired, as it would be
 // an hour after login, without waiting that hour.
 func (u *user) expireToken() {
 	u.t.Helper()
-	e := u.cacheEntry()
-	if _, ok := e["expiry"]; !ok {
-		u.t.Fatalf("cache entry has no expiry field: %v", keys(e))
+	e := u.cacheFile()
+	tok, ok := e["token"].(map[string]any)
+	if !ok {
+		u.t.Fatalf("the cache entry has no token fields: %v", keys(e))
 	}
-	e["expiry"] = time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	tok["expiry"] = time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
 	b, err := json.Marshal(e)
 	if err != nil {
 		u.t.Fatal(err)

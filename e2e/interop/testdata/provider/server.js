@@ -227,6 +227,10 @@ function auth0Quirks(provider, issuer) {
       ctx.cookies.set('_session.sig', null);
       if (returnTo) {
         ctx.redirect(returnTo);
+      } else if (client) {
+        // As Auth0 does: client_id without returnTo goes to the first
+        // Allowed Logout URL.
+        ctx.redirect(postLogout[0]);
       } else {
         ctx.body = 'OK';
       }
