@@ -577,3 +577,32 @@ func (e *env) deviceTimeout(t *testing.T) string {
 	want(t, r.Stderr, "not finished in time")
 	return "progress line shown; ended after --timeout (exit 4)"
 }
+
+// TestEmailOnlyInUserinfo: a provider that keeps the e-mail out of the ID
+// token (userinfo only, OIDC Core §5.4) still gets the person named by
+// e-mail in login, status and profile.
+func TestEmailOnlyInUserinfo(t *testing.T) {
+	t.Parallel()
+	requireSuite(t)
+	p := startProvider(t, "strict", "HELLO_INTEROP_CONFORM=1")
+	u := newUser(t, p, "http://127.0.0.1:1")
+	b := newBrowser(t, p.Issuer)
+	// No API: the access token is the provider's own, good at userinfo.
+	bg := u.start("login", "--no-browser", "--port", "0", "--audience", "")
+	raw := bg.waitStderr(t, loginURLRe)
+	cb := b.signIn(raw, "alice")
+	if cb.Left == "" {
+		t.Fatalf("the provider did not redirect to hello; last page %s:\n%s", cb.URL, cb.Body)
+	}
+	b.get(cb.Left)
+	r := bg.wait(t)
+	if r.Code != 0 {
+		t.Fatalf("login: %s", r)
+	}
+	want(t, r.Stderr, "Logged in as alice@example.com (Alice Example).")
+	st := u.mustRun("status", "--audience", "")
+	want(t, st.Stdout, "alice@example.com")
+	prof := u.mustRun("profile", "--audience", "")
+	want(t, prof.Stdout, "alice@example.com")
+	t.Logf("interop summary, provider strict with claims in userinfo only (%s):\n  email only in userinfo  ok  login, status and profile name alice@example.com", p.Issuer)
+}

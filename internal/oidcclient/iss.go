@@ -19,10 +19,12 @@ type ResponseIssuerError struct {
 }
 
 func (e *ResponseIssuerError) Error() string {
+	// %q: the value came from the browser's address, so it is quoted with
+	// any control characters escaped before it reaches a terminal.
 	if e.Got == "" {
-		return fmt.Sprintf("the login answer carries no iss, though %s promises one (RFC 9207): it was refused before the code was redeemed", e.Want)
+		return fmt.Sprintf("the login answer was refused before its code was redeemed, because it does not name its issuer although %q promises to: run \"hello login\" again (RFC 9207: no iss)", e.Want)
 	}
-	return fmt.Sprintf("the login answer comes from issuer %q, not %q (RFC 9207 iss mismatch): it was refused before the code was redeemed", e.Got, e.Want)
+	return fmt.Sprintf("the login answer was refused before its code was redeemed, because it names the issuer %q instead of %q and may come from another provider: run \"hello login\" again (RFC 9207 iss mismatch)", e.Got, e.Want)
 }
 
 // Is makes errors.Is(err, ErrResponseIssuer) true.

@@ -45,7 +45,7 @@ func ParsePastedRedirect(pasted, callbackPath string) (AuthorizationResponse, er
 			return AuthorizationResponse{}, fmt.Errorf("the pasted text is not an address: %w", err)
 		}
 		if u.Scheme != "http" || !urlpolicy.IsLoopbackHost(u.Hostname()) || u.Path != callbackPath {
-			return AuthorizationResponse{}, fmt.Errorf("the pasted address %s is not the redirect to http://localhost…%s: paste the address the browser failed to load after you signed in", redact(u), callbackPath)
+			return AuthorizationResponse{}, fmt.Errorf("the pasted address %q is not the redirect to http://localhost…%s: paste the address the browser failed to load after you signed in", redact(u), callbackPath)
 		}
 		raw = u.RawQuery
 	default:

@@ -29,7 +29,8 @@
 // alice@example.com, with the permission read:admin-messages; bob without.
 // Environment: HELLO_INTEROP_TOKEN_TTL (seconds, default 3600) sets the
 // access token lifetime; HELLO_INTEROP_AUDIENCE (default
-// https://hello-world.example.com) names the API.
+// https://hello-world.example.com) names the API; HELLO_INTEROP_CONFORM=1
+// leaves the profile claims out of the ID token (userinfo only).
 
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -107,7 +108,9 @@ const configuration = {
   cookies: { keys: ['interop-cookie-key-not-secret-1'] },
   // Auth0 and many others put profile claims in the ID token even when an
   // access token for userinfo is issued; profile falls back to them.
-  conformIdTokenClaims: false,
+  // HELLO_INTEROP_CONFORM=1 keeps them in userinfo alone, as OIDC Core
+  // §5.4 has it for the code flow.
+  conformIdTokenClaims: process.env.HELLO_INTEROP_CONFORM === '1',
   claims: {
     openid: ['sub'],
     profile: ['name'],
