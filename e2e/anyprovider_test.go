@@ -216,3 +216,52 @@ func TestLogoutNamesWhoAndPrintsAWorkingURL(t *testing.T) {
 		t.Fatalf("the printed logout URL did not end on the provider's page (%v); ended at %s:\n%s", left, pageURL, page)
 	}
 }
+
+// TestLoginRefusesAnotherIssuer relays the sandbox's answer to hello with
+// another iss (RFC 9207), as a mix-up attacker would: hello must refuse it
+// before redeeming the code.
+func TestLoginRefusesAnotherIssuer(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	u := newUser(t, sb)
+	bg := u.start("login", "--no-browser", "--port", "0")
+	back := stopAtLoopback(t, bg.waitStderr(t, loginURL), "alice@example.com", "alice-password")
+	forged, err := url.Parse(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Whether or not the sandbox sends iss, an answer that carries one
+	// must carry the issuer's.
+	q := forged.Query()
+	if got := q.Get("iss"); got != "" && got != sb.Issuer {
+		t.Fatalf("the sandbox's answer carries iss %q, want %q", got, sb.Issuer)
+	}
+	q.Set("iss", "https://attacker.example/")
+	forged.RawQuery = q.Encode()
+	_, page := fetch(t, browserClient(t), forged.String())
+	r := bg.wait(t)
+	if r.Code != 4 || !strings.Contains(r.Stderr, "attacker.example") || !strings.Contains(page, "attacker.example") {
+		t.Fatalf("forged iss: exit %d\nstderr: %s\npage: %s", r.Code, r.Stderr, page)
+	}
+	if st := u.run("status"); st.Code != 4 {
+		t.Errorf("a session was saved from a refused answer: exit %d", st.Code)
+	}
+	if n := sb.grants(t, "authorization_code"); n != 0 {
+		t.Errorf("the code was redeemed %d times", n)
+	}
+	// The counter is the right one: a real login moves it.
+	u.login("alice@example.com", "alice-password")
+	if n := sb.grants(t, "authorization_code"); n != 1 {
+		t.Errorf("authorization_code grants after one login = %d, want 1", n)
+	}
+}
+
+func TestParWithoutAnEndpointIsAUsageError(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	u := newUser(t, sb)
+	r := u.run("login", "--no-browser", "--port", "0", "--par")
+	if r.Code != 2 || !strings.Contains(r.Stderr, "pushed authorization request endpoint") {
+		t.Fatalf("--par against the sandbox: exit %d\n%s", r.Code, r.Stderr)
+	}
+}
