@@ -104,6 +104,11 @@ func (f *Factory) AuthClient(ctx context.Context) (*oidcclient.Client, error) {
 			HTTPClient:   hc,
 			Now:          f.Now,
 		})
+		if f.authErr == nil && f.Verbose {
+			// Which dialect detection chose is the first thing to know
+			// when a provider refuses what hello asks for.
+			fmt.Fprintf(f.IO.ErrOut, "* provider %s: %s (PROVIDER=auth0|standard overrides)\n", s.Issuer, f.authClient.Dialect())
+		}
 		if f.authErr != nil && s.Sandbox && unreachable(f.authErr) {
 			f.authErr = &hintError{err: f.authErr, hint: `hello talks to the local sandbox by default: start it with "hello sandbox", or configure your provider (see "hello --help")`}
 		}

@@ -439,10 +439,17 @@ func (e *env) clientCredentials(t *testing.T) string {
 	u := newUser(t, e.p, e.api)
 	u.setenv("HELLO_CLIENT_ID", "hello-ci")
 	u.setenv("HELLO_CLIENT_SECRET", "hello-ci-secret")
-	u.mustRun("login", "--client-credentials")
-	r := u.mustRun("messages", "admin")
+	r := u.mustRun("--verbose", "login", "--client-credentials")
+	// --verbose names the dialect detection chose.
+	dialect := "* provider " + e.p.Issuer + ": standard: RFC 8707 resource"
+	if e.auth0 {
+		dialect = "* provider " + e.p.Issuer + ": Auth0: audience parameter"
+	}
+	want(t, r.Stderr, dialect)
+	wantNot(t, r.Stderr, "hello-ci-secret")
+	r = u.mustRun("messages", "admin")
 	want(t, r.Stdout, "This is an admin message.")
-	return "API accepted the machine token"
+	return "API accepted the machine token; --verbose names the dialect"
 }
 
 // wrongIss relays the provider's answer to hello with another iss, as a

@@ -200,6 +200,10 @@ func (c *Client) UserInfoEndpoint() string { return c.meta.UserInfoEndpoint }
 // Auth0 reports whether the provider is treated as Auth0 (see Dialect).
 func (c *Client) Auth0() bool { return c.params.Auth0() }
 
+// Dialect says in a few words how the API and offline access are asked
+// for, for --verbose.
+func (c *Client) Dialect() string { return c.params.Describe() }
+
 // Issuer is the provider's issuer URL.
 func (c *Client) Issuer() string { return c.meta.Issuer }
 
