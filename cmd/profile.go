@@ -16,12 +16,15 @@ import (
 	"github.com/hello-cli/hello/internal/output"
 	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // ProfileOptions are the inputs of `hello profile`.
 type ProfileOptions struct {
 	IO   *iostreams.IOStreams
 	JSON bool
+	// JSONOut prints the profile for -o json and --jq.
+	JSONOut output.JSON
 	// Entry is the usable cached session (renewed, or a login started).
 	Entry func(context.Context) (*tokencache.Entry, error)
 	// UserInfo fetches the provider's userinfo with the session's token.
@@ -31,18 +34,24 @@ type ProfileOptions struct {
 // NewCmdProfile builds `hello profile`.
 func NewCmdProfile(f *Factory, runF func(*ProfileOptions) error) *cobra.Command {
 	opts := &ProfileOptions{}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "profile",
 		Short: "Show your profile: ID token claims merged with /userinfo",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.IO, opts.JSON, opts.Entry, opts.UserInfo = f.IO, f.JSON(), f.liveEntry, f.userInfo
+			var err error
+			if opts.JSON, opts.JSONOut, err = f.jsonOutput(cmd); err != nil {
+				return err
+			}
+			opts.IO, opts.Entry, opts.UserInfo = f.IO, f.liveEntry, f.userInfo
 			if runF != nil {
 				return runF(opts)
 			}
 			return profileRun(cmd.Context(), opts)
 		},
 	}
+	addJQFlag(cmd)
+	return cmd
 }
 
 func profileRun(ctx context.Context, o *ProfileOptions) error {
@@ -75,7 +84,7 @@ func profileRun(ctx context.Context, o *ProfileOptions) error {
 		maps.Copy(profile, info)
 	}
 	if o.JSON {
-		return output.WriteJSON(o.IO.Out, profile)
+		return o.JSONOut.Value(ctx, o.IO.Out, profile)
 	}
 	email, verified := claims.Email(profile)
 	switch {
@@ -111,7 +120,7 @@ func userInfoRefused(err error) string {
 	case errors.As(err, &he) && he.What == httperr.UserInfo && (he.StatusCode == 401 || he.StatusCode == 403):
 		why := fmt.Sprintf("refused the access token (HTTP %d", he.StatusCode)
 		if he.Code != "" {
-			why += ", " + he.Code
+			why += ", " + termsafe.Line(he.Code)
 		}
 		return why + ")"
 	}
