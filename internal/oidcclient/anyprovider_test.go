@@ -88,6 +88,8 @@ func TestCheckResponseIssuer(t *testing.T) {
 		{"right iss, not advertised", "code=c&iss=https%3A%2F%2Fop.example", false, false},
 		{"no iss, not advertised (Auth0)", "code=c", false, false},
 		{"no iss, advertised", "code=c", true, true},
+		{"error without iss, advertised", "error=access_denied&state=s", true, false},
+		{"error with a wrong iss", "error=access_denied&iss=https%3A%2F%2Fevil.example", true, true},
 		{"wrong iss", "code=c&iss=https%3A%2F%2Fevil.example", false, true},
 		{"trailing slash differs", "code=c&iss=https%3A%2F%2Fop.example%2F", true, true},
 		{"empty iss", "code=c&iss=", false, true},

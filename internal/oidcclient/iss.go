@@ -35,7 +35,10 @@ func (e *ResponseIssuerError) Is(target error) bool { return target == ErrRespon
 // authorization_response_iss_parameter_supported, or the response carries
 // iss anyway, iss must equal the issuer exactly (simple string comparison,
 // no normalisation). A provider that neither advertises nor sends it (Auth0)
-// passes.
+// passes. An error response without iss passes too, although RFC 9207 §2
+// wants iss there as well: it carries no code to redeem, the login fails
+// either way, and the provider's own error (access_denied, say) tells the
+// person more than a missing iss would.
 func CheckResponseIssuer(query url.Values, issuer string, advertised bool) error {
 	got, present := query["iss"]
 	switch {
@@ -48,7 +51,7 @@ func CheckResponseIssuer(query url.Values, issuer string, advertised bool) error
 			e.Got = "(empty)"
 		}
 		return e
-	case !present && advertised:
+	case !present && advertised && query.Get("code") != "":
 		return &ResponseIssuerError{Want: issuer}
 	}
 	return nil
