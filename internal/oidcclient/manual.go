@@ -18,7 +18,7 @@ import (
 var (
 	// ErrLoginTimeout: the person did not finish a device or pasted login
 	// within --timeout.
-	ErrLoginTimeout = errors.New("the login was not finished in time (--timeout)")
+	ErrLoginTimeout = errors.New(`the login was not finished in time: run "hello login" again (--timeout gives more time)`)
 	// ErrStateMismatch: a pasted redirect belongs to another login.
 	ErrStateMismatch = errors.New("the pasted address belongs to another login (state mismatch): paste the address the browser shows after signing in with the URL printed above")
 )
