@@ -49,3 +49,16 @@ func TestLoadProviderAndPAR(t *testing.T) {
 		})
 	}
 }
+
+func TestProviderAndPARInAProfile(t *testing.T) {
+	t.Parallel()
+	l := loader(t, env{"HELLO_PROFILE": "strict"})
+	write(t, filepath.Join(l.WorkDir, ".config"), "[AUTH0]\nPROVIDER=auth0\n[profile strict]\nISSUER=https://op.example\nPROVIDER=standard\nPAR=true\n")
+	s, err := l.Load(flags(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Provider != "standard" || s.PAR != "true" || len(s.Warnings) != 0 {
+		t.Fatalf("profile strict: provider %q par %q warnings %v", s.Provider, s.PAR, s.Warnings)
+	}
+}

@@ -1,5 +1,7 @@
 package webbrowser
 
+import "os"
+
 // Unavailable says why no browser can be opened for the user here, in a
 // few words for a message ("this is an SSH session"), or "" when one can.
 // It agrees with CanOpen.
@@ -18,4 +20,17 @@ func Unavailable(getenv func(string) string, goos string) string {
 		return "there is no display ($DISPLAY and $WAYLAND_DISPLAY are unset)"
 	}
 	return ""
+}
+
+// Unavailable is Unavailable (the package function) for this machine,
+// counting the Windows browser that WSL can reach: "" whenever CanOpen.
+func (s System) Unavailable() string {
+	if s.CanOpen() {
+		return ""
+	}
+	getenv := s.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	return Unavailable(getenv, s.goos())
 }
