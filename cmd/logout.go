@@ -116,7 +116,7 @@ func logoutRun(ctx context.Context, o *LogoutOptions) error {
 		return err
 	}
 	if e != nil {
-		fmt.Fprintf(o.IO.ErrOut, "Logged out %s: removed the cached session.\n", termsafe.Line(entryUser(e)))
+		fmt.Fprintf(o.IO.ErrOut, "Removed the cached session. Logged out %s.\n", termsafe.Line(entryUser(e)))
 	} else {
 		fmt.Fprintln(o.IO.ErrOut, "Removed the cached session.")
 	}

@@ -395,13 +395,13 @@ func TestLogoutRun(t *testing.T) {
 		wantErrOut  []string
 		notErrOut   []string
 	}{
-		{name: "full", entry: entry, provider: &fakeLogout{}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"Revoked the refresh token", "Logged out a@example.com: removed the cached session", "https://op/logout?returnTo=\n"}},
+		{name: "full", entry: entry, provider: &fakeLogout{}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"Revoked the refresh token", "Removed the cached session. Logged out a@example.com.", "https://op/logout?returnTo=\n"}},
 		{name: "no revocation, no end_session", entry: entry, provider: &fakeLogout{noRevocation: true, noEndSession: true}, wantDeleted: true,
 			wantErrOut: []string{"stays valid at the provider until it expires", "browser session", "was not ended"}, notErrOut: []string{"open:"}},
 		{name: "local", o: LogoutOptions{Local: true}, entry: entry, provider: &fakeLogout{}, wantDeleted: true},
 		{name: "not logged in", loadErr: session.ErrNotLoggedIn, provider: &fakeLogout{}, wantErrOut: []string{"nothing to do"}},
-		{name: "dead session still logs out", entry: &tokencache.Entry{Dead: true, Token: token.Token{IDToken: "id"}}, provider: &fakeLogout{}, wantDeleted: true, wantErrOut: []string{"removed the cached session"}},
-		{name: "provider unreachable", entry: entry, providerErr: errors.New("dial"), wantDeleted: true, wantErrOut: []string{"could not be reached", "removed the cached session"}},
+		{name: "dead session still logs out", entry: &tokencache.Entry{Dead: true, Token: token.Token{IDToken: "id"}}, provider: &fakeLogout{}, wantDeleted: true, wantErrOut: []string{"Removed the cached session"}},
+		{name: "provider unreachable", entry: entry, providerErr: errors.New("dial"), wantDeleted: true, wantErrOut: []string{"could not be reached", "Removed the cached session"}},
 		{name: "revocation fails", entry: entry, provider: &fakeLogout{revokeErr: &httperr.Error{What: httperr.Revocation, StatusCode: 503}}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"stays valid"}},
 		{name: "a hostile refusal is shown, not obeyed", entry: entry,
 			provider:    &fakeLogout{revokeErr: &httperr.Error{What: httperr.Revocation, StatusCode: 400, Code: "invalid_request", Description: "no\x1b[2J\x07"}},
