@@ -33,8 +33,9 @@ func rewritingProvider(t *testing.T, sb *sandbox, rewrite func(path, body string
 		t.Fatal(err)
 	}
 	proxy := httputil.NewSingleHostReverseProxy(target)
+	// Unstarted until front is set: the handler reads its URL.
 	var front *httptest.Server
-	front = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	front = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := httptest.NewRecorder()
 		proxy.ServeHTTP(rec, r)
 		body := rec.Body.String()
@@ -50,6 +51,7 @@ func rewritingProvider(t *testing.T, sb *sandbox, rewrite func(path, body string
 		w.WriteHeader(rec.Code)
 		_, _ = io.WriteString(w, body)
 	}))
+	front.Start()
 	t.Cleanup(front.Close)
 	return front
 }
