@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -90,6 +91,19 @@ type Session struct {
 	// Notify hears what the user must know although the command goes on,
 	// such as a renewed session that could not be saved; nil discards it.
 	Notify func(msg string)
+
+	mu sync.Mutex // guards kept
+	// kept is a renewal that could not be saved. This process uses it for
+	// the rest of its run (a 401 renews from its refresh token, not from
+	// the spent one on disk) as long as the entry on disk is still the one
+	// it replaced.
+	kept *keptEntry
+}
+
+type keptEntry struct {
+	entry tokencache.Entry
+	// over is the access token of the entry on disk that it replaced.
+	over string
 }
 
 // RenewTimeout bounds a renewal (discovery, token request, keys) while the
@@ -131,7 +145,8 @@ func (s *Session) Load() (*tokencache.Entry, error) {
 	return e, nil
 }
 
-// live is Load, with a dead entry as ErrRevoked.
+// live is Load, with a dead entry as ErrRevoked, and a renewal this process
+// could not save in place of the entry it replaced.
 func (s *Session) live() (*tokencache.Entry, error) {
 	e, err := s.Load()
 	if err != nil {
@@ -140,7 +155,40 @@ func (s *Session) live() (*tokencache.Entry, error) {
 	if e.Dead {
 		return e, ErrRevoked
 	}
-	return e, nil
+	return s.current(e), nil
+}
+
+// current is e, or the kept renewal of it.
+func (s *Session) current(e *tokencache.Entry) *tokencache.Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kept == nil {
+		return e
+	}
+	if s.kept.over != e.Token.AccessToken {
+		// Another process saved a newer entry: the disk moved on.
+		s.kept = nil
+		return e
+	}
+	k := s.kept.entry
+	return &k
+}
+
+// keep remembers renewed, which replaced old but could not be saved; nil
+// forgets it once a renewal was saved.
+func (s *Session) keep(old, renewed *tokencache.Entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if renewed == nil {
+		s.kept = nil
+		return
+	}
+	over := old.Token.AccessToken
+	if s.kept != nil && s.kept.entry.Token.AccessToken == over {
+		// old was itself kept: the disk still holds what it replaced.
+		over = s.kept.over
+	}
+	s.kept = &keptEntry{entry: *renewed, over: over}
 }
 
 // Token returns a usable token, renewing it first when less than its
@@ -229,8 +277,11 @@ func (s *Session) spend(ctx context.Context, p Renewer, res *tokencache.Reservat
 		// The provider has answered: the old refresh token may be spent
 		// already, so failing now would throw away the one working token
 		// there is. This run uses it; the user learns what the next faces.
+		s.keep(e, &renewed)
 		s.unsaved(e, &renewed, err)
+		return &renewed.Token, nil
 	}
+	s.keep(e, nil)
 	return &renewed.Token, nil
 }
 

@@ -327,9 +327,33 @@ func TestSaveFailingAfterTheRefreshUsesTheFreshToken(t *testing.T) {
 			if !strings.Contains(n, s.Store.Dir) || !strings.Contains(n, tc.wantNext) || strings.Contains(n, "left as it was") || strings.Count(n, ". ") != 0 || strings.Contains(n, "\n") {
 				t.Errorf("note %q: want one sentence naming %s and %q, never that the session was left as it was", n, s.Store.Dir, tc.wantNext)
 			}
+			// The rest of the run uses it too, and a 401 renews from its
+			// refresh token, not from the spent one on disk.
+			if again, err := s.Token(t.Context(), Want{}); err != nil || again.AccessToken != "at-1" || p.refreshes.Load() != 1 {
+				t.Errorf("second Token = %+v, %v after %d refreshes; want the kept at-1 without another", again, err, p.refreshes.Load())
+			}
+			var spent []string
+			p.refuse = func(rt string) error { spent = append(spent, rt); return nil }
+			if renewed, err := s.Token(t.Context(), Want{Stale: "at-1"}); err != nil || renewed.AccessToken != "at-2" {
+				t.Errorf("renewal after a 401 = %+v, %v", renewed, err)
+			}
+			wantRT := "rt+"
+			if tc.keep {
+				wantRT = "rt"
+			}
+			if len(spent) != 1 || spent[0] != wantRT {
+				t.Errorf("the renewal spent %q, want %q (the kept refresh token)", spent, wantRT)
+			}
 			s.Store.Files = nil
 			if e := load(t, s); e.Dead || e.Token.RefreshToken != "rt" {
 				t.Errorf("entry on disk: %+v; want the one before the refresh", e)
+			}
+			// Once a renewal is saved, the disk is the session again.
+			if _, err := s.Token(t.Context(), Want{Stale: "at-2"}); err != nil {
+				t.Fatal(err)
+			}
+			if e := load(t, s); e.Token.AccessToken != "at-3" {
+				t.Errorf("entry on disk: %+v; want the saved renewal at-3", e)
 			}
 		})
 	}
@@ -413,8 +437,7 @@ func TestConcurrentRenewalsRefreshOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)
 	for range 32 {
-		s := *first
-		s.Store = &tokencache.Store{Dir: first.Store.Dir, Now: first.Now}
+		s := &Session{Store: &tokencache.Store{Dir: first.Store.Dir, Now: first.Now}, Key: first.Key, Connect: first.Connect, Now: first.Now}
 		wg.Go(func() {
 			tok, err := s.Token(context.Background(), Want{})
 			if err == nil && tok.AccessToken != "at-1" {
