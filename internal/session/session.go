@@ -129,7 +129,8 @@ func (s *Session) now() time.Time {
 	return time.Now()
 }
 
-// Load returns the cached entry as it is, dead or alive. A missing entry is
+// Load returns the cached entry as it is, dead or alive (alive, the renewal
+// this process could not save stands in for it). A missing entry is
 // ErrNotLoggedIn, a corrupt one *CorruptError.
 func (s *Session) Load() (*tokencache.Entry, error) {
 	e, err := s.Store.Load(s.Key)
@@ -141,12 +142,13 @@ func (s *Session) Load() (*tokencache.Entry, error) {
 		return nil, &CorruptError{Err: corrupt}
 	case err != nil:
 		return nil, err
+	case e.Dead:
+		return e, nil
 	}
-	return e, nil
+	return s.current(e), nil
 }
 
-// live is Load, with a dead entry as ErrRevoked, and a renewal this process
-// could not save in place of the entry it replaced.
+// live is Load, with a dead entry as ErrRevoked.
 func (s *Session) live() (*tokencache.Entry, error) {
 	e, err := s.Load()
 	if err != nil {
@@ -155,7 +157,7 @@ func (s *Session) live() (*tokencache.Entry, error) {
 	if e.Dead {
 		return e, ErrRevoked
 	}
-	return s.current(e), nil
+	return e, nil
 }
 
 // current is e, or the kept renewal of it.

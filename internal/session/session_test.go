@@ -345,14 +345,14 @@ func TestSaveFailingAfterTheRefreshUsesTheFreshToken(t *testing.T) {
 				t.Errorf("the renewal spent %q, want %q (the kept refresh token)", spent, wantRT)
 			}
 			s.Store.Files = nil
-			if e := load(t, s); e.Dead || e.Token.RefreshToken != "rt" {
-				t.Errorf("entry on disk: %+v; want the one before the refresh", e)
+			if e, err := s.Store.Load(s.Key); err != nil || e.Dead || e.Token.RefreshToken != "rt" {
+				t.Errorf("entry on disk: %+v, %v; want the one before the refresh", e, err)
 			}
 			// Once a renewal is saved, the disk is the session again.
 			if _, err := s.Token(t.Context(), Want{Stale: "at-2"}); err != nil {
 				t.Fatal(err)
 			}
-			if e := load(t, s); e.Token.AccessToken != "at-3" {
+			if e, err := s.Store.Load(s.Key); err != nil || e.Token.AccessToken != "at-3" {
 				t.Errorf("entry on disk: %+v; want the saved renewal at-3", e)
 			}
 		})
