@@ -613,3 +613,34 @@ func TestEmailOnlyInUserinfo(t *testing.T) {
 	want(t, prof.Stdout, "alice@example.com")
 	t.Logf("interop summary, provider strict with claims in userinfo only (%s):\n  email only in userinfo  ok  login, status and profile name alice@example.com", p.Issuer)
 }
+
+// TestConfidentialClientLogout: a browser login with a client secret (the
+// seed's .config has one) pushes its request, redeems, renews and revokes
+// with the client authenticated. (oidc-provider takes the secret in the
+// body or as Basic alike, so this does not tell the two apart.)
+func TestConfidentialClientLogout(t *testing.T) {
+	t.Parallel()
+	requireSuite(t)
+	p := startProvider(t, "strict")
+	e := &env{shape: shapes["strict"], p: p, api: startAPI(t, p.Issuer)}
+	u := newUser(t, p, e.api)
+	u.setenv("HELLO_CLIENT_ID", "hello-web")
+	u.setenv("HELLO_CLIENT_SECRET", "hello-web-secret")
+	b := newBrowser(t, p.Issuer)
+	bg, au := e.startLogin(t, u, "--par")
+	cb := b.signIn(au.String(), "alice")
+	if cb.Left == "" {
+		t.Fatalf("the provider did not redirect to hello; last page %s:\n%s", cb.URL, cb.Body)
+	}
+	b.get(cb.Left)
+	if r := bg.wait(t); r.Code != 0 {
+		t.Fatalf("login: %s", r)
+	}
+	u.expireToken()
+	want(t, u.mustRun("messages", "protected").Stdout, protectedMsg)
+	r := u.mustRun("logout")
+	wantNot(t, r.Stderr, "warning")
+	want(t, r.Stderr, "Revoked the refresh token")
+	wantNot(t, r.Stderr, "hello-web-secret")
+	t.Logf("interop summary, provider strict with a confidential client (%s):\n  client secret  ok  PAR, code exchange, refresh and revocation with the client authenticated", p.Issuer)
+}
