@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hello-cli/hello/internal/iostreams"
 )
 
 // stopAtLoopback is a browser that signs in on the sandbox but does not
@@ -108,7 +110,7 @@ func TestManualLoginTimeout(t *testing.T) {
 func needScript(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("script"); err != nil {
-		if os.Getenv("CI") != "" {
+		if iostreams.IsCI(os.Getenv("CI")) {
 			t.Fatal("script (util-linux) is needed to give hello a terminal, and CI must run this test")
 		}
 		t.Skip("script (util-linux) is needed to give hello a terminal")
