@@ -267,7 +267,7 @@ func (e *env) profile(t *testing.T, u *user) string {
 	t.Helper()
 	u = u.in(t)
 	r := u.mustRun("profile")
-	want(t, r.Stdout, "alice")
+	want(t, r.Stdout, "alice@example.com")
 	want(t, r.Stdout, "Alice Example")
 	for _, protocol := range []string{"at_hash", "nonce", "auth_time", "azp", "sid"} {
 		if regexp.MustCompile(`(?m)^\s*` + protocol + `\b`).MatchString(r.Stdout) {
@@ -285,7 +285,8 @@ func (e *env) status(t *testing.T, u *user) string {
 	u = u.in(t)
 	r := u.mustRun("status")
 	out := r.Stdout + r.Stderr
-	want(t, out, "alice")
+	// The e-mail, not the subject ("alice"), names the person.
+	want(t, out, "alice@example.com")
 	if regexp.MustCompile(`(?m)^\s*Permissions:\s*$`).MatchString(out) {
 		t.Fatalf("empty Permissions line:\n%s", out)
 	}
@@ -299,7 +300,7 @@ func (e *env) logout(t *testing.T, u *user, b *browser) string {
 	u = u.in(t)
 	refreshToken, _ := u.cacheEntry()["refresh_token"].(string)
 	r := u.mustRun("logout")
-	want(t, r.Stderr, "alice")
+	want(t, r.Stderr, "Logged out alice@example.com")
 	var notes []string
 
 	// Revocation: the refresh token must be dead, or hello must say it
