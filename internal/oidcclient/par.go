@@ -40,6 +40,22 @@ func (a ClientAuth) apply(req *http.Request, form url.Values) {
 	}
 }
 
+// post is a form POST to endpoint, the client authenticated.
+func (a ClientAuth) post(ctx context.Context, endpoint string, form url.Values) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, nil)
+	if err != nil {
+		return nil, err
+	}
+	a.apply(req, form)
+	body := form.Encode()
+	req.Body = io.NopCloser(strings.NewReader(body))
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	return req, nil
+}
+
 // PushedRequest is a pushed authorization request (RFC 9126).
 type PushedRequest struct {
 	Endpoint string       // pushed_authorization_request_endpoint
@@ -67,18 +83,10 @@ func (p PushedRequest) PushFor(ctx context.Context, authURL string) (string, tim
 	if err != nil {
 		return "", 0, fmt.Errorf("pushed authorization request: %w", err)
 	}
-	form := u.Query()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Endpoint, nil)
+	req, err := p.Auth.post(ctx, p.Endpoint, u.Query())
 	if err != nil {
 		return "", 0, fmt.Errorf("pushed authorization request: %w", err)
 	}
-	p.Auth.apply(req, form)
-	body := form.Encode()
-	req.Body = io.NopCloser(strings.NewReader(body))
-	req.ContentLength = int64(len(body))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
 	hc := p.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
