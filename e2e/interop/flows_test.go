@@ -122,6 +122,7 @@ func runSuite(t *testing.T, sh shape) {
 	s.flow(t, "RFC 9207 iss (wrong)", func(t *testing.T) string { return e.wrongIss(t) })
 	s.flow(t, "PAR", func(t *testing.T) string { return e.parLogin(t) })
 	s.flow(t, "pasted redirect (--manual)", func(t *testing.T) string { return e.manualLogin(t) })
+	s.flow(t, "pasted redirect, wrong iss", func(t *testing.T) string { return e.manualWrongIss(t) })
 	s.flow(t, "signup", func(t *testing.T) string { return e.signup(t) })
 	s.flow(t, "device --timeout", func(t *testing.T) string { return e.deviceTimeout(t) })
 }
@@ -552,6 +553,38 @@ func (e *env) manualLogin(t *testing.T) string {
 		return "pushed (PAR), its 60s lifetime said; state and iss checked, code redeemed; API accepted the token"
 	}
 	return "state and iss checked, code redeemed; API accepted the token"
+}
+
+// manualWrongIss pastes this login's own redirect (right state) with
+// another iss: hello must refuse it (that the code stays unspent is
+// counted against the sandbox, in e2e).
+func (e *env) manualWrongIss(t *testing.T) string {
+	t.Helper()
+	u := newUser(t, e.p, e.api)
+	bg := u.start("login", "--manual", "--port", "4040", "--timeout", "1m")
+	raw := bg.waitStderr(t, loginURLRe)
+	bg.waitStderr(t, regexp.MustCompile(`(Address: )`))
+	cb := newBrowser(t, e.p.Issuer).signIn(raw, "alice")
+	forged, err := url.Parse(cb.Left)
+	if err != nil || forged.Query().Get("code") == "" {
+		t.Fatalf("no code in the provider's redirect %q (%v)", cb.Left, err)
+	}
+	q := forged.Query()
+	q.Set("iss", "https://attacker.example/")
+	forged.RawQuery = q.Encode()
+	if _, err := bg.stdin.Write([]byte(forged.String() + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	r := bg.wait(t)
+	if r.Code != 4 {
+		t.Fatalf("pasted redirect with a wrong iss: want exit 4, got %s", r)
+	}
+	want(t, r.Stderr, "attacker.example")
+	wantNot(t, r.Stderr, q.Get("code"))
+	if st := u.run("status"); st.Code != 4 {
+		t.Fatalf("a session was saved from a refused paste: %s", st)
+	}
+	return "refused (exit 4), no session saved"
 }
 
 // signup starts on the sign-up screen, or says the provider has none.
