@@ -103,6 +103,7 @@ func startServer(t *testing.T, env []string, want []string, name string, args ..
 	cmd := exec.Command(name, args...)
 	cmd.Env = env
 	cmd.Dir = providerDir
+	dieWithTest(cmd)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
