@@ -150,6 +150,7 @@ func (f *Factory) newSession() (*session.Session, error) {
 		Connect:    func(ctx context.Context) (session.Renewer, error) { return f.AuthClient(ctx) },
 		HaveSecret: s.ClientSecret != "",
 		Now:        f.Now,
+		Notify:     store.Notify,
 	}, nil
 }
 
@@ -220,6 +221,7 @@ func (f *Factory) messageAPI(ctx context.Context, kind string) (MessageAPI, erro
 		api.HTTP, err = f.authenticated(ctx, s.APIURL)
 	} else {
 		api.HTTP, err = f.HTTPClient()
+		api.Anonymous = true
 	}
 	if err != nil {
 		return nil, err

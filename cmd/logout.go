@@ -224,14 +224,15 @@ func logoutAllRun(ctx context.Context, o *LogoutOptions) error {
 	var errs []error
 	for _, cs := range list {
 		k := cs.Session.Key
-		fmt.Fprintf(o.IO.ErrOut, "Profile %s, %s (client %s):\n", cs.Profile, k.Issuer, k.ClientID)
+		// The issuer and client ID come from a cache file: print them safely.
+		fmt.Fprintf(o.IO.ErrOut, "Profile %s, %s (client %s):\n", cs.Profile, termsafe.Line(k.Issuer), termsafe.Line(k.ClientID))
 		one := *o
 		one.All, one.CanOpenBrowser = false, func() bool { return false }
 		one.Load, one.Delete = cs.Session.Load, cs.Session.Delete
 		one.Provider = func(ctx context.Context) (LogoutProvider, error) { return cs.Provider(ctx) }
 		if err := logoutRun(ctx, &one); err != nil {
 			// The others are still logged out: a failure here stops nothing.
-			errs = append(errs, fmt.Errorf("profile %s, %s: %w", cs.Profile, k.Issuer, err))
+			errs = append(errs, fmt.Errorf("profile %s, %s: %w", cs.Profile, termsafe.Line(k.Issuer), err))
 		}
 	}
 	return errors.Join(errs...)

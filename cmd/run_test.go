@@ -197,6 +197,60 @@ func TestTokenRun(t *testing.T) {
 	}
 }
 
+func TestTokenRunNeverPrintsAnExpiredIDToken(t *testing.T) {
+	t.Parallel()
+	expiredID := jwt(`{"sub":"u","exp":1}`)
+	for _, tc := range []struct {
+		name string
+		tok  token.Token
+		// renewed is what the renewal hands back.
+		renewed   token.Token
+		wantCalls int
+		wantCode  int
+		wantMsg   string
+	}{
+		{name: "the renewal's ID token failed verification",
+			tok:       token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: expiredID},
+			renewed:   token.Token{AccessToken: "at2", RefreshToken: "rt2", IDToken: expiredID, IDTokenRejected: errors.New("bad signature")},
+			wantCalls: 2, wantCode: 4, wantMsg: "failed verification"},
+		{name: "the renewal's ID token could not be verified for now",
+			tok:       token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: expiredID},
+			renewed:   token.Token{AccessToken: "at2", RefreshToken: "rt2", IDToken: expiredID, IDTokenRejected: &httperr.Error{What: httperr.JWKS, StatusCode: 503}},
+			wantCalls: 2, wantCode: 3, wantMsg: "try again later"},
+		{name: "the renewal brought no ID token",
+			tok:       token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: expiredID},
+			renewed:   token.Token{AccessToken: "at2", RefreshToken: "rt2", IDToken: expiredID},
+			wantCalls: 2, wantCode: 4, wantMsg: "brought no new one"},
+		{name: "no refresh token to renew it",
+			tok:       token.Token{AccessToken: "at", IDToken: expiredID, Grant: token.GrantDeviceCode},
+			wantCalls: 1, wantCode: 4, wantMsg: "cannot renew it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			io, _, out, _ := iostreams.Test()
+			calls := 0
+			o := &TokenOptions{IDToken: true, IO: io, Now: func() time.Time { return testNow },
+				Token: func(_ context.Context, w session.Want) (*token.Token, error) {
+					calls++
+					if w.Stale != "" {
+						return &tc.renewed, nil
+					}
+					return &tc.tok, nil
+				}}
+			err := tokenRun(t.Context(), o)
+			if out.Len() != 0 {
+				t.Errorf("stdout = %q; an expired ID token must not be printed", out)
+			}
+			if got := exitCode(t.Context(), err); got != tc.wantCode || err == nil || !strings.Contains(err.Error(), tc.wantMsg) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %v (exit %d); want exit %d and one sentence with %q", err, got, tc.wantCode, tc.wantMsg)
+			}
+			if calls != tc.wantCalls {
+				t.Errorf("%d calls to the session, want %d", calls, tc.wantCalls)
+			}
+		})
+	}
+}
+
 func TestStatusRun(t *testing.T) {
 	t.Parallel()
 	live := &tokencache.Entry{User: "alice@example.com", Token: token.Token{AccessToken: jwt(`{"sub":"u1","permissions":["read:admin-messages"]}`), RefreshToken: "rt", Expiry: testNow.Add(-time.Hour), Grant: token.GrantAuthorizationCode}}

@@ -156,7 +156,9 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 		if e.Dead {
 			err = session.ErrRevoked
 		} else if !st.Usable {
-			err = session.ErrRevoked
+			// The reason renewal would give: a machine session lacks
+			// its secret, any other has nothing left to renew with.
+			err = session.CannotRenew(&e.Token, o.HaveSecret)
 		} else if ttlErr != nil {
 			st.Usable, err = false, ttlErr
 		}
@@ -210,9 +212,12 @@ func writeStatusText(o *StatusOptions, st Status) error {
 		left := st.Expiry.Sub(o.Now()).Round(time.Second)
 		if st.Expired {
 			expiry = fmt.Sprintf("%s (expired", st.Expiry.Local().Format(time.RFC3339))
-			if st.Renewable {
+			switch {
+			case st.Renewable:
 				expiry += "; renewed on next use)"
-			} else {
+			case st.Grant == token.GrantClientCredentials:
+				expiry += "; renewing it needs the client secret: set HELLO_CLIENT_SECRET)"
+			default:
 				expiry += "; cannot be renewed: run \"hello login\")"
 			}
 		} else {
