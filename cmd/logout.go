@@ -176,12 +176,13 @@ func endProviderSession(ctx context.Context, o *LogoutOptions, p LogoutProvider,
 		fmt.Fprintf(o.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", termsafe.Line(printed))
 		return nil
 	}
-	returnTo := fmt.Sprintf("http://localhost:%d/", o.Port)
 	// Listen before opening the browser, so the provider's redirect back
-	// always finds the "logged out" page.
+	// always finds the "logged out" page. Without the port, no redirect
+	// is asked for: whatever holds the port would answer it.
+	returnTo := ""
 	srv, err := callback.ListenLoggedOut(ctx, o.Port, o.Wait)
 	if err != nil {
-		fmt.Fprintf(o.IO.ErrOut, "warning: %s; the browser will not find hello's \"logged out\" page\n", termsafe.Line(err.Error()))
+		fmt.Fprintf(o.IO.ErrOut, "warning: %s; the browser ends on the provider's own page instead of hello's \"logged out\" page\n", termsafe.Line(err.Error()))
 	} else {
 		defer func() { _ = srv.Close() }()
 		returnTo = srv.RedirectURL()

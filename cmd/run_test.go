@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -500,5 +502,65 @@ func TestLogoutRun(t *testing.T) {
 				t.Errorf("stderr holds a control character: %q", errOut)
 			}
 		})
+	}
+}
+
+// TestLogoutBusyPortAsksForNoRedirect: when hello cannot answer the
+// post-logout redirect (its port is taken), the browser is not sent back
+// to that port, where another program would answer: the logout asks for no
+// redirect and ends on the provider's own page.
+func TestLogoutBusyPortAsksForNoRedirect(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	io, _, _, errOut := iostreams.Test()
+	rec := &webbrowser.Recorder{}
+	entry := &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: "id", Grant: token.GrantAuthorizationCode}, User: "a@example.com"}
+	o := LogoutOptions{
+		Port: busy.Addr().(*net.TCPAddr).Port, Wait: time.Minute,
+		IO: io, Browser: rec, CanOpenBrowser: func() bool { return true },
+		Load:     func() (*tokencache.Entry, error) { return entry, nil },
+		Delete:   func(context.Context) error { return nil },
+		Provider: func(context.Context) (LogoutProvider, error) { return &fakeLogout{}, nil },
+	}
+	if err := logoutRun(t.Context(), &o); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"https://op/logout?returnTo="}; !slices.Equal(rec.URLs, want) {
+		t.Errorf("opened %q, want %q\nstderr: %s", rec.URLs, want, errOut)
+	}
+	if !strings.Contains(errOut.String(), "is busy") {
+		t.Errorf("stderr does not say the port is busy:\n%s", errOut)
+	}
+}
+
+// TestLogoutWithoutEndSessionOpensNothing: with a browser at hand and a
+// provider that cannot end its browser session, logout says so and neither
+// opens a browser nor waits for one.
+func TestLogoutWithoutEndSessionOpensNothing(t *testing.T) {
+	t.Parallel()
+	io, _, _, errOut := iostreams.Test()
+	rec := &webbrowser.Recorder{}
+	entry := &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: "id", Grant: token.GrantAuthorizationCode}, User: "a@example.com"}
+	o := LogoutOptions{
+		// A wait far beyond the test's own timeout: a logout that waited
+		// would fail the test instead of passing slowly.
+		Port: 0, Wait: 24 * time.Hour,
+		IO: io, Browser: rec, CanOpenBrowser: func() bool { return true },
+		Load:     func() (*tokencache.Entry, error) { return entry, nil },
+		Delete:   func(context.Context) error { return nil },
+		Provider: func(context.Context) (LogoutProvider, error) { return &fakeLogout{noEndSession: true}, nil },
+	}
+	if err := logoutRun(t.Context(), &o); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.URLs) != 0 {
+		t.Errorf("opened %q for a provider without end_session", rec.URLs)
+	}
+	if !strings.Contains(errOut.String(), "was not ended") {
+		t.Errorf("stderr does not say the browser session stays:\n%s", errOut)
 	}
 }
