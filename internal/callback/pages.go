@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"sync"
 )
 
 // pageHeaders keeps the result pages out of caches and frames and lets them
@@ -20,7 +21,13 @@ func pageHeaders(w http.ResponseWriter) {
 	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
 }
 
-var page = template.Must(template.New("page").Parse(`<!doctype html>
+// The pages are parsed on first use, not at start-up: every hello command
+// links this package, and only login and logout ever show a page.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("page").Parse(pageSource))
+})
+
+const pageSource = `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -35,7 +42,7 @@ p{line-height:1.5;margin:.5rem 0}
 </head>
 <body><main><h1>{{.Title}}</h1><p>{{.Message}}</p>{{if .Detail}}<p>{{.Detail}}</p>{{end}}</main></body>
 </html>
-`))
+`
 
 type pageData struct {
 	Title, Message, Detail string
@@ -44,7 +51,7 @@ type pageData struct {
 
 func render(w http.ResponseWriter, d pageData) {
 	// A write error means the browser went away; there is nobody to tell.
-	_ = page.Execute(w, d)
+	_ = page().Execute(w, d)
 }
 
 func defaultSuccessPage(w http.ResponseWriter, detail string) {
@@ -73,7 +80,11 @@ func loggedOutPage(w http.ResponseWriter) {
 	})
 }
 
-var logoutFormPage = template.Must(template.New("logout").Parse(`<!doctype html>
+var logoutFormPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("logout").Parse(logoutFormSource))
+})
+
+const logoutFormSource = `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Logging out · hello</title></head>
 <body style="font-family:system-ui,sans-serif">
@@ -85,10 +96,10 @@ var logoutFormPage = template.Must(template.New("logout").Parse(`<!doctype html>
 <script nonce="{{.Nonce}}">document.getElementById("logout").submit();</script>
 </body>
 </html>
-`))
+`
 
 func renderLogoutForm(w http.ResponseWriter, f *logoutForm, nonce string) {
-	_ = logoutFormPage.Execute(w, struct {
+	_ = logoutFormPage().Execute(w, struct {
 		Action string
 		Fields url.Values
 		Nonce  string
