@@ -20,6 +20,52 @@ import (
 // about time. Run them with:
 //
 //	go test -run '^$' -bench . -benchtime 40x ./e2e/
+//
+// Start-up time depends on how the binaries are built: the test binary is a
+// plain `go build`, which links the C library dynamically on most Linux
+// machines, while releases are static (CGO_ENABLED=0, see goreleaser.yaml).
+// The start-up benchmarks therefore measure both, hello and the floor
+// always built the same way.
+
+// build is one way of building hello and the floor.
+type build struct {
+	name         string
+	hello, floor string
+}
+
+// builds returns the release build (as goreleaser.yaml builds it) and the
+// test build (as TestMain builds hello), each with its floor.
+func builds(b *testing.B) []build {
+	b.Helper()
+	dir := b.TempDir()
+	release := []string{"CGO_ENABLED=0"}
+	releaseFlags := []string{"-trimpath", "-ldflags=-s -w"}
+	return []build{
+		{
+			name:  "release",
+			hello: goBuild(b, dir, "hello-release", "..", release, releaseFlags...),
+			floor: goBuild(b, dir, "floor-release", "./testdata/floor", release, releaseFlags...),
+		},
+		{
+			name:  "test-build",
+			hello: helloBin,
+			floor: goBuild(b, dir, "floor", "./testdata/floor", nil),
+		},
+	}
+}
+
+// goBuild builds pkg into dir/name with extra environment and flags.
+func goBuild(b *testing.B, dir, name, pkg string, env []string, flags ...string) string {
+	b.Helper()
+	bin := filepath.Join(dir, name)
+	args := append(append([]string{"build", "-o", bin}, flags...), pkg)
+	cmd := exec.Command("go", args...)
+	cmd.Env = append(os.Environ(), env...)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go %v: %v\n%s", args, err, out)
+	}
+	return bin
+}
 
 // BenchmarkWarmCall compares, interleaved in one run, warm `hello messages
 // protected` (a valid cached token) with:
@@ -37,7 +83,7 @@ func BenchmarkWarmCall(b *testing.B) {
 	if err != nil {
 		b.Skip("curl is not installed")
 	}
-	floor := buildFloor(b)
+	bs := builds(b)
 	sb := startSandbox(b)
 	u := newUser(b, sb)
 	u.login("alice@example.com", "alice-password")
@@ -48,13 +94,33 @@ func BenchmarkWarmCall(b *testing.B) {
 	if err := os.WriteFile(header, []byte("Authorization: Bearer "+token+"\n"), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	recipe := `curl -sf -H "Authorization: Bearer $(` + helloBin + ` token)" ` + url
-	cmds := [][]string{
-		{helloBin, "messages", "protected"},
-		{floor, u.cachePath(), url},
-		{curl, "-sf", "-H", "@" + header, url},
-		{"sh", "-c", recipe},
+	for _, bd := range bs {
+		b.Run(bd.name, func(b *testing.B) {
+			recipe := `curl -sf -H "Authorization: Bearer $(` + bd.hello + ` token)" ` + url
+			cmds := [][]string{
+				{bd.hello, "messages", "protected"},
+				{bd.floor, u.cachePath(), url},
+				{curl, "-sf", "-H", "@" + header, url},
+				{"sh", "-c", recipe},
+			}
+			t := interleave(b, u, cmds)
+			h, f, c, r := median(t[0]), median(t[1]), median(t[2]), median(t[3])
+			b.ReportMetric(ms(h), "hello-ms")
+			b.ReportMetric(ms(f), "floor-ms")
+			b.ReportMetric(ms(c), "curl-ms")
+			b.ReportMetric(ms(r), "curl+token-ms")
+			b.ReportMetric(float64(h)/float64(f), "hello/floor")
+			b.ReportMetric(float64(h)/float64(c), "hello/curl")
+			b.ReportMetric(float64(h)/float64(r), "hello/curl+token")
+			b.ReportMetric(0, "ns/op")
+		})
 	}
+}
+
+// interleave runs each command once per round, rotating their order, and
+// returns each command's times.
+func interleave(b *testing.B, u *user, cmds [][]string) [][]time.Duration {
+	b.Helper()
 	times := make([][]time.Duration, len(cmds))
 	round := 0
 	for b.Loop() {
@@ -64,31 +130,23 @@ func BenchmarkWarmCall(b *testing.B) {
 		}
 		round++
 	}
-	h, f, c, r := median(times[0]), median(times[1]), median(times[2]), median(times[3])
-	b.ReportMetric(ms(h), "hello-ms")
-	b.ReportMetric(ms(f), "floor-ms")
-	b.ReportMetric(ms(c), "curl-ms")
-	b.ReportMetric(ms(r), "curl+token-ms")
-	b.ReportMetric(float64(h)/float64(f), "hello/floor")
-	b.ReportMetric(float64(h)/float64(c), "hello/curl")
-	b.ReportMetric(float64(h)/float64(r), "hello/curl+token")
-	b.ReportMetric(0, "ns/op")
+	return times
 }
 
 // BenchmarkInit is what package initialisation costs before main, as the
-// Go runtime reports it (GODEBUG=inittrace=1), for warm `hello messages
-// protected` and, in the same run, for the floor. With -v it logs hello's
-// most expensive packages.
+// Go runtime reports it (GODEBUG=inittrace=1), for the release build of
+// warm `hello messages protected` and, in the same run, of the floor. With
+// -v it logs hello's most expensive packages.
 func BenchmarkInit(b *testing.B) {
-	floor := buildFloor(b)
+	bd := builds(b)[0]
 	sb := startSandbox(b)
 	u := newUser(b, sb)
 	u.login("alice@example.com", "alice-password")
 	url := sb.API + "/api/messages/protected"
 	var hello, fl []initTotals
 	for b.Loop() {
-		hello = append(hello, inittrace(b, u, helloBin, "messages", "protected"))
-		fl = append(fl, inittrace(b, u, floor, u.cachePath(), url))
+		hello = append(hello, inittrace(b, u, bd.hello, "messages", "protected"))
+		fl = append(fl, inittrace(b, u, bd.floor, u.cachePath(), url))
 	}
 	h, f := medianInit(hello), medianInit(fl)
 	b.ReportMetric(h.ms, "hello-init-ms")
@@ -111,26 +169,37 @@ func BenchmarkInit(b *testing.B) {
 // command-line tool of similar scope) when oauth2l is on PATH or named by
 // $OAUTH2L; otherwise it reports hello alone.
 func BenchmarkHelp(b *testing.B) {
+	bs := builds(b)
 	u := newUser(b, nil)
 	oauth2l := os.Getenv("OAUTH2L")
 	if oauth2l == "" {
 		oauth2l, _ = exec.LookPath("oauth2l")
 	}
-	var h, o []time.Duration
-	for b.Loop() {
-		h = append(h, timed(b, u, helloBin, "--help"))
-		if oauth2l != "" {
-			o = append(o, timedAnyExit(b, u, oauth2l, "--help"))
-		}
-	}
-	b.ReportMetric(ms(median(h)), "hello-ms")
-	if oauth2l != "" {
-		b.ReportMetric(ms(median(o)), "oauth2l-ms")
-		b.ReportMetric(float64(median(h))/float64(median(o)), "hello/oauth2l")
-	} else {
+	if oauth2l == "" {
 		b.Log("oauth2l not found (PATH or $OAUTH2L): hello alone")
 	}
-	b.ReportMetric(0, "ns/op")
+	for _, bd := range bs {
+		b.Run(bd.name, func(b *testing.B) {
+			var h, o []time.Duration
+			round := 0
+			for b.Loop() {
+				if oauth2l != "" && round%2 == 1 {
+					o = append(o, timedAnyExit(b, u, oauth2l, "--help"))
+				}
+				h = append(h, timed(b, u, bd.hello, "--help"))
+				if oauth2l != "" && round%2 == 0 {
+					o = append(o, timedAnyExit(b, u, oauth2l, "--help"))
+				}
+				round++
+			}
+			b.ReportMetric(ms(median(h)), "hello-ms")
+			if oauth2l != "" {
+				b.ReportMetric(ms(median(o)), "oauth2l-ms")
+				b.ReportMetric(float64(median(h))/float64(median(o)), "hello/oauth2l")
+			}
+			b.ReportMetric(0, "ns/op")
+		})
+	}
 }
 
 // BenchmarkParallelExpired measures 32 processes started at once on an
@@ -188,17 +257,6 @@ func timedAnyExit(b *testing.B, u *user, name string, args ...string) time.Durat
 		b.Fatalf("%s %v: %v\n%s", name, args, err, out)
 	}
 	return d
-}
-
-// buildFloor builds testdata/floor into a temporary directory.
-func buildFloor(b *testing.B) string {
-	b.Helper()
-	bin := filepath.Join(b.TempDir(), "floor")
-	build := exec.Command("go", "build", "-o", bin, "./testdata/floor")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("build the floor: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // initLine is one package's line of GODEBUG=inittrace=1, e.g.
