@@ -18,6 +18,7 @@ import (
 
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
 	"github.com/hello-cli/hello/internal/webbrowser"
 )
@@ -225,7 +226,7 @@ func TestMessagesWithCachedToken(t *testing.T) {
 	idp, hits := countingProvider(t)
 	srv, auth := api(t, 200, `{"text":"This is a protected message.","extra":1}`)
 	h.env["HELLO_ISSUER"], h.env["HELLO_API_URL"] = idp.URL, srv.URL
-	h.saveEntry(t, idp.URL, &tokencache.Entry{AccessToken: "cached-at", Expiry: time.Now().Add(time.Hour), Grant: "authorization_code"})
+	h.saveEntry(t, idp.URL, &tokencache.Entry{Token: token.Token{AccessToken: "cached-at", Expiry: time.Now().Add(time.Hour), Grant: "authorization_code"}})
 	if code := h.run("messages", "protected"); code != 0 {
 		t.Fatalf("exit %d: %s", code, h.err)
 	}
@@ -254,7 +255,7 @@ func TestPublicMessageSendsNoToken(t *testing.T) {
 	h := newHarness(t)
 	srv, auth := api(t, 200, `{"text":"This is a public message."}`)
 	h.env["HELLO_API_URL"] = srv.URL
-	h.saveEntry(t, "http://127.0.0.1:5055", &tokencache.Entry{AccessToken: "secret-at", Expiry: time.Now().Add(time.Hour)})
+	h.saveEntry(t, "http://127.0.0.1:5055", &tokencache.Entry{Token: token.Token{AccessToken: "secret-at", Expiry: time.Now().Add(time.Hour)}})
 	if code := h.run("messages", "public"); code != 0 || h.out.String() != "This is a public message.\n" {
 		t.Fatalf("exit %d, stdout %q, stderr %q", code, h.out, h.err)
 	}
@@ -274,9 +275,9 @@ func TestMessagesStatusToExitCode(t *testing.T) {
 		{403, `{"message":"Permission denied"}`, 5, "permission denied"},
 		{500, `{"message":"Internal Server Error"}`, 3, "HTTP 500"},
 		{503, `{"message":"Service Unavailable"}`, 3, "HTTP 503"},
-		{404, `{"message":"Not Found"}`, 1, "--api-url"},
+		{404, `{"message":"Not Found"}`, 1, "check the API URL"},
 		{401, `{"message":"Bad credentials"}`, 4, "hello login"},
-		{200, `not json`, 1, "unexpected answer"},
+		{200, `not json`, 1, "not a message"},
 	}
 	for _, tt := range tests {
 		t.Run(http.StatusText(tt.status), func(t *testing.T) {
@@ -286,7 +287,7 @@ func TestMessagesStatusToExitCode(t *testing.T) {
 			srv, _ := api(t, tt.status, tt.body)
 			h.env["HELLO_ISSUER"], h.env["HELLO_API_URL"] = idp.URL, srv.URL
 			// A device-flow session without a refresh token: a 401 cannot be renewed.
-			h.saveEntry(t, idp.URL, &tokencache.Entry{AccessToken: "at", Expiry: time.Now().Add(time.Hour), Grant: "device_code"})
+			h.saveEntry(t, idp.URL, &tokencache.Entry{Token: token.Token{AccessToken: "at", Expiry: time.Now().Add(time.Hour), Grant: "device_code"}})
 			if code := h.run("messages", "admin"); code != tt.code {
 				t.Errorf("exit %d, want %d; stderr %s", code, tt.code, h.err)
 			}
@@ -306,7 +307,7 @@ func TestStatus(t *testing.T) {
 	if code := h.run("status"); code != 4 || !strings.Contains(h.out.String(), "Not logged in") {
 		t.Fatalf("status without a session: exit %d, %q", code, h.out)
 	}
-	h.saveEntry(t, "http://127.0.0.1:5055", &tokencache.Entry{AccessToken: "at", RefreshToken: "rt", Expiry: time.Now().Add(-time.Hour), Scopes: []string{"openid", "offline_access"}, Grant: "authorization_code"})
+	h.saveEntry(t, "http://127.0.0.1:5055", &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", Expiry: time.Now().Add(-time.Hour), Scopes: []string{"openid", "offline_access"}, Grant: "authorization_code"}})
 	h.out.Reset()
 	if code := h.run("status", "-o", "json"); code != 0 {
 		t.Fatalf("status with a renewable session: exit %d, %s", code, h.err)
@@ -322,7 +323,7 @@ func TestStatus(t *testing.T) {
 		t.Error("status printed a token")
 	}
 	// Expired and not renewable: not usable.
-	h.saveEntry(t, "http://127.0.0.1:5055", &tokencache.Entry{AccessToken: "at", Expiry: time.Now().Add(-time.Hour), Grant: "device_code"})
+	h.saveEntry(t, "http://127.0.0.1:5055", &tokencache.Entry{Token: token.Token{AccessToken: "at", Expiry: time.Now().Add(-time.Hour), Grant: "device_code"}})
 	if code := h.run("status"); code != 4 {
 		t.Errorf("status with an expired, unrenewable session: exit %d, want 4", code)
 	}
@@ -333,7 +334,7 @@ func TestLogoutLocal(t *testing.T) {
 	h := newHarness(t)
 	idp, hits := countingProvider(t)
 	h.env["HELLO_ISSUER"] = idp.URL
-	h.saveEntry(t, idp.URL, &tokencache.Entry{AccessToken: "at", RefreshToken: "rt", Expiry: time.Now().Add(time.Hour)})
+	h.saveEntry(t, idp.URL, &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", Expiry: time.Now().Add(time.Hour)}})
 	if code := h.run("logout", "--local"); code != 0 {
 		t.Fatalf("exit %d: %s", code, h.err)
 	}

@@ -3,63 +3,98 @@ package cmd
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/url"
 	"syscall"
 
+	"github.com/hello-cli/hello/internal/apiclient"
 	"github.com/hello-cli/hello/internal/callback"
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/httperr"
 	"github.com/hello-cli/hello/internal/oidcclient"
 	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/tokencache"
 )
 
-// classify maps the errors of hello's packages to exit codes.
-func classify(err error) (int, bool) {
-	var cfgErr *config.Error
-	if errors.As(err, &cfgErr) {
-		return exitcode.Usage, true
-	}
-	for _, target := range []error{
-		session.ErrNotLoggedIn, session.ErrExpired,
-		oidcclient.ErrAccessDenied, oidcclient.ErrInvalidGrant, oidcclient.ErrDeviceExpired,
-		callback.ErrTimeout,
-	} {
-		if errors.Is(err, target) {
-			return exitcode.NoSession, true
-		}
-	}
+// exitCode is the one place where errors become exit codes. Every error it
+// knows is a type or a sentinel created where the failure arose; no message
+// text is read.
+func exitCode(ctx context.Context, err error) int {
+	var (
+		coded    *exitcode.Error
+		cfgErr   *config.Error
+		portErr  *callback.PortInUseError
+		cbErr    *callback.CallbackError
+		httpErr  *httperr.Error
+		apiErr   *apiclient.Error
+		saveErr  *tokencache.SaveError
+		mismatch *oidcclient.IssuerMismatchError
+	)
+	switch {
+	case err == nil:
+		return exitcode.OK
+	case errors.As(err, &coded):
+		return coded.Code
+	case errors.As(err, &cfgErr), errors.Is(err, oidcclient.ErrNoClientSecret):
+		return exitcode.Usage
+	// The session's own failures come before the network's: a renewal that
+	// failed because the disk is full is about the disk.
+	case errors.As(err, &saveErr), errors.Is(err, tokencache.ErrLockTimeout):
+		return exitcode.Failure
+	case errors.Is(err, session.ErrNotLoggedIn), errors.Is(err, session.ErrRevoked):
+		return exitcode.NoSession
+	case errors.As(err, &httpErr):
+		return httpExitCode(httpErr, errors.As(err, &apiErr))
+	case errors.As(err, &mismatch):
+		return exitcode.Failure
+	case errors.Is(err, oidcclient.ErrAccessDenied), errors.Is(err, oidcclient.ErrDeviceExpired),
+		errors.Is(err, callback.ErrTimeout):
+		return exitcode.NoSession
 	// A busy local port wraps a *net.OpError, yet nothing is unreachable.
-	var portErr *callback.PortInUseError
-	if errors.As(err, &portErr) {
-		return exitcode.Failure, true
+	case errors.As(err, &portErr):
+		return exitcode.Failure
+	case errors.As(err, &cbErr):
+		return exitcode.NoSession
+	case errors.Is(err, session.ErrOtherOrigin):
+		return exitcode.Failure
+	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		return exitcode.Failure
+	case unreachable(err):
+		return exitcode.Unavailable
 	}
-	var cbErr *callback.CallbackError
-	if errors.As(err, &cbErr) {
-		return exitcode.NoSession, true
-	}
-	if errors.Is(err, oidcclient.ErrNoClientSecret) {
-		return exitcode.Usage, true
-	}
-	var oauthErr *oidcclient.OAuthError
-	if errors.As(err, &oauthErr) {
-		if oauthErr.Temporary() {
-			return exitcode.Unavailable, true
-		}
+	return exitcode.Failure
+}
+
+// httpExitCode maps an HTTP answer. fromAPI tells the API from the provider.
+func httpExitCode(e *httperr.Error, fromAPI bool) int {
+	switch {
+	case e.Temporary():
+		return exitcode.Unavailable
+	case fromAPI && e.StatusCode == 401:
+		// A fresh token refused: the session cannot be used for this API.
+		return exitcode.NoSession
+	case fromAPI && e.StatusCode == 403:
+		return exitcode.Forbidden
+	case fromAPI:
+		return exitcode.Failure
+	case e.What == httperr.Discovery || e.What == httperr.JWKS:
+		// A wrong issuer URL, most likely: not a session problem.
+		return exitcode.Failure
+	default:
 		// The provider refused (invalid_client, unauthorized_client, …):
 		// no session can be had this way.
-		return exitcode.NoSession, true
+		return exitcode.NoSession
 	}
-	if unreachable(err) {
-		return exitcode.Unavailable, true
-	}
-	return 0, false
 }
 
 // unreachable reports network failures: refused, reset, unknown host, timeout.
 func unreachable(err error) bool {
+	// A connection closed before the answer (EOF) is a server that went
+	// away mid-request, not a malformed answer.
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, syscall.ECONNREFUSED) ||
-		errors.Is(err, syscall.ECONNRESET) {
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
 		return true
 	}
 	var dnsErr *net.DNSError

@@ -2,27 +2,32 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/hello-cli/hello/internal/apiclient"
+	"github.com/hello-cli/hello/internal/claims"
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/oidcclient"
 	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
 	"github.com/hello-cli/hello/internal/transport"
 	"github.com/hello-cli/hello/internal/webbrowser"
 )
 
-// Factory hands commands their dependencies. Fields are filled by NewFactory
-// for the real process and by tests with doubles; what depends on the parsed
-// configuration is built lazily, once, after the root command loaded it.
+// Factory builds what commands need and fills their Options. Fields are set
+// by NewFactory for the real process and by tests with doubles; what depends
+// on the parsed configuration is built lazily, once, after the root command
+// loaded it. Run functions never see the Factory.
 type Factory struct {
 	IO *iostreams.IOStreams
 	// Config says where the environment and the config files are.
@@ -37,15 +42,15 @@ type Factory struct {
 	Settings *config.Settings
 	Verbose  bool
 
-	// serverFailed records that a request of this run got a 5xx answer.
-	serverFailed atomic.Bool
-
 	httpOnce   sync.Once
 	httpClient *http.Client
 	httpErr    error
 	authOnce   sync.Once
 	authClient *oidcclient.Client
 	authErr    error
+	sessOnce   sync.Once
+	sess       *session.Session
+	sessErr    error
 }
 
 // NewFactory returns the Factory of the real process.
@@ -67,8 +72,7 @@ func NewFactory() *Factory {
 // HTTPClient is the one client every request goes through.
 func (f *Factory) HTTPClient() (*http.Client, error) {
 	f.httpOnce.Do(func() {
-		opts := transport.Options{Verbose: f.Verbose, Log: f.IO.ErrOut,
-			OnServerError: func() { f.serverFailed.Store(true) }}
+		opts := transport.Options{Verbose: f.Verbose, Log: f.IO.ErrOut}
 		if f.Settings != nil {
 			opts.CAFile = f.Settings.CAFile
 		}
@@ -95,20 +99,36 @@ func (f *Factory) AuthClient(ctx context.Context) (*oidcclient.Client, error) {
 			HTTPClient:   hc,
 			Now:          f.Now,
 		})
-		if f.authErr != nil && s.Sandbox {
-			f.authErr = fmt.Errorf("%w\nhello talks to the local sandbox by default: start it with \"hello sandbox\", or configure your provider (see \"hello --help\")", f.authErr)
+		if f.authErr != nil && s.Sandbox && unreachable(f.authErr) {
+			f.authErr = &hintError{err: f.authErr, hint: `hello talks to the local sandbox by default: start it with "hello sandbox", or configure your provider (see "hello --help")`}
 		}
 	})
 	return f.authClient, f.authErr
 }
 
-// Session returns the session manager for the configured issuer, client and audience.
-func (f *Factory) Session() (*session.Manager, error) {
+// hintError adds a next step on a line of its own to an error.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() + "\n" + e.hint }
+func (e *hintError) Unwrap() error { return e.err }
+
+// Session returns the session for the configured issuer, client and audience.
+func (f *Factory) Session() (*session.Session, error) {
+	f.sessOnce.Do(func() { f.sess, f.sessErr = f.newSession() })
+	return f.sess, f.sessErr
+}
+
+func (f *Factory) newSession() (*session.Session, error) {
 	dir, err := f.CacheDir()
 	if err != nil {
 		return nil, fmt.Errorf("find the cache directory: %w", err)
 	}
 	store := tokencache.New(dir)
+	store.Now = f.Now
+	store.Notify = func(msg string) { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", msg) }
 	if v, ok := f.Config.Getenv("HELLO_LOCK_TIMEOUT"); ok && v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -117,15 +137,142 @@ func (f *Factory) Session() (*session.Manager, error) {
 		store.LockTimeout = d
 	}
 	s := f.Settings
-	return &session.Manager{
-		Store: store,
-		Key:   tokencache.Key{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience},
-		Connect: func(ctx context.Context) (session.Renewer, error) {
-			return f.AuthClient(ctx)
-		},
-		Now: f.Now,
+	return &session.Session{
+		Store:      store,
+		Key:        tokencache.Key{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience},
+		Connect:    func(ctx context.Context) (session.Renewer, error) { return f.AuthClient(ctx) },
+		HaveSecret: s.ClientSecret != "",
+		Now:        f.Now,
 	}, nil
+}
+
+// ensureSession is the CLI's requires_auth: a usable session, renewed if
+// needed; with none, a login when a person is at the terminal.
+func (f *Factory) ensureSession(ctx context.Context) (*session.Session, error) {
+	s, err := f.Session()
+	if err != nil {
+		return nil, err
+	}
+	_, err = s.Token(ctx, session.Want{})
+	if (errors.Is(err, session.ErrNotLoggedIn) || errors.Is(err, session.ErrRevoked)) && f.IO.Interactive() {
+		fmt.Fprintf(f.IO.ErrOut, "%v\nStarting \"hello login\".\n", err)
+		_, err = loginRun(ctx, f.loginOptions(&LoginOptions{Port: defaultPort, Timeout: defaultLoginTimeout}))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// authenticated is the session's authenticated client, sending the token
+// only to target's origin.
+func (f *Factory) authenticated(ctx context.Context, target string) (*http.Client, error) {
+	s, err := f.ensureSession(ctx)
+	if err != nil {
+		return nil, err
+	}
+	hc, err := f.HTTPClient()
+	if err != nil {
+		return nil, err
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	return session.Client(hc, s, session.Origin(u)), nil
+}
+
+// messageAPI builds the API client for kind: anonymous for public, the
+// authenticated client otherwise.
+func (f *Factory) messageAPI(ctx context.Context, kind string) (MessageAPI, error) {
+	s := f.Settings
+	api := &apiclient.Client{BaseURL: s.APIURL, Issuer: s.Issuer, Audience: s.Audience, Now: f.Now}
+	var err error
+	if apiclient.NeedsToken(kind) {
+		api.HTTP, err = f.authenticated(ctx, s.APIURL)
+	} else {
+		api.HTTP, err = f.HTTPClient()
+	}
+	if err != nil {
+		return nil, err
+	}
+	return api, nil
+}
+
+// userInfo fetches the provider's userinfo through the authenticated client.
+func (f *Factory) userInfo(ctx context.Context) (map[string]any, error) {
+	c, err := f.AuthClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.UserInfoEndpoint() == "" {
+		return nil, oidcclient.ErrNoUserInfo
+	}
+	hc, err := f.authenticated(ctx, c.UserInfoEndpoint())
+	if err != nil {
+		return nil, err
+	}
+	return c.UserInfo(ctx, hc)
+}
+
+// liveEntry is the cached entry after making sure the session is usable.
+func (f *Factory) liveEntry(ctx context.Context) (*tokencache.Entry, error) {
+	s, err := f.ensureSession(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Load()
+}
+
+// tokens hands out a usable token.
+func (f *Factory) tokens(ctx context.Context, w session.Want) (*token.Token, error) {
+	s, err := f.ensureSession(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.Token(ctx, w)
+}
+
+// save stores the token of a fresh login.
+func (f *Factory) save(ctx context.Context, t *token.Token) (*tokencache.Entry, error) {
+	s, err := f.Session()
+	if err != nil {
+		return nil, err
+	}
+	return s.Save(ctx, t, who(t, f.Settings.ClientID))
 }
 
 // JSON reports whether -o json was asked for.
 func (f *Factory) JSON() bool { return f.Settings != nil && f.Settings.Output == config.OutputJSON }
+
+// who names the logged-in subject for humans, without any token.
+func who(t *token.Token, clientID string) string {
+	if c, err := claims.Unverified(t.IDToken); err == nil {
+		email, name := claims.String(c, "email"), claims.String(c, "name")
+		switch {
+		case email != "" && name != "" && name != email:
+			return fmt.Sprintf("%s (%s)", email, name)
+		case email != "":
+			return email
+		case name != "":
+			return name
+		}
+		if sub := claims.String(c, "sub"); sub != "" {
+			return sub
+		}
+	}
+	if c, err := claims.Unverified(t.AccessToken); err == nil {
+		if sub := claims.String(c, "sub"); sub != "" {
+			return sub
+		}
+	}
+	return "client " + clientID
+}
+
+// entryUser is who an entry belongs to.
+func entryUser(e *tokencache.Entry) string {
+	if e.User != "" {
+		return e.User
+	}
+	return who(&e.Token, e.ClientID)
+}

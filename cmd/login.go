@@ -2,24 +2,36 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/hello-cli/hello/internal/claims"
+	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/oidcclient"
-	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
 	"github.com/hello-cli/hello/internal/webbrowser"
 )
 
+const (
+	defaultPort         = config.DefaultCallbackPort
+	defaultLoginTimeout = 5 * time.Minute
+)
+
+// Authenticator is the part of the provider a login needs;
+// *oidcclient.Client is one, tests use doubles.
+type Authenticator interface {
+	SupportsDevice() bool
+	BrowserLogin(ctx context.Context, o oidcclient.BrowserLoginOptions) (*token.Token, error)
+	DeviceLogin(ctx context.Context, o oidcclient.DeviceLoginOptions) (*token.Token, error)
+	ClientCredentials(ctx context.Context) (*token.Token, error)
+}
+
 // LoginOptions are the inputs of login and signup.
 type LoginOptions struct {
-	IO                *iostreams.IOStreams
 	Port              int
 	Timeout           time.Duration
 	NoBrowser         bool
@@ -27,27 +39,25 @@ type LoginOptions struct {
 	ClientCredentials bool
 	Signup            bool
 
+	IO             *iostreams.IOStreams
 	Browser        webbrowser.Browser
 	CanOpenBrowser func() bool
-	AuthClient     func(context.Context) (*oidcclient.Client, error)
-	Session        func() (*session.Manager, error)
+	Provider       func(context.Context) (Authenticator, error)
+	// Save stores the session of a successful login.
+	Save func(context.Context, *token.Token) (*tokencache.Entry, error)
 }
 
-func newLoginOptions(f *Factory) *LoginOptions {
-	return &LoginOptions{
-		IO:             f.IO,
-		Port:           4040,
-		Timeout:        5 * time.Minute,
-		Browser:        f.Browser,
-		CanOpenBrowser: f.CanOpenBrowser,
-		AuthClient:     f.AuthClient,
-		Session:        f.Session,
-	}
+// loginOptions fills the Factory's part of o.
+func (f *Factory) loginOptions(o *LoginOptions) *LoginOptions {
+	o.IO, o.Browser, o.CanOpenBrowser = f.IO, f.Browser, f.CanOpenBrowser
+	o.Provider = func(ctx context.Context) (Authenticator, error) { return f.AuthClient(ctx) }
+	o.Save = f.save
+	return o
 }
 
 // NewCmdLogin builds `hello login`.
 func NewCmdLogin(f *Factory, runF func(*LoginOptions) error) *cobra.Command {
-	opts := newLoginOptions(f)
+	opts := &LoginOptions{Port: defaultPort, Timeout: defaultLoginTimeout}
 	cmd := &cobra.Command{
 		Use:   "login",
 		Short: "Log in through the browser (or a device code, or client credentials)",
@@ -66,7 +76,7 @@ HELLO_CLIENT_SECRET or the config file.`,
   hello login --device
   HELLO_CLIENT_SECRET=... hello login --client-credentials`,
 		Args: noArgs,
-		RunE: runLogin(opts, runF),
+		RunE: runLogin(f, opts, runF),
 	}
 	addLoginFlags(cmd, opts)
 	cmd.Flags().BoolVar(&opts.Device, "device", false, "use the device authorization flow (RFC 8628)")
@@ -75,11 +85,12 @@ HELLO_CLIENT_SECRET or the config file.`,
 }
 
 // runLogin is the RunE of login and signup.
-func runLogin(opts *LoginOptions, runF func(*LoginOptions) error) func(*cobra.Command, []string) error {
+func runLogin(f *Factory, opts *LoginOptions, runF func(*LoginOptions) error) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, _ []string) error {
 		if err := opts.validate(); err != nil {
 			return err
 		}
+		f.loginOptions(opts)
 		if runF != nil {
 			return runF(opts)
 		}
@@ -111,35 +122,31 @@ func (o *LoginOptions) validate() error {
 // loginRun logs in and saves the session. Nothing is saved unless the
 // login fully succeeded, so a failed login leaves a working session intact.
 func loginRun(ctx context.Context, o *LoginOptions) (*tokencache.Entry, error) {
-	mgr, err := o.Session()
+	p, err := o.Provider(ctx)
 	if err != nil {
 		return nil, err
 	}
-	client, err := o.AuthClient(ctx)
+	t, err := o.authenticate(ctx, p)
 	if err != nil {
 		return nil, err
 	}
-	tokens, err := o.authenticate(ctx, client)
+	e, err := o.Save(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	e, err := mgr.Save(ctx, tokens)
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(o.IO.ErrOut, "Logged in as %s.\n", who(e))
+	fmt.Fprintf(o.IO.ErrOut, "Logged in as %s.\n", entryUser(e))
 	return e, nil
 }
 
-func (o *LoginOptions) authenticate(ctx context.Context, c *oidcclient.Client) (*oidcclient.Tokens, error) {
+func (o *LoginOptions) authenticate(ctx context.Context, p Authenticator) (*token.Token, error) {
 	if o.ClientCredentials {
-		return c.ClientCredentials(ctx)
+		return p.ClientCredentials(ctx)
 	}
 	// No prompt and no browser without a person at a terminal (SPEC §4):
 	// CanOpenBrowser says no in CI.
 	canOpen := o.CanOpenBrowser()
 	device := o.Device
-	if !device && !o.NoBrowser && !o.Signup && !canOpen && c.SupportsDevice() {
+	if !device && !o.NoBrowser && !o.Signup && !canOpen && p.SupportsDevice() {
 		fmt.Fprintln(o.IO.ErrOut, "No browser can be opened here: using the device flow (--no-browser keeps the browser flow and prints the URL).")
 		device = true
 	}
@@ -148,12 +155,12 @@ func (o *LoginOptions) authenticate(ctx context.Context, c *oidcclient.Client) (
 		open = o.Browser.Open
 	}
 	if device {
-		if !c.SupportsDevice() {
+		if !p.SupportsDevice() {
 			return nil, exitcode.Newf(exitcode.Usage, "the provider does not support the device flow: use \"hello login --no-browser\"")
 		}
-		return c.DeviceLogin(ctx, oidcclient.DeviceLoginOptions{Open: open, NoBrowser: open == nil, Stderr: o.IO.ErrOut})
+		return p.DeviceLogin(ctx, oidcclient.DeviceLoginOptions{Open: open, NoBrowser: open == nil, Stderr: o.IO.ErrOut})
 	}
-	return c.BrowserLogin(ctx, oidcclient.BrowserLoginOptions{
+	return p.BrowserLogin(ctx, oidcclient.BrowserLoginOptions{
 		Port:      o.Port,
 		Timeout:   o.Timeout,
 		Signup:    o.Signup,
@@ -161,52 +168,6 @@ func (o *LoginOptions) authenticate(ctx context.Context, c *oidcclient.Client) (
 		NoBrowser: open == nil,
 		Stderr:    o.IO.ErrOut,
 	})
-}
-
-// who names the logged-in subject for humans, without any token.
-func who(e *tokencache.Entry) string {
-	if c, err := claims.Unverified(e.IDToken); err == nil {
-		email, name := claims.String(c, "email"), claims.String(c, "name")
-		switch {
-		case email != "" && name != "" && name != email:
-			return fmt.Sprintf("%s (%s)", email, name)
-		case email != "":
-			return email
-		case name != "":
-			return name
-		}
-		if sub := claims.String(c, "sub"); sub != "" {
-			return sub
-		}
-	}
-	if c, err := claims.Unverified(e.AccessToken); err == nil {
-		if sub := claims.String(c, "sub"); sub != "" {
-			return sub
-		}
-	}
-	return "client " + e.ClientID
-}
-
-// requireSession is the CLI's requires_auth: a usable session, renewed if
-// needed; with none, a login when a person is at the terminal, else exit 4.
-func requireSession(ctx context.Context, f *Factory) (*session.Manager, *tokencache.Entry, error) {
-	mgr, err := f.Session()
-	if err != nil {
-		return nil, nil, err
-	}
-	e, err := mgr.Token(ctx, "")
-	var corrupt *session.CorruptError
-	if errors.As(err, &corrupt) {
-		fmt.Fprintf(f.IO.ErrOut, "warning: %v\n", corrupt.Err)
-	}
-	if (errors.Is(err, session.ErrNotLoggedIn) || errors.Is(err, session.ErrExpired)) && f.IO.Interactive() {
-		fmt.Fprintf(f.IO.ErrOut, "%v\nStarting \"hello login\".\n", err)
-		e, err = loginRun(ctx, newLoginOptions(f))
-	}
-	if err != nil {
-		return nil, nil, err
-	}
-	return mgr, e, nil
 }
 
 // checkPort validates a --port value.

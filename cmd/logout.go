@@ -4,25 +4,46 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hello-cli/hello/internal/callback"
+	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/oidcclient"
 	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/token"
+	"github.com/hello-cli/hello/internal/tokencache"
+	"github.com/hello-cli/hello/internal/webbrowser"
 )
+
+// LogoutProvider is the part of the provider a logout needs;
+// *oidcclient.Client is one.
+type LogoutProvider interface {
+	Revoke(ctx context.Context, token, hint string) error
+	LogoutURL(returnTo string) string
+	LogoutForm(idToken, returnTo string) (action string, fields url.Values, ok bool)
+}
 
 // LogoutOptions are the inputs of `hello logout`.
 type LogoutOptions struct {
 	Local bool
 	Port  int
 	Wait  time.Duration
+
+	IO             *iostreams.IOStreams
+	Browser        webbrowser.Browser
+	CanOpenBrowser func() bool
+	// Load reads the cached entry as it is; Delete removes it.
+	Load     func() (*tokencache.Entry, error)
+	Delete   func(context.Context) error
+	Provider func(context.Context) (LogoutProvider, error)
 }
 
 // NewCmdLogout builds `hello logout`.
 func NewCmdLogout(f *Factory, runF func(*LogoutOptions) error) *cobra.Command {
-	opts := &LogoutOptions{Port: 4040, Wait: 2 * time.Minute}
+	opts := &LogoutOptions{Port: defaultPort, Wait: 2 * time.Minute}
 	cmd := &cobra.Command{
 		Use:   "logout",
 		Short: "Forget the session, revoke its refresh token, end the provider's browser session",
@@ -35,10 +56,18 @@ instead. --local only deletes the cache. Logging out twice is not an error.`,
 			if err := checkPort(opts.Port); err != nil {
 				return err
 			}
+			sess, err := f.Session()
+			if err != nil {
+				return err
+			}
+			opts.IO, opts.Browser = f.IO, f.Browser
+			opts.CanOpenBrowser = func() bool { return f.IO.Interactive() && f.CanOpenBrowser() }
+			opts.Load, opts.Delete = sess.Load, sess.Delete
+			opts.Provider = func(ctx context.Context) (LogoutProvider, error) { return f.AuthClient(ctx) }
 			if runF != nil {
 				return runF(opts)
 			}
-			return logoutRun(cmd.Context(), f, opts)
+			return logoutRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Local, "local", false, "only delete the cached session")
@@ -47,18 +76,15 @@ instead. --local only deletes the cache. Logging out twice is not an error.`,
 	return cmd
 }
 
-func logoutRun(ctx context.Context, f *Factory, o *LogoutOptions) error {
-	mgr, err := f.Session()
-	if err != nil {
-		return err
-	}
-	e, err := mgr.Load()
+func logoutRun(ctx context.Context, o *LogoutOptions) error {
+	e, err := o.Load()
 	var corrupt *session.CorruptError
 	switch {
 	case errors.As(err, &corrupt):
-		fmt.Fprintf(f.IO.ErrOut, "warning: %v\n", corrupt.Err)
+		// Logging out is the cure: say what was wrong, and remove it.
+		fmt.Fprintf(o.IO.ErrOut, "warning: %v\n", corrupt.Err)
 	case errors.Is(err, session.ErrNotLoggedIn):
-		fmt.Fprintln(f.IO.ErrOut, "Not logged in: nothing to do.")
+		fmt.Fprintln(o.IO.ErrOut, "Not logged in: nothing to do.")
 		return nil
 	case err != nil:
 		return err
@@ -67,85 +93,85 @@ func logoutRun(ctx context.Context, f *Factory, o *LogoutOptions) error {
 	// Revoke before deleting: once the cache is gone, a refresh token the
 	// provider could not be told about would stay valid with no way to
 	// retry. The local logout happens whatever the provider says.
-	var client *oidcclient.Client
+	var p LogoutProvider
 	if e != nil && !o.Local {
-		client = revokeRefreshToken(ctx, f, e.RefreshToken)
+		p = revokeRefreshToken(ctx, o, e.Token.RefreshToken)
 	}
-	if err := mgr.Delete(ctx); err != nil {
+	if err := o.Delete(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintln(f.IO.ErrOut, "Removed the cached session.")
-	if client == nil || e.Grant == oidcclient.GrantClientCredentials {
+	fmt.Fprintln(o.IO.ErrOut, "Removed the cached session.")
+	if p == nil || e.Token.Grant == token.GrantClientCredentials {
 		return nil
 	}
-	return endProviderSession(ctx, f, client, o, e.IDToken)
+	return endProviderSession(ctx, o, p, e.Token.IDToken)
 }
 
 // revokeTimeout bounds the provider's part of a logout.
 const revokeTimeout = 15 * time.Second
 
 // revokeRefreshToken revokes the refresh token (RFC 7009) when there is one
-// and the provider can, and returns the provider's client, or nil when the
-// provider could not be reached. Failures are warnings: they must not keep
-// the user from logging out locally.
-func revokeRefreshToken(ctx context.Context, f *Factory, refreshToken string) *oidcclient.Client {
+// and the provider can, and returns the provider, or nil when it could not
+// be reached. Failures are warnings: they must not keep the user from
+// logging out locally.
+func revokeRefreshToken(ctx context.Context, o *LogoutOptions, refreshToken string) LogoutProvider {
 	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
 	defer cancel()
-	client, err := f.AuthClient(ctx)
+	p, err := o.Provider(ctx)
 	if err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "warning: the provider could not be reached, so the refresh token was not revoked and its browser session not ended: %v\n", err)
+		fmt.Fprintf(o.IO.ErrOut, "warning: the provider could not be reached, so the refresh token was not revoked and its browser session not ended (%v)\n", err)
 		return nil
 	}
 	if refreshToken == "" {
-		return client
+		return p
 	}
-	switch err := client.Revoke(ctx, refreshToken, "refresh_token"); {
+	switch err := p.Revoke(ctx, refreshToken, "refresh_token"); {
 	case errors.Is(err, oidcclient.ErrNoRevocation):
 	case err != nil:
-		fmt.Fprintf(f.IO.ErrOut, "warning: revoking the refresh token failed; it stays valid at the provider until it expires: %v\n", err)
+		fmt.Fprintf(o.IO.ErrOut, "warning: revoking the refresh token failed, so it stays valid at the provider until it expires (%v)\n", err)
 	default:
-		fmt.Fprintln(f.IO.ErrOut, "Revoked the refresh token.")
+		fmt.Fprintln(o.IO.ErrOut, "Revoked the refresh token.")
 	}
-	return client
+	return p
 }
 
 // endProviderSession sends the browser to the provider's logout. With a
 // browser, hello serves a local page that posts the ID token as
 // id_token_hint; a URL that is printed or handed to a launcher's argv names
 // the client instead, since tokens must never be there.
-func endProviderSession(ctx context.Context, f *Factory, client *oidcclient.Client, o *LogoutOptions, idToken string) error {
+func endProviderSession(ctx context.Context, o *LogoutOptions, p LogoutProvider, idToken string) error {
 	returnTo := fmt.Sprintf("http://localhost:%d/", o.Port)
-	if !f.IO.Interactive() || !f.CanOpenBrowser() {
-		fmt.Fprintf(f.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", client.LogoutURL(returnTo))
+	if !o.CanOpenBrowser() {
+		fmt.Fprintf(o.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", p.LogoutURL(returnTo))
 		return nil
 	}
 	// Listen before opening the browser, so the provider's redirect back
 	// always finds the "logged out" page.
 	srv, err := callback.ListenLoggedOut(ctx, o.Port, o.Wait)
 	if err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "warning: %v; the browser will not find hello's \"logged out\" page\n", err)
+		fmt.Fprintf(o.IO.ErrOut, "warning: %v; the browser will not find hello's \"logged out\" page\n", err)
 	} else {
 		defer func() { _ = srv.Close() }()
 		returnTo = srv.RedirectURL()
 	}
-	url := client.LogoutURL(returnTo)
-	if action, fields, ok := client.LogoutForm(idToken, returnTo); ok && srv != nil && idToken != "" {
+	url := p.LogoutURL(returnTo)
+	if action, fields, ok := p.LogoutForm(idToken, returnTo); ok && srv != nil && idToken != "" {
 		if start, err := srv.LogoutStart(action, fields); err == nil {
 			url = start
 		}
 	}
-	if err := f.Browser.Open(url); err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, client.LogoutURL(returnTo))
+	if err := o.Browser.Open(url); err != nil {
+		fmt.Fprintf(o.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, p.LogoutURL(returnTo))
 		return nil
 	}
-	fmt.Fprintln(f.IO.ErrOut, "Ending the provider's session in your browser… (Ctrl-C to stop waiting)")
+	fmt.Fprintln(o.IO.ErrOut, "Ending the provider's session in your browser… (Ctrl-C to stop waiting)")
 	if srv == nil {
 		return nil
 	}
 	if _, err := srv.Wait(ctx); errors.Is(err, callback.ErrTimeout) {
-		fmt.Fprintf(f.IO.ErrOut, "The browser did not come back from the provider's logout within %s; if the page is still open, finish there.\n", o.Wait)
+		fmt.Fprintf(o.IO.ErrOut, "The browser did not come back from the provider's logout within %s; if the page is still open, finish there.\n", o.Wait)
 	} else if err != nil {
-		fmt.Fprintf(f.IO.ErrOut, "Stopped waiting for the browser (%v).\n", err)
+		fmt.Fprintf(o.IO.ErrOut, "Stopped waiting for the browser (%v).\n", err)
 	}
 	return nil
 }

@@ -3,18 +3,29 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"net/http"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hello-cli/hello/internal/apiclient"
 	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/output"
 )
+
+// MessageAPI fetches one message; *apiclient.Client is one.
+type MessageAPI interface {
+	Message(ctx context.Context, kind string) (*apiclient.Response, error)
+}
 
 // MessagesOptions are the inputs of `hello messages`.
 type MessagesOptions struct {
 	Kind string
+
+	IO   *iostreams.IOStreams
+	JSON bool
+	// API returns the client for kind: for protected and admin, one whose
+	// requests carry (and renew) the session's access token.
+	API func(ctx context.Context, kind string) (MessageAPI, error)
 }
 
 // NewCmdMessages builds `hello messages public|protected|admin`.
@@ -37,75 +48,32 @@ read:admin-messages permission.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Kind = args[0]
+			opts.IO, opts.JSON, opts.API = f.IO, f.JSON(), f.messageAPI
 			if runF != nil {
 				return runF(opts)
 			}
-			return messagesRun(cmd.Context(), f, opts)
+			return messagesRun(cmd.Context(), opts)
 		},
 	}
 	return cmd
 }
 
-func messagesRun(ctx context.Context, f *Factory, o *MessagesOptions) error {
-	hc, err := f.HTTPClient()
+func messagesRun(ctx context.Context, o *MessagesOptions) error {
+	api, err := o.API(ctx, o.Kind)
 	if err != nil {
 		return err
 	}
-	api := &apiclient.Client{BaseURL: f.Settings.APIURL, HTTP: hc}
-	var resp *apiclient.Response
-	if !apiclient.NeedsToken(o.Kind) {
-		resp, err = api.Message(ctx, o.Kind, "")
-	} else {
-		resp, err = authorizedMessage(ctx, f, api, o.Kind)
-	}
+	resp, err := api.Message(ctx, o.Kind)
 	if err != nil {
 		return err
 	}
-	if err := apiStatusError(resp, o.Kind, f.Settings.APIURL); err != nil {
-		return err
-	}
-	if f.JSON() {
-		return output.WriteRawJSON(f.IO.Out, resp.Body)
+	if o.JSON {
+		return output.WriteRawJSON(o.IO.Out, resp.Body)
 	}
 	text, err := resp.Text()
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(f.IO.Out, text)
+	_, err = fmt.Fprintln(o.IO.Out, text)
 	return err
-}
-
-// authorizedMessage calls the API with the session's token; a token the API
-// rejects is renewed once and the call retried.
-func authorizedMessage(ctx context.Context, f *Factory, api *apiclient.Client, kind string) (*apiclient.Response, error) {
-	mgr, e, err := requireSession(ctx, f)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := api.Message(ctx, kind, e.AccessToken)
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
-		return resp, err
-	}
-	e, err = mgr.Token(ctx, e.AccessToken)
-	if err != nil {
-		return nil, err
-	}
-	return api.Message(ctx, kind, e.AccessToken)
-}
-
-func apiStatusError(resp *apiclient.Response, kind, apiURL string) error {
-	switch code := resp.StatusCode; {
-	case code == http.StatusOK:
-		return nil
-	case code == http.StatusUnauthorized:
-		return exitcode.Newf(exitcode.NoSession, "the API refused the access token (%s): run \"hello login\"", resp.ErrorMessage())
-	case code == http.StatusForbidden:
-		return exitcode.Newf(exitcode.Forbidden, "permission denied (%s): the %s message needs the read:admin-messages permission", resp.ErrorMessage(), kind)
-	case code >= 500:
-		return exitcode.Newf(exitcode.Unavailable, "the API at %s failed: HTTP %d (%s)", apiURL, code, resp.ErrorMessage())
-	case code == http.StatusNotFound:
-		return fmt.Errorf("the API at %s has no %s message (HTTP 404): check --api-url", apiURL, kind)
-	default:
-		return fmt.Errorf("the API at %s answered HTTP %d (%s)", apiURL, code, resp.ErrorMessage())
-	}
 }

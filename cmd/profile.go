@@ -2,20 +2,28 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
+	"maps"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hello-cli/hello/internal/claims"
 	"github.com/hello-cli/hello/internal/exitcode"
-	"github.com/hello-cli/hello/internal/oidcclient"
+	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/output"
+	"github.com/hello-cli/hello/internal/token"
+	"github.com/hello-cli/hello/internal/tokencache"
 )
 
 // ProfileOptions are the inputs of `hello profile`.
-type ProfileOptions struct{}
+type ProfileOptions struct {
+	IO   *iostreams.IOStreams
+	JSON bool
+	// Entry is the usable cached session (renewed, or a login started).
+	Entry func(context.Context) (*tokencache.Entry, error)
+	// UserInfo fetches the provider's userinfo with the session's token.
+	UserInfo func(context.Context) (map[string]any, error)
+}
 
 // NewCmdProfile builds `hello profile`.
 func NewCmdProfile(f *Factory, runF func(*ProfileOptions) error) *cobra.Command {
@@ -25,10 +33,11 @@ func NewCmdProfile(f *Factory, runF func(*ProfileOptions) error) *cobra.Command 
 		Short: "Show your profile: ID token claims merged with /userinfo",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.IO, opts.JSON, opts.Entry, opts.UserInfo = f.IO, f.JSON(), f.liveEntry, f.userInfo
 			if runF != nil {
 				return runF(opts)
 			}
-			return profileRun(cmd.Context(), f)
+			return profileRun(cmd.Context(), opts)
 		},
 	}
 }
@@ -42,44 +51,29 @@ var tokenClaims = map[string]bool{
 	"email_verified": true, "client_id": true,
 }
 
-func profileRun(ctx context.Context, f *Factory) error {
-	mgr, e, err := requireSession(ctx, f)
+func profileRun(ctx context.Context, o *ProfileOptions) error {
+	e, err := o.Entry(ctx)
 	if err != nil {
 		return err
 	}
-	if e.Grant == oidcclient.GrantClientCredentials || e.IDToken == "" {
+	if e.Token.Grant == token.GrantClientCredentials || e.Token.IDToken == "" {
 		return exitcode.Newf(exitcode.NoSession, "this session belongs to a machine (client credentials) and has no user profile: run \"hello login\"")
 	}
-	profile, err := claims.Unverified(e.IDToken)
+	profile, err := claims.Unverified(e.Token.IDToken)
 	if err != nil {
 		return fmt.Errorf("read the cached ID token: %w", err)
 	}
-	client, err := f.AuthClient(ctx)
+	info, err := o.UserInfo(ctx)
 	if err != nil {
 		return err
-	}
-	info, err := client.UserInfo(ctx, e.AccessToken)
-	var oauthErr *oidcclient.OAuthError
-	if errors.As(err, &oauthErr) && oauthErr.StatusCode == http.StatusUnauthorized {
-		// The provider no longer honours the token (revoked, or the
-		// provider restarted): renew it once, as for the API.
-		if e, err = mgr.Token(ctx, e.AccessToken); err != nil {
-			return err
-		}
-		info, err = client.UserInfo(ctx, e.AccessToken)
-	}
-	if err != nil {
-		return fmt.Errorf("fetch /userinfo: %w", err)
 	}
 	// OIDC Core §5.3.2: userinfo about another subject must not be used.
 	if sub := claims.String(info, "sub"); sub != claims.String(profile, "sub") {
 		return fmt.Errorf("the provider's /userinfo describes subject %q, but the ID token is for %q: refusing to merge them", sub, claims.String(profile, "sub"))
 	}
-	for k, v := range info {
-		profile[k] = v
-	}
-	if f.JSON() {
-		return output.WriteJSON(f.IO.Out, profile)
+	maps.Copy(profile, info)
+	if o.JSON {
+		return output.WriteJSON(o.IO.Out, profile)
 	}
 	email := claims.String(profile, "email")
 	if email != "" {
@@ -99,5 +93,5 @@ func profileRun(ctx context.Context, f *Factory) error {
 			fields = append(fields, output.Field{Name: k, Value: output.Value(profile[k])})
 		}
 	}
-	return output.WriteFields(f.IO.Out, fields)
+	return output.WriteFields(o.IO.Out, fields)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/session"
 )
 
 // skipConfig marks commands that do not read the client configuration.
@@ -37,6 +38,15 @@ or the config file.
 ` + exitcode.Help,
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// Runnable with Args, so that an unknown command is a typed usage
+		// error rather than cobra's untyped text.
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return exitcode.Newf(exitcode.Usage, "unknown command %q for %q\nRun '%s --help' for usage.", args[0], cmd.CommandPath(), cmd.CommandPath())
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			for c := cmd; c != nil; c = c.Parent() {
 				if c.Annotations[skipConfig] == "true" {
@@ -78,7 +88,10 @@ or the config file.
 		}
 		if c.Name() == "completion" {
 			// `hello completion bogus` is a usage error, not help.
-			c.Args = cobra.NoArgs
+			c.Args = noArgs
+			for _, sub := range c.Commands() {
+				sub.Args = noArgs
+			}
 		}
 	}
 	return root
@@ -113,41 +126,22 @@ func ExecuteArgs(ctx context.Context, f *Factory, args []string) int {
 		return exitcode.OK
 	}
 	code := exitCode(ctx, err)
-	if code == exitcode.Failure && f.serverFailed.Load() {
-		// Some libraries flatten a 5xx answer into a plain error; the
-		// transport saw it, and a failing server is exit 3.
-		code = exitcode.Unavailable
-	}
-	msg := err.Error()
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		// Ctrl-C: the person knows what happened; a wrapped "context
-		// canceled" would only confuse.
-		msg = "interrupted"
-	}
-	if !strings.HasPrefix(msg, "hello: ") {
-		msg = "hello: " + msg
-	}
-	fmt.Fprintln(f.IO.ErrOut, msg)
+	fmt.Fprintln(f.IO.ErrOut, "hello: "+message(ctx, err))
 	return code
 }
 
-// exitCode is the one place where errors become exit codes.
-func exitCode(ctx context.Context, err error) int {
-	if code, ok := exitcode.Of(err); ok {
-		return code
-	}
-	if code, ok := classify(err); ok {
-		return code
-	}
+// message is the text of err for stderr. The error inside the authenticated
+// client is shown as itself: net/http wraps it in the request's method and
+// URL, which say nothing to a person.
+func message(ctx context.Context, err error) string {
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
-		return exitcode.Failure
+		// Ctrl-C: the person knows what happened; a wrapped "context
+		// canceled" would only confuse.
+		return "interrupted"
 	}
-	// Cobra's own argument errors carry no type.
-	if msg := err.Error(); strings.HasPrefix(msg, "unknown command") ||
-		strings.HasPrefix(msg, "unknown flag") ||
-		strings.HasPrefix(msg, "invalid argument") ||
-		strings.Contains(msg, "arg(s)") {
-		return exitcode.Usage
+	var te *session.TokenError
+	if errors.As(err, &te) {
+		err = te.Err
 	}
-	return exitcode.Failure
+	return strings.TrimPrefix(err.Error(), "hello: ")
 }

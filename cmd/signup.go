@@ -6,15 +6,14 @@ import (
 
 // NewCmdSignup builds `hello signup`.
 func NewCmdSignup(f *Factory, runF func(*LoginOptions) error) *cobra.Command {
-	opts := newLoginOptions(f)
-	opts.Signup = true
+	opts := &LoginOptions{Port: defaultPort, Timeout: defaultLoginTimeout, Signup: true}
 	cmd := &cobra.Command{
 		Use:   "signup",
 		Short: "Create an account with the provider and log in",
 		Long: `Like "hello login", but the browser opens on the provider's sign-up screen
 (screen_hint=signup for Auth0, prompt=create where the provider supports it).`,
 		Args: noArgs,
-		RunE: runLogin(opts, runF),
+		RunE: runLogin(f, opts, runF),
 	}
 	addLoginFlags(cmd, opts)
 	return cmd

@@ -9,15 +9,26 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hello-cli/hello/internal/claims"
-	"github.com/hello-cli/hello/internal/exitcode"
-	"github.com/hello-cli/hello/internal/oidcclient"
+	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/output"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/tokencache"
 )
 
 // StatusOptions are the inputs of `hello status`.
-type StatusOptions struct{}
+type StatusOptions struct {
+	IO   *iostreams.IOStreams
+	JSON bool
+	Now  func() time.Time
+
+	Issuer, ClientID, Audience string
+	ConfigFile                 string
+	Sandbox                    bool
+	HaveSecret                 bool
+	// CachePath is the entry file; Load reads it as it is, dead or alive.
+	CachePath string
+	Load      func() (*tokencache.Entry, error)
+}
 
 // NewCmdStatus builds `hello status`.
 func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
@@ -28,13 +39,23 @@ func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
 		Long: `Show the cached session: who, which issuer, client and audience, when the
 access token expires, its scopes and permissions. It reads only the cache
 and contacts nobody. A session is usable when its access token is valid or
-can be renewed (a refresh token, or client credentials).`,
+can be renewed (a refresh token, or client credentials), and the provider
+has not refused its renewal.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			sess, err := f.Session()
+			if err != nil {
+				return err
+			}
+			s := f.Settings
+			*opts = StatusOptions{IO: f.IO, JSON: f.JSON(), Now: f.Now,
+				Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience,
+				ConfigFile: s.ConfigFile, Sandbox: s.Sandbox, HaveSecret: s.ClientSecret != "",
+				CachePath: sess.Store.Path(sess.Key), Load: sess.Load}
 			if runF != nil {
 				return runF(opts)
 			}
-			return statusRun(f)
+			return statusRun(opts)
 		},
 	}
 }
@@ -52,6 +73,7 @@ type Status struct {
 	Expiry       time.Time `json:"expiry,omitzero"`
 	Expired      bool      `json:"expired"`
 	Renewable    bool      `json:"renewable"`
+	Revoked      bool      `json:"revoked"`
 	Scopes       []string  `json:"scopes,omitempty"`
 	Permissions  []string  `json:"permissions,omitempty"`
 	Problem      string    `json:"problem,omitempty"`
@@ -60,74 +82,72 @@ type Status struct {
 	SandboxInUse bool      `json:"sandbox"`
 }
 
-func statusRun(f *Factory) error {
-	mgr, err := f.Session()
-	if err != nil {
-		return err
-	}
-	s := f.Settings
-	st := Status{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience, Cache: mgr.Store.Path(mgr.Key), ConfigFile: s.ConfigFile, SandboxInUse: s.Sandbox}
-	e, err := mgr.Load()
+func statusRun(o *StatusOptions) error {
+	st := Status{Issuer: o.Issuer, ClientID: o.ClientID, Audience: o.Audience, Cache: o.CachePath, ConfigFile: o.ConfigFile, SandboxInUse: o.Sandbox}
+	e, err := o.Load()
+	var corrupt *session.CorruptError
 	switch {
+	case errors.As(err, &corrupt):
+		st.Problem = corrupt.Err.Error()
 	case errors.Is(err, session.ErrNotLoggedIn):
-		var corrupt *session.CorruptError
-		if errors.As(err, &corrupt) {
-			st.Problem = corrupt.Err.Error()
-		}
+		err = session.ErrNotLoggedIn
 	case err != nil:
 		return err
 	default:
-		fillStatus(&st, e, f.Now(), s.ClientSecret != "")
-	}
-	if f.JSON() {
-		if err := output.WriteJSON(f.IO.Out, st); err != nil {
-			return err
+		fillStatus(&st, e, o.Now(), o.HaveSecret)
+		if e.Dead {
+			err = session.ErrRevoked
+		} else if !st.Usable {
+			err = session.ErrRevoked
 		}
-	} else if err := writeStatusText(f, st); err != nil {
-		return err
 	}
-	if !st.Usable {
-		// The message is already on stdout; the code is what scripts test.
-		return exitcode.New(exitcode.NoSession, errors.New(`not logged in: run "hello login"`))
+	if o.JSON {
+		if werr := output.WriteJSON(o.IO.Out, st); werr != nil {
+			return werr
+		}
+	} else if werr := writeStatusText(o, st); werr != nil {
+		return werr
 	}
-	return nil
+	return err
 }
 
-// fillStatus describes e. A client-credentials session is renewable only
-// with the secret at hand to mint a new token.
+// fillStatus describes e.
 func fillStatus(st *Status, e *tokencache.Entry, now time.Time, haveSecret bool) {
-	st.LoggedIn = true
-	st.Grant = e.Grant
-	st.Expiry = e.Expiry
-	st.Scopes = e.Scopes
-	st.User = who(e)
-	st.Expired = !e.Valid(now, 0)
-	st.Renewable = e.RefreshToken != "" || (e.Grant == oidcclient.GrantClientCredentials && haveSecret)
-	st.Usable = !st.Expired || st.Renewable
-	if c, err := claims.Unverified(e.AccessToken); err == nil {
+	t := &e.Token
+	st.LoggedIn = !e.Dead
+	st.Revoked = e.Dead
+	st.Grant = t.Grant
+	st.Expiry = t.Expiry
+	st.Scopes = t.Scopes
+	st.User = entryUser(e)
+	st.Expired = !t.ValidFor(now, 0)
+	st.Renewable = !e.Dead && t.Renewable(haveSecret)
+	st.Usable = !e.Dead && (!st.Expired || st.Renewable)
+	if c, err := claims.Unverified(t.AccessToken); err == nil {
 		st.Permissions = claims.Strings(c, "permissions")
 		st.Subject = claims.String(c, "sub")
 		if len(st.Scopes) == 0 {
 			st.Scopes = strings.Fields(claims.String(c, "scope"))
 		}
 	}
-	if c, err := claims.Unverified(e.IDToken); err == nil && claims.String(c, "sub") != "" {
+	if c, err := claims.Unverified(t.IDToken); err == nil && claims.String(c, "sub") != "" {
 		st.Subject = claims.String(c, "sub")
 	}
 }
 
-func writeStatusText(f *Factory, st Status) error {
-	w := f.IO.Out
+func writeStatusText(o *StatusOptions, st Status) error {
+	w := o.IO.Out
+	if st.Revoked {
+		fmt.Fprintf(w, "The session of %s at %s (client %s) expired or was revoked by the provider.\n", st.User, st.Issuer, st.ClientID)
+		return nil
+	}
 	if !st.LoggedIn {
 		fmt.Fprintf(w, "Not logged in to %s (client %s).\n", st.Issuer, st.ClientID)
-		if st.Problem != "" {
-			fmt.Fprintf(w, "The cached session is unreadable: %s\n", st.Problem)
-		}
 		return nil
 	}
 	expiry := "unknown"
 	if !st.Expiry.IsZero() {
-		left := st.Expiry.Sub(f.Now()).Round(time.Second)
+		left := st.Expiry.Sub(o.Now()).Round(time.Second)
 		if st.Expired {
 			expiry = fmt.Sprintf("%s (expired", st.Expiry.Local().Format(time.RFC3339))
 			if st.Renewable {

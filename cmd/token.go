@@ -8,13 +8,23 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/hello-cli/hello/internal/claims"
+	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/output"
+	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/token"
 )
 
 // TokenOptions are the inputs of `hello token`.
 type TokenOptions struct {
 	IDToken bool
+
+	IO   *iostreams.IOStreams
+	JSON bool
+	Now  func() time.Time
+	// Token hands out a usable token from the session.
+	Token func(context.Context, session.Want) (*token.Token, error)
 }
 
 // NewCmdToken builds `hello token`.
@@ -25,45 +35,46 @@ func NewCmdToken(f *Factory, runF func(*TokenOptions) error) *cobra.Command {
 		Short: "Print the access token (renewed first if needed)",
 		Long: `Print the access token alone on stdout, renewing it first when it has
 expired. This is the only command that prints a token.`,
-		Example: `  curl -H "Authorization: Bearer $(hello token)" http://localhost:6060/api/messages/protected`,
+		Example: `  curl -H "Authorization: Bearer $(hello token)" ` + config.DefaultAPIURL + `/api/messages/protected`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts.IO, opts.JSON, opts.Now, opts.Token = f.IO, f.JSON(), f.Now, f.tokens
 			if runF != nil {
 				return runF(opts)
 			}
-			return tokenRun(cmd.Context(), f, opts)
+			return tokenRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.IDToken, "id-token", false, "print the ID token instead")
 	return cmd
 }
 
-func tokenRun(ctx context.Context, f *Factory, o *TokenOptions) error {
-	mgr, e, err := requireSession(ctx, f)
+func tokenRun(ctx context.Context, o *TokenOptions) error {
+	t, err := o.Token(ctx, session.Want{})
 	if err != nil {
 		return err
 	}
-	tok := e.AccessToken
+	tok := t.AccessToken
 	if o.IDToken {
-		if idTokenExpired(e.IDToken, f.Now()) && e.RefreshToken != "" {
+		if idTokenExpired(t.IDToken, o.Now()) && t.RefreshToken != "" {
 			// ID tokens are short-lived; a refresh brings a new one.
-			if e, err = mgr.Token(ctx, e.AccessToken); err != nil {
+			if t, err = o.Token(ctx, session.Want{Stale: t.AccessToken}); err != nil {
 				return err
 			}
 		}
-		tok = e.IDToken
+		tok = t.IDToken
 		if tok == "" {
-			return exitcode.Newf(exitcode.NoSession, "this session has no ID token (it was made with %s): run \"hello login\"", e.Grant)
+			return exitcode.Newf(exitcode.NoSession, "this session has no ID token (it was made with %s): run \"hello login\"", t.Grant)
 		}
 	}
-	if f.JSON() {
+	if o.JSON {
 		kind := "access_token"
 		if o.IDToken {
 			kind = "id_token"
 		}
-		return output.WriteJSON(f.IO.Out, map[string]any{kind: tok, "token_type": "Bearer", "expiry": e.Expiry})
+		return output.WriteJSON(o.IO.Out, map[string]any{kind: tok, "token_type": "Bearer", "expiry": t.Expiry})
 	}
-	_, err = fmt.Fprintln(f.IO.Out, tok)
+	_, err = fmt.Fprintln(o.IO.Out, tok)
 	return err
 }
 

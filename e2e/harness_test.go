@@ -402,8 +402,8 @@ func (u *user) cachePath() string {
 	return matches[0]
 }
 
-// cacheEntry reads the user's cache entry.
-func (u *user) cacheEntry() map[string]any {
+// cacheFile reads the user's cache entry as it is on disk.
+func (u *user) cacheFile() map[string]any {
 	u.t.Helper()
 	b, err := os.ReadFile(u.cachePath())
 	if err != nil {
@@ -412,6 +412,18 @@ func (u *user) cacheEntry() map[string]any {
 	var m map[string]any
 	if err := json.Unmarshal(b, &m); err != nil {
 		u.t.Fatal(err)
+	}
+	return m
+}
+
+// cacheEntry reads the user's cache entry with its token fields
+// (access_token, refresh_token, grant, …) beside the others.
+func (u *user) cacheEntry() map[string]any {
+	u.t.Helper()
+	m := u.cacheFile()
+	tok, _ := m["token"].(map[string]any)
+	for k, v := range tok {
+		m[k] = v
 	}
 	return m
 }
@@ -444,8 +456,12 @@ func do(t testing.TB, req *http.Request, status int) string {
 // hour after login, without waiting that hour.
 func (u *user) expireToken() {
 	u.t.Helper()
-	e := u.cacheEntry()
-	e["expiry"] = time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
+	e := u.cacheFile()
+	tok, ok := e["token"].(map[string]any)
+	if !ok {
+		u.t.Fatal("the cache entry has no token fields")
+	}
+	tok["expiry"] = time.Now().Add(-time.Minute).UTC().Format(time.RFC3339)
 	b, err := json.Marshal(e)
 	if err != nil {
 		u.t.Fatal(err)

@@ -104,9 +104,9 @@ func TestClientCredentials(t *testing.T) {
 	if sb.grants(t, "client_credentials") != 1 {
 		t.Fatal("no client credentials grant reached the sandbox")
 	}
-	// The 5s token is inside hello's renewal margin, so each call re-mints
-	// it with nobody at the keyboard.
+	// An expired token is re-minted with nobody at the keyboard.
 	for i := 2; i <= 3; i++ {
+		u.expireToken()
 		if got := u.mustRun("messages", "admin").Stdout; got != "This is an admin message.\n" {
 			t.Fatalf("admin message with client credentials = %q", got)
 		}
@@ -144,7 +144,9 @@ func TestStatusExitCodes(t *testing.T) {
 
 func TestConcurrentRefreshHappensOnce(t *testing.T) {
 	t.Parallel()
-	sb := startSandbox(t)
+	// A 5 s lifetime is shorter than the longest renewal margin: a token
+	// fresh from another process must not be judged "expiring".
+	sb := startSandbox(t, "--token-ttl", "5s")
 	u := newUser(t, sb)
 	u.login("alice@example.com", "alice-password")
 	u.expireToken()

@@ -10,14 +10,20 @@ import (
 
 func TestExpiredTokenIsRefreshedWithRotation(t *testing.T) {
 	t.Parallel()
-	// Tokens that live less than hello's renewal margin are renewed on
-	// every use: each call must present the newest refresh token, or the
+	// Each renewal must present the newest refresh token, or the
 	// sandbox's reuse detection would end the session.
 	sb := startSandbox(t, "--token-ttl", "5s")
 	u := newUser(t, sb)
 	u.login("alice@example.com", "alice-password")
 	before := u.cacheEntry()
+	// A fresh 5 s token is used as it is: the renewal margin scales with
+	// the lifetime.
+	u.mustRun("messages", "protected")
+	if got := sb.grants(t, "refresh_token"); got != 0 {
+		t.Fatalf("a fresh 5s token was refreshed %d times", got)
+	}
 	for i := 1; i <= 3; i++ {
+		u.expireToken()
 		u.mustRun("messages", "protected")
 		if got := sb.grants(t, "refresh_token"); got != i {
 			t.Fatalf("after call %d the sandbox saw %d refreshes, want %d", i, got, i)
@@ -122,13 +128,13 @@ func TestCorruptCacheIsLoggedOut(t *testing.T) {
 	if err := os.WriteFile(path, []byte(`{"access_token": tru`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	r := u.run("messages", "protected")
-	if r.Code != 4 || !strings.Contains(r.Stderr, path) || strings.Contains(r.Stderr, "panic") {
-		t.Fatalf("messages with a corrupt cache: exit %d\n%s", r.Code, r.Stderr)
-	}
-	r = u.run("status")
-	if r.Code != 4 || !strings.Contains(r.Stdout, "unreadable") {
-		t.Fatalf("status with a corrupt cache: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+	for _, args := range [][]string{{"messages", "protected"}, {"status"}, {"token"}} {
+		r := u.run(args...)
+		// Reported once: one mention of the file, one line on stderr.
+		if r.Code != 4 || strings.Count(r.Stdout+r.Stderr, path) != 1 || !strings.Contains(r.Stderr, "unreadable") ||
+			strings.Count(strings.TrimSpace(r.Stderr), "\n") != 0 || strings.Contains(r.Stderr, "panic") {
+			t.Errorf("%v with a corrupt cache: exit %d\nstdout: %s\nstderr: %s", args, r.Code, r.Stdout, r.Stderr)
+		}
 	}
 	u.login("alice@example.com", "alice-password")
 	u.mustRun("messages", "protected")

@@ -2,81 +2,83 @@ package apiclient
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/hello-cli/hello/internal/httperr"
 )
 
 func TestMessage(t *testing.T) {
 	t.Parallel()
-	var gotAuth, gotPath string
+	var gotPath string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		gotAuth, gotPath = r.Header.Get("Authorization"), r.URL.Path
+		gotPath = r.URL.Path
 		_, _ = w.Write([]byte(`{"text":"This is a protected message."}`))
 	}))
 	defer srv.Close()
 	c := &Client{BaseURL: srv.URL + "/", HTTP: srv.Client()}
-	resp, err := c.Message(context.Background(), "protected", "tok")
+	resp, err := c.Message(context.Background(), "protected")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if gotAuth != "Bearer tok" || gotPath != "/api/messages/protected" {
-		t.Errorf("request: Authorization %q, path %q", gotAuth, gotPath)
+	if gotPath != "/api/messages/protected" {
+		t.Errorf("path %q", gotPath)
 	}
 	if text, err := resp.Text(); err != nil || text != "This is a protected message." {
 		t.Errorf("Text = %q, %v", text, err)
 	}
-	if _, err := c.Message(context.Background(), "public", ""); err != nil || gotAuth != "" {
-		t.Errorf("public message sent Authorization %q (%v)", gotAuth, err)
+}
+
+func TestMessageErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		status int
+		want   string
+	}{
+		{401, "refuses even a freshly issued access token: check that it accepts tokens from issuer https://op.example.com/ for audience https://api.example.com"},
+		{403, "permission denied: the admin message needs the read:admin-messages permission (HTTP 403 Forbidden: nope)"},
+		{503, "is not available right now: try again later"},
+		{404, "has no admin message: check the API URL"},
+		{418, "refused the request for the admin message"},
+	} {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.WriteHeader(tc.status)
+			_, _ = w.Write([]byte(`{"message":"nope"}`))
+		}))
+		c := &Client{BaseURL: srv.URL, HTTP: srv.Client(), Issuer: "https://op.example.com/", Audience: "https://api.example.com"}
+		_, err := c.Message(context.Background(), "admin")
+		srv.Close()
+		var he *httperr.Error
+		if !errors.As(err, &he) || he.StatusCode != tc.status || he.What != httperr.API {
+			t.Errorf("%d: error %v does not unwrap to the API's status", tc.status, err)
+			continue
+		}
+		if !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%d: error %q does not contain %q", tc.status, err, tc.want)
+		}
 	}
 }
 
-func TestResponseParsing(t *testing.T) {
+func TestText(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
+	for _, tt := range []struct {
 		body    string
 		text    string
 		textErr bool
-		message string
 	}{
-		{`{"text":"hi"}`, "hi", false, `{"text":"hi"}`},
-		{`{"text":""}`, "", false, `{"text":""}`},
-		{`{"message":"Permission denied"}`, "", true, "Permission denied"},
-		{`<html>502</html>`, "", true, "<html>502</html>"},
-		{``, "", true, "(empty body)"},
-		{strings.Repeat("x", 300), "", true, strings.Repeat("x", 200) + "…"},
-	}
-	for _, tt := range tests {
-		r := &Response{StatusCode: 200, Body: []byte(tt.body)}
+		{`{"text":"hi"}`, "hi", false},
+		{`{"text":""}`, "", false},
+		{`{"message":"Permission denied"}`, "", true},
+		{`<html>502</html>`, "", true},
+		{``, "", true},
+	} {
+		r := &Response{Body: []byte(tt.body)}
 		text, err := r.Text()
 		if text != tt.text || (err != nil) != tt.textErr {
 			t.Errorf("Text(%q) = %q, %v", tt.body, text, err)
 		}
-		if got := r.ErrorMessage(); got != tt.message {
-			t.Errorf("ErrorMessage(%q) = %q, want %q", tt.body, got, tt.message)
-		}
 	}
-}
-
-func TestKinds(t *testing.T) {
-	t.Parallel()
-	for _, k := range Kinds {
-		if !ValidKind(k) {
-			t.Errorf("%s is not valid", k)
-		}
-	}
-	if ValidKind("secret") || NeedsToken("public") || !NeedsToken("admin") {
-		t.Error("kind rules are wrong")
-	}
-}
-
-func FuzzResponse(f *testing.F) {
-	f.Add([]byte(`{"text":"x"}`))
-	f.Add([]byte(`{"message":1}`))
-	f.Fuzz(func(t *testing.T, body []byte) {
-		r := &Response{Body: body}
-		_, _ = r.Text()
-		_ = r.ErrorMessage()
-	})
 }

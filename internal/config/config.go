@@ -9,14 +9,23 @@ import (
 	"strings"
 )
 
-// Built-in defaults. They point at `hello sandbox`, so a new user can run the
-// whole flow with no configuration, no account and no network.
+// Built-in defaults, the one place they are written. They point at
+// `hello sandbox`, so a new user can run the whole flow with no
+// configuration, no account and no network.
 const (
-	DefaultIssuer   = "http://127.0.0.1:5055"
-	DefaultClientID = "hello-cli"
-	DefaultAudience = "https://hello-world.example.com"
-	DefaultAPIURL   = "http://localhost:6060"
-	DefaultOutput   = OutputText
+	// SandboxProviderAddr and SandboxAPIAddr are where `hello sandbox`
+	// listens by default; DefaultIssuer and DefaultAPIURL reach them.
+	SandboxProviderAddr = "127.0.0.1:5055"
+	SandboxAPIAddr      = "127.0.0.1:6060"
+	DefaultIssuer       = "http://" + SandboxProviderAddr
+	DefaultClientID     = "hello-cli"
+	DefaultAudience     = "https://hello-world.example.com"
+	DefaultAPIURL       = "http://localhost:6060"
+	DefaultOutput       = OutputText
+	// DefaultCallbackPort is the loopback port of the login callback
+	// (http://localhost:4040/callback) and of the post-logout page: the
+	// redirect URIs registered with the provider name it.
+	DefaultCallbackPort = 4040
 )
 
 // Output formats accepted by -o/--output.

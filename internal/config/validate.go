@@ -32,7 +32,7 @@ func checkURL(v value) (string, error) {
 		return "", bad(v, "must not have a query or fragment")
 	case u.Port() != "" && !validPort(u.Port()):
 		return "", bad(v, "port must be between 1 and 65535")
-	case u.Scheme == "http" && !urlpolicy.IsLoopbackHost(u.Hostname()):
+	case !urlpolicy.Secure(u):
 		// Tokens and codes would cross the network in clear text.
 		return "", bad(v, "http:// is only allowed for loopback hosts; use https://")
 	}

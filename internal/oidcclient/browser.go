@@ -6,12 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"time"
 
 	"golang.org/x/oauth2"
 
 	"github.com/hello-cli/hello/internal/callback"
+	"github.com/hello-cli/hello/internal/token"
 )
 
 // BrowserLoginOptions configures BrowserLogin.
@@ -31,7 +31,7 @@ type BrowserLoginOptions struct {
 // BrowserLogin runs the authorization code flow with PKCE (RFC 7636), state
 // and nonce through a loopback redirect (RFC 8252), and returns the tokens
 // only once the ID token is verified and carries our nonce.
-func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*Tokens, error) {
+func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*token.Token, error) {
 	stderr := o.Stderr
 	if stderr == nil {
 		stderr = io.Discard
@@ -47,7 +47,7 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*Toke
 	defer srv.Close()
 
 	conf := c.oauth2Config(srv.RedirectURL(), Scopes)
-	authURL := conf.AuthCodeURL(state, c.authorizeOptions(o, verifier, nonce)...)
+	authURL := conf.AuthCodeURL(state, asOptions(c.authorizeParams(authorizeRequest{verifier: verifier, nonce: nonce, signup: o.Signup}))...)
 
 	// The URL holds only public values (client ID, state, nonce, challenge),
 	// so printing it is safe.
@@ -73,19 +73,19 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*Toke
 		return nil, fmt.Errorf("login: %w", err)
 	}
 
-	out, err := c.redeem(ctx, conf, code, verifier, nonce)
+	out, err := c.redeem(ctx, srv.RedirectURL(), code, verifier, nonce)
 	// The browser tab shows this outcome, not merely that a code arrived.
 	srv.Finish(err)
 	return out, err
 }
 
 // redeem exchanges the code and verifies the ID token it brings.
-func (c *Client) redeem(ctx context.Context, conf *oauth2.Config, code, verifier, nonce string) (*Tokens, error) {
-	tok, err := conf.Exchange(c.ctx(ctx), code, oauth2.VerifierOption(verifier))
+func (c *Client) redeem(ctx context.Context, redirectURL, code, verifier, nonce string) (*token.Token, error) {
+	r, err := c.tokenRequest(ctx, c.exchangeParams(code, redirectURL, verifier))
 	if err != nil {
-		return nil, fmt.Errorf("exchange authorization code: %w", mapOAuthError(err))
+		return nil, err
 	}
-	out := c.tokens(tok, GrantAuthorizationCode, Scopes)
+	out := c.token(*r, token.GrantAuthorizationCode, Scopes)
 	if out.IDToken == "" {
 		return nil, fmt.Errorf("login: %w", ErrNoIDToken)
 	}
@@ -95,28 +95,9 @@ func (c *Client) redeem(ctx context.Context, conf *oauth2.Config, code, verifier
 	return out, nil
 }
 
-// authorizeOptions are the extra /authorize parameters.
-func (c *Client) authorizeOptions(o BrowserLoginOptions, verifier, nonce string) []oauth2.AuthCodeOption {
-	opts := []oauth2.AuthCodeOption{
-		oauth2.S256ChallengeOption(verifier),
-		oauth2.SetAuthURLParam("nonce", nonce),
-	}
-	opts = append(opts, c.audienceOptions()...)
-	if o.Signup {
-		// Auth0 reads screen_hint; others ignore unknown parameters.
-		opts = append(opts, oauth2.SetAuthURLParam("screen_hint", "signup"))
-		// prompt=create (OIDC Prompt Create 1.0) makes providers that do not
-		// know it fail the request, so send it only when advertised.
-		if slices.Contains(c.meta.PromptValuesSupported, "create") {
-			opts = append(opts, oauth2.SetAuthURLParam("prompt", "create"))
-		}
-	}
-	return opts
-}
-
 // verifyLoginIDToken verifies the ID token from a code exchange and checks
 // it answers our request: the nonce ties it to this login and defeats replay.
-func (c *Client) verifyLoginIDToken(ctx context.Context, t *Tokens, nonce string) error {
+func (c *Client) verifyLoginIDToken(ctx context.Context, t *token.Token, nonce string) error {
 	id, err := c.verify(ctx, t.IDToken)
 	if err != nil {
 		return fmt.Errorf("login: %w", err)

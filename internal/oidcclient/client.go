@@ -1,11 +1,14 @@
-// Package auth implements the client side of the OpenID Connect flows hello
-// uses: browser login (authorization code + PKCE), device authorization,
-// client credentials, refresh, revocation, RP-initiated logout and userinfo.
+// Package oidcclient implements the client side of the OpenID Connect flows
+// hello uses: browser login (authorization code + PKCE), device
+// authorization, client credentials, refresh, revocation, RP-initiated
+// logout and userinfo.
 //
-// The protocol work is done by golang.org/x/oauth2 and
-// github.com/coreos/go-oidc/v3; this package wires them together, checks
-// what they leave to the caller (the nonce), and turns their errors into
-// ones the command layer can map to exit codes.
+// Every request goes through the configured *http.Client, and every answer
+// that is not a success comes back as an *httperr.Error carrying the status
+// and the OAuth error: discovery and the signing keys are fetched here, not
+// by go-oidc, which would flatten their status into text. go-oidc verifies
+// ID tokens; golang.org/x/oauth2 builds the authorization URL and runs the
+// device grant. The parameters of each request are built in params.go.
 package oidcclient
 
 import (
@@ -19,13 +22,14 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
 
+	"github.com/hello-cli/hello/internal/httperr"
+	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/urlpolicy"
 )
 
@@ -33,15 +37,10 @@ import (
 // profile and email claims, and a refresh token (offline_access).
 var Scopes = []string{oidc.ScopeOpenID, "profile", "email", oidc.ScopeOfflineAccess}
 
-// Grant names recorded in Tokens.Grant.
-const (
-	GrantAuthorizationCode = "authorization_code"
-	GrantDeviceCode        = "device_code"
-	GrantClientCredentials = "client_credentials"
-	GrantRefreshToken      = "refresh_token"
-)
-
 const deviceGrantType = "urn:ietf:params:oauth:grant-type:device_code"
+
+// maxDiscovery bounds the discovery document and the key set.
+const maxDiscovery = 1 << 20
 
 // Config says which provider and client to use.
 type Config struct {
@@ -56,8 +55,11 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Metadata is the part of the discovery document go-oidc does not expose.
+// Metadata is the discovery document (OpenID Connect Discovery 1.0).
 type Metadata struct {
+	Issuer                            string   `json:"issuer"`
+	AuthorizationEndpoint             string   `json:"authorization_endpoint"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
 	DeviceAuthorizationEndpoint       string   `json:"device_authorization_endpoint"`
 	RevocationEndpoint                string   `json:"revocation_endpoint"`
 	EndSessionEndpoint                string   `json:"end_session_endpoint"`
@@ -66,25 +68,25 @@ type Metadata struct {
 	PromptValuesSupported             []string `json:"prompt_values_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
 }
 
 // Client runs the flows against one discovered provider.
 type Client struct {
 	cfg      Config
-	provider *oidc.Provider
 	meta     Metadata
+	keys     *keySet
 	verifier *oidc.IDTokenVerifier
 }
 
-// Tokens is the result of a grant.
-type Tokens struct {
-	AccessToken  string
-	RefreshToken string
-	IDToken      string
-	TokenType    string
-	Expiry       time.Time // zero when the provider did not say
-	Scopes       []string
-	Grant        string // GrantAuthorizationCode, GrantDeviceCode, …
+// IssuerMismatchError is a discovery document for another issuer than the
+// one configured. OpenID Connect compares issuers byte for byte.
+type IssuerMismatchError struct {
+	Configured, Advertised string
+}
+
+func (e *IssuerMismatchError) Error() string {
+	return fmt.Sprintf("the provider at %s calls itself %s: set the issuer to exactly %s (a trailing slash counts)", e.Configured, e.Advertised, e.Advertised)
 }
 
 // New fetches the provider's discovery document. It is the only network call
@@ -100,22 +102,70 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = http.DefaultClient
+	}
 	c := &Client{cfg: cfg}
-	p, err := oidc.NewProvider(c.ctx(ctx), cfg.Issuer)
-	if err != nil {
-		return nil, fmt.Errorf("discover OpenID provider %s: %w", cfg.Issuer, err)
+	if err := c.discover(ctx); err != nil {
+		return nil, err
 	}
-	if err := p.Claims(&c.meta); err != nil {
-		return nil, fmt.Errorf("discover OpenID provider %s: read metadata: %w", cfg.Issuer, err)
-	}
-	c.provider = p
 	if err := c.checkEndpoints(); err != nil {
-		return nil, fmt.Errorf("discover OpenID provider %s: %w", cfg.Issuer, err)
+		return nil, fmt.Errorf("the provider's discovery document is unsafe: %w", err)
 	}
-	// The provider keeps the HTTP client from the discovery context for its
-	// JWKS fetches, so verification goes through cfg.HTTPClient too.
-	c.verifier = p.Verifier(&oidc.Config{ClientID: cfg.ClientID, Now: cfg.Now})
+	c.keys = &keySet{hc: cfg.HTTPClient, url: c.meta.JWKSURI, now: cfg.Now}
+	c.verifier = oidc.NewVerifier(c.meta.Issuer, c.keys, &oidc.Config{
+		ClientID:             cfg.ClientID,
+		Now:                  cfg.Now,
+		SupportedSigningAlgs: c.meta.IDTokenSigningAlgValuesSupported,
+	})
 	return c, nil
+}
+
+// discover fetches and checks the discovery document.
+func (c *Client) discover(ctx context.Context) error {
+	wellKnown := strings.TrimSuffix(c.cfg.Issuer, "/") + "/.well-known/openid-configuration"
+	body, err := getJSON(ctx, c.cfg.HTTPClient, httperr.Discovery, wellKnown, c.cfg.Now)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(body, &c.meta); err != nil {
+		return fmt.Errorf("the provider's discovery document at %s is not valid JSON: check the issuer (%v)", wellKnown, err)
+	}
+	if c.meta.Issuer != c.cfg.Issuer {
+		return &IssuerMismatchError{Configured: c.cfg.Issuer, Advertised: c.meta.Issuer}
+	}
+	if c.meta.AuthorizationEndpoint == "" || c.meta.TokenEndpoint == "" || c.meta.JWKSURI == "" {
+		return fmt.Errorf("the provider's discovery document at %s lacks the authorization, token or jwks_uri endpoint", wellKnown)
+	}
+	return nil
+}
+
+// getJSON GETs a JSON document; a failed answer is an *httperr.Error.
+func getJSON(ctx context.Context, hc *http.Client, what httperr.What, u string, now func() time.Time) ([]byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, unreachable(what, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, httperr.FromResponse(what, resp, now())
+	}
+	var b bytes.Buffer
+	if _, err := b.ReadFrom(http.MaxBytesReader(nil, resp.Body, maxDiscovery)); err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	return b.Bytes(), nil
+}
+
+// unreachable words a request that got no answer. The cause stays wrapped:
+// the command layer maps the network error, not this text.
+func unreachable(what httperr.What, err error) error {
+	return fmt.Errorf("%s could not be reached: check your network and the issuer, then try again (%w)", what, err)
 }
 
 // SupportsDevice reports whether the provider offers the device grant: it
@@ -128,31 +178,27 @@ func (c *Client) SupportsDevice() bool {
 	return len(c.meta.GrantTypesSupported) == 0 || slices.Contains(c.meta.GrantTypesSupported, deviceGrantType)
 }
 
-// ctx attaches the configured HTTP client where oauth2 and go-oidc look for it.
+// UserInfoEndpoint is the provider's userinfo URL, "" when it has none.
+func (c *Client) UserInfoEndpoint() string { return c.meta.UserInfoEndpoint }
+
+// ctx attaches the configured HTTP client where x/oauth2 looks for it.
 func (c *Client) ctx(ctx context.Context) context.Context {
-	if c.cfg.HTTPClient == nil {
-		return ctx
-	}
-	return oidc.ClientContext(ctx, c.cfg.HTTPClient)
+	return context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient)
 }
 
-func (c *Client) httpClient() *http.Client {
-	if c.cfg.HTTPClient != nil {
-		return c.cfg.HTTPClient
-	}
-	return http.DefaultClient
-}
-
-// oauth2Config is the client's oauth2 configuration with the given scopes.
+// oauth2Config is the client's x/oauth2 configuration with the given scopes.
 func (c *Client) oauth2Config(redirectURL string, scopes []string) *oauth2.Config {
-	ep := c.provider.Endpoint()
-	ep.AuthStyle = c.authStyle()
 	return &oauth2.Config{
 		ClientID:     c.cfg.ClientID,
 		ClientSecret: c.cfg.ClientSecret,
-		Endpoint:     ep,
-		RedirectURL:  redirectURL,
-		Scopes:       scopes,
+		Endpoint: oauth2.Endpoint{
+			AuthURL:       c.meta.AuthorizationEndpoint,
+			TokenURL:      c.meta.TokenEndpoint,
+			DeviceAuthURL: c.meta.DeviceAuthorizationEndpoint,
+			AuthStyle:     c.authStyle(),
+		},
+		RedirectURL: redirectURL,
+		Scopes:      scopes,
 	}
 }
 
@@ -176,58 +222,28 @@ func (c *Client) authStyle() oauth2.AuthStyle {
 	}
 }
 
-// audienceOptions send the API identifier, which Auth0 needs to issue a JWT
-// access token for the API instead of an opaque one.
-func (c *Client) audienceOptions() []oauth2.AuthCodeOption {
-	if c.cfg.Audience == "" {
-		return nil
-	}
-	return []oauth2.AuthCodeOption{oauth2.SetAuthURLParam("audience", c.cfg.Audience)}
-}
-
-// tokens converts an oauth2 token. requested are the scopes asked for, which
-// RFC 6749 §5.1 says were granted when the response omits "scope".
-func (c *Client) tokens(t *oauth2.Token, grant string, requested []string) *Tokens {
-	out := &Tokens{
-		AccessToken:  t.AccessToken,
-		RefreshToken: t.RefreshToken,
-		TokenType:    t.TokenType,
-		Grant:        grant,
-		Scopes:       slices.Clone(requested),
-	}
+// fromOAuth2 converts an x/oauth2 token (device grant). requested are the
+// scopes asked for, which RFC 6749 §5.1 says were granted when the response
+// omits "scope".
+func (c *Client) fromOAuth2(t *oauth2.Token, grant string, requested []string) *token.Token {
+	r := tokenResponse{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType}
 	if id, ok := t.Extra("id_token").(string); ok {
-		out.IDToken = id
+		r.IDToken = id
 	}
-	if s, ok := t.Extra("scope").(string); ok && s != "" {
-		out.Scopes = strings.Fields(s)
+	if s, ok := t.Extra("scope").(string); ok {
+		r.Scope = s
 	}
-	// oauth2 computes Expiry with time.Now; recompute it with our clock so
-	// a fake clock in tests and the cache agree.
-	if secs := expiresIn(t); secs > 0 {
-		out.Expiry = c.cfg.Now().Add(time.Duration(secs) * time.Second)
-	}
-	return out
-}
-
-func expiresIn(t *oauth2.Token) int64 {
-	if t.ExpiresIn > 0 {
-		return t.ExpiresIn
-	}
-	switch v := t.Extra("expires_in").(type) {
-	case float64:
-		return int64(v)
-	case json.Number:
-		n, _ := v.Int64()
-		return n
-	case string:
-		n, _ := strconv.ParseInt(v, 10, 64)
-		return n
-	}
-	return 0
+	r.ExpiresIn = expiresIn(t.ExpiresIn, t.Extra("expires_in"))
+	return c.token(r, grant, requested)
 }
 
 func (c *Client) verify(ctx context.Context, raw string) (*oidc.IDToken, error) {
-	tok, err := c.verifier.Verify(c.ctx(ctx), raw)
+	// The keys first, on their own: go-oidc flattens a key-set failure into
+	// text, and a provider failing to serve its keys is "try again later".
+	if err := c.keys.load(ctx); err != nil {
+		return nil, err
+	}
+	tok, err := c.verifier.Verify(ctx, raw)
 	if err != nil {
 		return nil, fmt.Errorf("verify ID token: %w", err)
 	}
@@ -268,11 +284,10 @@ func randomString() string {
 // secrets over plain HTTP to a host that is not this machine: an https
 // issuer is no protection if its token endpoint is http.
 func (c *Client) checkEndpoints() error {
-	ep := c.provider.Endpoint()
 	endpoints := map[string]string{
-		"authorization_endpoint":        ep.AuthURL,
-		"token_endpoint":                ep.TokenURL,
-		"userinfo_endpoint":             c.provider.UserInfoEndpoint(),
+		"authorization_endpoint":        c.meta.AuthorizationEndpoint,
+		"token_endpoint":                c.meta.TokenEndpoint,
+		"userinfo_endpoint":             c.meta.UserInfoEndpoint,
 		"device_authorization_endpoint": c.meta.DeviceAuthorizationEndpoint,
 		"revocation_endpoint":           c.meta.RevocationEndpoint,
 		"end_session_endpoint":          c.meta.EndSessionEndpoint,
@@ -295,10 +310,7 @@ func checkEndpoint(name, raw string) error {
 	if err != nil {
 		return fmt.Errorf("bad %s %q: %w", name, raw, err)
 	}
-	switch {
-	case u.Scheme == "https" && u.Host != "":
-	case u.Scheme == "http" && urlpolicy.IsLoopbackHost(u.Hostname()):
-	default:
+	if !urlpolicy.Secure(u) {
 		return fmt.Errorf("%s %q must be https (http is allowed only for loopback hosts)", name, raw)
 	}
 	return nil

@@ -34,9 +34,9 @@ func TestNewIssuerMismatch(t *testing.T) {
 	t.Parallel()
 	op := newFakeOP(t)
 	_, err := New(t.Context(), Config{Issuer: op.issuer + "/", ClientID: testClientID})
-	var mismatch *oidc.IssuerMismatchError
-	if !errors.As(err, &mismatch) {
-		t.Fatalf("New() error = %v, want *oidc.IssuerMismatchError", err)
+	var mismatch *IssuerMismatchError
+	if !errors.As(err, &mismatch) || mismatch.Advertised != op.issuer {
+		t.Fatalf("New() error = %v, want *IssuerMismatchError naming %s", err, op.issuer)
 	}
 }
 
@@ -57,6 +57,17 @@ func (c *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return http.DefaultTransport.RoundTrip(r)
 }
 
+type countingBearer struct {
+	next *countingTransport
+	tok  string
+}
+
+func (c *countingBearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+c.tok)
+	return c.next.RoundTrip(r)
+}
+
 func TestEveryRequestUsesHTTPClient(t *testing.T) {
 	t.Parallel()
 	op := newFakeOP(t)
@@ -67,7 +78,9 @@ func TestEveryRequestUsesHTTPClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.UserInfo(t.Context(), tok.AccessToken); err != nil {
+	// userinfo goes through the client it is given (the session's, which
+	// adds the token); here one that counts too.
+	if _, err := c.UserInfo(t.Context(), &http.Client{Transport: &countingBearer{rt, tok.AccessToken}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Revoke(t.Context(), tok.RefreshToken, "refresh_token"); err != nil {

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/hello-cli/hello/internal/httperr"
+	"github.com/hello-cli/hello/internal/token"
 )
 
 // deviceFallbackLifetime bounds polling when a provider omits the
@@ -25,7 +28,7 @@ type DeviceLoginOptions struct {
 // DeviceLogin runs the device authorization grant (RFC 8628). Polling obeys
 // the provider's interval and slow_down (oauth2 does that) and stops at
 // expires_in with ErrDeviceExpired, or when ctx ends.
-func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*Tokens, error) {
+func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*token.Token, error) {
 	if !c.SupportsDevice() {
 		return nil, ErrNoDeviceFlow
 	}
@@ -35,9 +38,9 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*Tokens
 	}
 	conf := c.oauth2Config("", Scopes)
 	// Auth0 takes the audience at the device authorization endpoint.
-	da, err := conf.DeviceAuth(c.ctx(ctx), c.audienceOptions()...)
+	da, err := conf.DeviceAuth(c.ctx(ctx), c.deviceParams()...)
 	if err != nil {
-		return nil, fmt.Errorf("start device login: %w", mapOAuthError(err))
+		return nil, c.fromRetrieveError(httperr.Device, err)
 	}
 	if da.Expiry.IsZero() {
 		da.Expiry = time.Now().Add(deviceFallbackLifetime)
@@ -77,9 +80,17 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*Tokens
 			// is not answering, which is not the same as an expired code.
 			return nil, fmt.Errorf("device login: %w", ErrDeviceExpired)
 		}
-		return nil, fmt.Errorf("device login: %w", mapOAuthError(err))
+		err = c.fromRetrieveError(httperr.Token, err)
+		var he *httperr.Error
+		switch {
+		case IsOAuthError(err, "access_denied") && errors.As(err, &he):
+			return nil, fmt.Errorf("device login: %w (%s)", ErrAccessDenied, he.Detail())
+		case IsOAuthError(err, "expired_token") && errors.As(err, &he):
+			return nil, fmt.Errorf("device login: %w (%s)", ErrDeviceExpired, he.Detail())
+		}
+		return nil, err
 	}
-	out := c.tokens(tok, GrantDeviceCode, Scopes)
+	out := c.fromOAuth2(tok, token.GrantDeviceCode, Scopes)
 	// There is no nonce in the device grant, but a returned ID token must
 	// still be genuine before it is stored and shown as the profile.
 	if out.IDToken != "" {

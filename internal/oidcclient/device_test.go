@@ -3,6 +3,7 @@ package oidcclient
 import (
 	"context"
 	"errors"
+	"github.com/hello-cli/hello/internal/token"
 	"strings"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ func TestDeviceLogin(t *testing.T) {
 				if err != nil {
 					t.Fatalf("DeviceLogin: %v", err)
 				}
-				if tok.Grant != GrantDeviceCode || tok.AccessToken == "" || tok.RefreshToken == "" || tok.IDToken == "" {
+				if tok.Grant != token.GrantDeviceCode || tok.AccessToken == "" || tok.RefreshToken == "" || tok.IDToken == "" {
 					t.Errorf("tokens = %+v", tok)
 				}
 			}

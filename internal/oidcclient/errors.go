@@ -2,20 +2,16 @@ package oidcclient
 
 import (
 	"errors"
-	"fmt"
-	"net/http"
 
 	"golang.org/x/oauth2"
+
+	"github.com/hello-cli/hello/internal/httperr"
 )
 
-// Errors the command layer maps to exit codes and advice. Errors returned
-// by this package wrap them, so test with errors.Is.
+// Errors that do not come from an HTTP answer (those are *httperr.Error).
 var (
 	// ErrAccessDenied: the user or the provider refused the authorization.
 	ErrAccessDenied = errors.New("access denied")
-	// ErrInvalidGrant: the code or refresh token is expired, revoked or
-	// already used — the session cannot be renewed; log in again.
-	ErrInvalidGrant = errors.New("invalid grant: the session expired or was revoked")
 	// ErrDeviceExpired: the device code expired before the user approved it.
 	ErrDeviceExpired = errors.New("the device code expired before the login was approved")
 	// ErrNoRevocation: the provider advertises no revocation endpoint.
@@ -30,60 +26,23 @@ var (
 	ErrNoClientSecret = errors.New("the client credentials grant needs a client secret: set HELLO_CLIENT_SECRET or [AUTH0] CLIENT_SECRET")
 )
 
-// OAuthError is an OAuth 2.0 error response (RFC 6749 §5.2) or a non-2xx
-// answer from a provider endpoint. It never holds the response body, which
-// could echo request values.
-type OAuthError struct {
-	Code        string // "invalid_grant", "slow_down", …; empty when the body had none
-	Description string // error_description, as the provider wrote it
-	StatusCode  int    // HTTP status; 5xx means the provider is failing
-}
-
-func (e *OAuthError) Error() string {
-	msg := "provider answered"
-	if e.StatusCode != 0 {
-		msg += fmt.Sprintf(" HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
-	}
-	if e.Code != "" {
-		msg += ": " + e.Code
-	}
-	if e.Description != "" {
-		msg += ": " + e.Description
-	}
-	return msg
-}
-
-// Is lets errors.Is match the sentinels against the OAuth error code, so
-// callers need not know which endpoint produced it.
-func (e *OAuthError) Is(target error) bool {
-	switch target {
-	case ErrAccessDenied:
-		return e.Code == "access_denied"
-	case ErrInvalidGrant:
-		return e.Code == "invalid_grant"
-	case ErrDeviceExpired:
-		return e.Code == "expired_token"
-	}
-	return false
-}
-
-// Temporary reports whether the provider failed on its side (5xx) or asked
-// to slow down, as opposed to refusing the request.
-func (e *OAuthError) Temporary() bool {
-	return e.StatusCode >= 500 || e.StatusCode == http.StatusTooManyRequests
-}
-
-// mapOAuthError turns oauth2's *RetrieveError into *OAuthError and leaves
-// everything else — network errors above all — as it is, so errors.As with
-// *url.Error or net.Error keeps working.
-func mapOAuthError(err error) error {
+// fromRetrieveError turns x/oauth2's *RetrieveError (device grant) into
+// *httperr.Error and leaves everything else, network errors above all, as it
+// is.
+func (c *Client) fromRetrieveError(what httperr.What, err error) error {
 	var re *oauth2.RetrieveError
-	if !errors.As(err, &re) {
+	if !errors.As(err, &re) || re.Response == nil {
 		return err
 	}
-	oe := &OAuthError{Code: re.ErrorCode, Description: re.ErrorDescription}
-	if re.Response != nil {
-		oe.StatusCode = re.Response.StatusCode
+	e := httperr.FromBody(what, re.Response.StatusCode, re.Response.Header, re.Body, c.cfg.Now())
+	if e.Code == "" {
+		e.Code, e.Description = re.ErrorCode, re.ErrorDescription
 	}
-	return oe
+	return e
+}
+
+// IsOAuthError reports whether err is an OAuth error answer with code.
+func IsOAuthError(err error, code string) bool {
+	var he *httperr.Error
+	return errors.As(err, &he) && he.What.Provider() && he.Code == code
 }

@@ -50,8 +50,11 @@ type fakeOP struct {
 	promptValues []string
 	grantTypes   []string
 	noDevice     bool
-	noRevocation bool
-	endSession   string // end_session_endpoint when set
+	// discoveryStatus and jwksStatus, when set, are answered with
+	// Retry-After: 3 instead of the document.
+	discoveryStatus, jwksStatus int
+	noRevocation                bool
+	endSession                  string // end_session_endpoint when set
 
 	// Token behaviour.
 	idClaims         func(claims map[string]any) // edits ID token claims before signing
@@ -115,6 +118,11 @@ func newFakeOP(t *testing.T) *fakeOP {
 }
 
 func (op *fakeOP) discovery(w http.ResponseWriter, _ *http.Request) {
+	if op.discoveryStatus != 0 {
+		w.Header().Set("Retry-After", "3")
+		writeJSON(w, op.discoveryStatus, map[string]string{})
+		return
+	}
 	m := map[string]any{
 		"issuer":                                op.issuer,
 		"authorization_endpoint":                op.issuer + "/authorize",
@@ -145,6 +153,11 @@ func (op *fakeOP) discovery(w http.ResponseWriter, _ *http.Request) {
 }
 
 func (op *fakeOP) jwks(w http.ResponseWriter, _ *http.Request) {
+	if op.jwksStatus != 0 {
+		w.Header().Set("Retry-After", "3")
+		writeJSON(w, op.jwksStatus, map[string]string{})
+		return
+	}
 	writeJSON(w, http.StatusOK, jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{
 		Key: &testKey().PublicKey, KeyID: "test-key", Algorithm: "RS256", Use: "sig",
 	}}})

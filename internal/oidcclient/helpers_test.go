@@ -2,12 +2,15 @@ package oidcclient
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/oauth2"
 )
 
 func newClient(t *testing.T, op *fakeOP, edit ...func(*Config)) *Client {
@@ -84,4 +87,22 @@ func assertNoSecrets(t *testing.T, what, s string, secrets ...string) {
 			t.Errorf("%s contains a secret value %q", what, v)
 		}
 	}
+}
+
+// bearerClient sends tok with every request, as the session's client does.
+func bearerClient(tok string) *http.Client {
+	return &http.Client{Transport: bearerRT(tok)}
+}
+
+type bearerRT string
+
+func (b bearerRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+string(b))
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func isRetrieveCode(err error, code string) bool {
+	var re *oauth2.RetrieveError
+	return errors.As(err, &re) && re.ErrorCode == code
 }

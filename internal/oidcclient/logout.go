@@ -2,12 +2,13 @@ package oidcclient
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/hello-cli/hello/internal/httperr"
 )
 
 // maxErrorBody bounds how much of an error response is read.
@@ -35,9 +36,9 @@ func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.httpClient().Do(req)
+	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("revoke token: %w", err)
+		return err
 	}
 	defer resp.Body.Close()
 	// RFC 7009 §2.2: 200 also for tokens that were already invalid, so
@@ -46,21 +47,7 @@ func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 		return nil
 	}
-	return fmt.Errorf("revoke token: %w", responseError(resp))
-}
-
-// responseError reads an OAuth error body (RFC 6749 §5.2) from a failed
-// response; the body itself is not kept.
-func responseError(resp *http.Response) *OAuthError {
-	oe := &OAuthError{StatusCode: resp.StatusCode}
-	var body struct {
-		Error            string `json:"error"`
-		ErrorDescription string `json:"error_description"`
-	}
-	if json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(&body) == nil {
-		oe.Code, oe.Description = body.Error, body.ErrorDescription
-	}
-	return oe
+	return httperr.FromResponse(httperr.Revocation, resp, c.cfg.Now())
 }
 
 // LogoutURL is where the browser goes to end the provider's session. With an

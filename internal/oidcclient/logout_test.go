@@ -3,6 +3,7 @@ package oidcclient
 import (
 	"encoding/json"
 	"errors"
+	"github.com/hello-cli/hello/internal/httperr"
 	"net/url"
 	"testing"
 
@@ -57,7 +58,7 @@ func TestRevokeErrors(t *testing.T) {
 	op = newFakeOP(t)
 	op.revokeStatus = 503
 	err := newClient(t, op).Revoke(t.Context(), "rt-secret-value", "")
-	var oe *OAuthError
+	var oe *httperr.Error
 	if !errors.As(err, &oe) || oe.StatusCode != 503 || oe.Code != "temporarily_unavailable" {
 		t.Errorf("503: %v, want OAuthError 503", err)
 	}
@@ -104,7 +105,7 @@ func TestUserInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	info, err := c.UserInfo(t.Context(), tok.AccessToken)
+	info, err := c.UserInfo(t.Context(), bearerClient(tok.AccessToken))
 	if err != nil {
 		t.Fatalf("UserInfo: %v", err)
 	}
@@ -116,8 +117,8 @@ func TestUserInfo(t *testing.T) {
 		t.Errorf("claims (-want +got):\n%s", diff)
 	}
 
-	_, err = c.UserInfo(t.Context(), "not-a-token")
-	var oe *OAuthError
+	_, err = c.UserInfo(t.Context(), bearerClient("not-a-token"))
+	var oe *httperr.Error
 	if !errors.As(err, &oe) || oe.StatusCode != 401 || oe.Code != "invalid_token" {
 		t.Errorf("bad token: %v, want OAuthError 401 invalid_token", err)
 	}

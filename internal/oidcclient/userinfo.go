@@ -6,17 +6,17 @@ import (
 	"io"
 	"mime"
 	"net/http"
-	"strings"
+
+	"github.com/hello-cli/hello/internal/httperr"
 )
 
 // maxUserInfo bounds the userinfo response.
 const maxUserInfo = 1 << 20
 
-// UserInfo fetches the OIDC userinfo claims for an access token. A 401
-// comes back as *OAuthError with StatusCode 401 (Code from the
-// WWW-Authenticate header, e.g. "invalid_token") so callers can refresh and
-// retry.
-func (c *Client) UserInfo(ctx context.Context, accessToken string) (map[string]any, error) {
+// UserInfo fetches the OIDC userinfo claims through hc, which must add the
+// access token: the session's authenticated client, which also renews the
+// token and retries once on 401. A refusal is an *httperr.Error.
+func (c *Client) UserInfo(ctx context.Context, hc *http.Client) (map[string]any, error) {
 	// go-oidc's Provider.UserInfo would do, but it flattens HTTP failures
 	// into strings; the status is needed to tell 401 from 5xx.
 	ep := c.meta.UserInfoEndpoint
@@ -27,19 +27,14 @@ func (c *Client) UserInfo(ctx context.Context, accessToken string) (map[string]a
 	if err != nil {
 		return nil, fmt.Errorf("userinfo: %w", err)
 	}
-	req.Header.Set("Authorization", "Bearer "+accessToken)
 	req.Header.Set("Accept", "application/json")
-	resp, err := c.httpClient().Do(req)
+	resp, err := hc.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("userinfo: %w", err)
+		return nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		oe := responseError(resp)
-		if oe.Code == "" {
-			oe.Code = bearerError(resp.Header.Get("WWW-Authenticate"))
-		}
-		return nil, fmt.Errorf("userinfo: %w", oe)
+		return nil, httperr.FromResponse(httperr.UserInfo, resp, c.cfg.Now())
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUserInfo))
 	if err != nil {
@@ -55,20 +50,4 @@ func (c *Client) UserInfo(ctx context.Context, accessToken string) (map[string]a
 		return nil, fmt.Errorf("userinfo: %w", err)
 	}
 	return claims, nil
-}
-
-// bearerError extracts error="…" from a WWW-Authenticate: Bearer header
-// (RFC 6750 §3).
-func bearerError(h string) string {
-	_, params, ok := strings.Cut(h, " ")
-	if !ok {
-		return ""
-	}
-	for p := range strings.SplitSeq(params, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(p), "=")
-		if ok && strings.EqualFold(k, "error") {
-			return strings.Trim(v, `"`)
-		}
-	}
-	return ""
 }

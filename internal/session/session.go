@@ -1,6 +1,12 @@
-// Package session keeps the signed-in session usable: it reads the token
-// cache, and renews an expired access token under the cache lock so that
-// several hello processes never race each other's refresh-token rotation.
+// Package session keeps the signed-in session usable. A Session reads the
+// token cache and renews an expired access token under the cache lock, so
+// that several hello processes never race each other's refresh-token
+// rotation, and so that no failure on the way (a full disk, a refused or
+// lost refresh) ever leaves the cache worse than it was.
+//
+// A Session is an oauth2.TokenSource (Source), and Client builds the one
+// authenticated *http.Client that the API client and the userinfo call use:
+// it renews an expired token and, on a 401, renews once and retries once.
 package session
 
 import (
@@ -9,189 +15,265 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/oauth2"
+
+	"github.com/hello-cli/hello/internal/httperr"
 	"github.com/hello-cli/hello/internal/oidcclient"
+	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
 )
 
-// ErrNotLoggedIn means there is no usable session in the cache.
+// ErrNotLoggedIn means there is no session in the cache.
 var ErrNotLoggedIn = errors.New(`not logged in: run "hello login"`)
 
-// ErrExpired means the session exists but the provider refused to renew it.
-var ErrExpired = errors.New(`session expired: run "hello login"`)
+// ErrRevoked means the session exists but cannot be renewed: the provider
+// refused its refresh token (invalid_grant), or it has none left.
+var ErrRevoked = errors.New(`session expired or revoked: run "hello login"`)
+
+// CorruptError is an unreadable cache entry, which counts as logged out.
+type CorruptError struct{ Err *tokencache.CorruptError }
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("the cached session is unreadable, so you are not logged in: run \"hello login\" (%v)", e.Err)
+}
+
+// Unwrap lets errors.Is(err, ErrNotLoggedIn) hold.
+func (e *CorruptError) Unwrap() []error { return []error{e.Err, ErrNotLoggedIn} }
+
+// RevokedError is ErrRevoked with the provider's answer that caused it.
+type RevokedError struct{ Err error }
+
+func (e *RevokedError) Error() string {
+	var he *httperr.Error
+	if errors.As(e.Err, &he) {
+		return fmt.Sprintf("%v (%s)", ErrRevoked, he.Detail())
+	}
+	return fmt.Sprintf("%v (%v)", ErrRevoked, e.Err)
+}
+
+func (e *RevokedError) Unwrap() []error { return []error{ErrRevoked, e.Err} }
 
 // Renewer is the part of the provider a session needs to renew itself.
 type Renewer interface {
-	Refresh(ctx context.Context, refreshToken string) (*oidcclient.Tokens, error)
-	ClientCredentials(ctx context.Context) (*oidcclient.Tokens, error)
+	Refresh(ctx context.Context, refreshToken string) (*token.Token, error)
+	ClientCredentials(ctx context.Context) (*token.Token, error)
 }
 
-// Manager hands out usable tokens for one cache key.
-type Manager struct {
+// Session hands out usable tokens for one cache key.
+type Session struct {
 	Store *tokencache.Store
 	Key   tokencache.Key
 	// Connect reaches the provider. It is called only when a token must be
 	// renewed: a valid cached token costs no request to the provider.
 	Connect func(ctx context.Context) (Renewer, error)
-	Now     func() time.Time
+	// HaveSecret says whether a client-credentials session can mint anew.
+	HaveSecret bool
+	Now        func() time.Time
 }
 
 // RenewTimeout bounds a renewal (discovery, token request, keys) while the
 // cache lock is held.
 const RenewTimeout = 20 * time.Second
 
-// Margin renews tokens this close to expiry, so that a token does not
-// expire between the check and the API call.
-const Margin = 10 * time.Second
+// Want says what token a caller needs.
+type Want struct {
+	// MinTTL renews the token when less than this remains, even if it is
+	// not yet within its renewal margin (`--min-ttl`). The provider decides
+	// the lifetime: a caller that needs a guarantee checks the result with
+	// Token.ValidFor.
+	MinTTL time.Duration
+	// Stale is an access token the server refused: it is renewed even if it
+	// looks valid, unless another process already replaced it.
+	Stale string
+}
 
-func (m *Manager) now() time.Time {
-	if m.Now != nil {
-		return m.Now()
+func (s *Session) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
 	}
 	return time.Now()
 }
 
-// Load returns the cached entry. A missing entry is ErrNotLoggedIn; a
-// corrupt one is ErrNotLoggedIn too, wrapping the corruption so the caller
-// can report it.
-func (m *Manager) Load() (*tokencache.Entry, error) {
-	e, err := m.Store.Load(m.Key)
+// Load returns the cached entry as it is, dead or alive. A missing entry is
+// ErrNotLoggedIn, a corrupt one *CorruptError.
+func (s *Session) Load() (*tokencache.Entry, error) {
+	e, err := s.Store.Load(s.Key)
+	var corrupt *tokencache.CorruptError
 	switch {
 	case errors.Is(err, tokencache.ErrNotFound):
 		return nil, ErrNotLoggedIn
+	case errors.As(err, &corrupt):
+		return nil, &CorruptError{Err: corrupt}
 	case err != nil:
-		return nil, &CorruptError{Err: err}
+		return nil, err
 	}
 	return e, nil
 }
 
-// CorruptError reports an unreadable cache entry, which counts as logged out.
-type CorruptError struct{ Err error }
-
-func (e *CorruptError) Error() string {
-	return fmt.Sprintf("%v; treating it as logged out: run \"hello login\"", e.Err)
-}
-
-// Unwrap lets errors.Is(err, ErrNotLoggedIn) hold.
-func (e *CorruptError) Unwrap() []error { return []error{e.Err, ErrNotLoggedIn} }
-
-// Token returns a usable entry, renewing the access token first when it has
-// expired. A non-empty stale names a token the API rejected: it is renewed
-// even if it looks valid, unless another process already replaced it.
-func (m *Manager) Token(ctx context.Context, stale string) (*tokencache.Entry, error) {
-	e, err := m.Load()
+// live is Load, with a dead entry as ErrRevoked.
+func (s *Session) live() (*tokencache.Entry, error) {
+	e, err := s.Load()
 	if err != nil {
 		return nil, err
 	}
-	if stale == "" && e.Valid(m.now(), Margin) {
-		return e, nil
+	if e.Dead {
+		return e, ErrRevoked
 	}
-	return m.renew(ctx, stale)
+	return e, nil
+}
+
+// Token returns a usable token, renewing it first when less than its
+// margin (or w.MinTTL) remains, or when it is w.Stale.
+func (s *Session) Token(ctx context.Context, w Want) (*token.Token, error) {
+	e, err := s.live()
+	if err != nil {
+		return nil, err
+	}
+	if w.Stale == "" && e.Token.ValidFor(s.now(), max(e.Token.Margin(), w.MinTTL)) {
+		return &e.Token, nil
+	}
+	return s.renew(ctx, e.Token.AccessToken, w)
 }
 
 // renew takes the cache lock, re-reads the entry (another process may have
 // renewed it while we waited) and renews only if that is still needed.
-func (m *Manager) renew(ctx context.Context, stale string) (*tokencache.Entry, error) {
-	unlock, err := m.Store.Lock(ctx, m.Key)
+func (s *Session) renew(ctx context.Context, seen string, w Want) (*token.Token, error) {
+	unlock, err := s.Store.Lock(ctx, s.Key)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = unlock() }()
 
-	e, err := m.Load()
+	e, err := s.live()
 	if err != nil {
 		return nil, err
 	}
-	if e.AccessToken != stale && e.Valid(m.now(), Margin) {
-		return e, nil
+	now := s.now()
+	// A token another process saved while this one waited is used as it
+	// is: judging it by the margin again would renew it a second time.
+	if e.Token.AccessToken != seen && e.Token.AccessToken != w.Stale && e.Token.ValidFor(now, w.MinTTL) {
+		return &e.Token, nil
 	}
-	if e.Grant != oidcclient.GrantClientCredentials && e.RefreshToken == "" {
-		return nil, ErrExpired
+	if w.Stale == "" && e.Token.ValidFor(now, max(e.Token.Margin(), w.MinTTL)) {
+		return &e.Token, nil
 	}
+	if !e.Token.Renewable(s.HaveSecret) {
+		if e.Token.Grant == token.GrantClientCredentials {
+			return nil, fmt.Errorf("%w", oidcclient.ErrNoClientSecret)
+		}
+		return nil, ErrRevoked
+	}
+
+	// Make the save certain before the refresh token is spent: with
+	// rotation, a renewed session that cannot be written is a lost one.
+	res, err := s.Store.Prepare(s.Key, e)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Abort()
+
 	// Others may be waiting for the lock: bound the time it is held.
 	ctx, cancel := context.WithTimeout(ctx, RenewTimeout)
 	defer cancel()
-	p, err := m.Connect(ctx)
+	p, err := s.Connect(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var t *oidcclient.Tokens
-	if e.Grant == oidcclient.GrantClientCredentials {
+	var t *token.Token
+	if e.Token.Grant == token.GrantClientCredentials {
 		t, err = p.ClientCredentials(ctx)
 	} else {
-		t, err = p.Refresh(ctx, e.RefreshToken)
+		t, err = p.Refresh(ctx, e.Token.RefreshToken)
 	}
-	if refused(err) {
-		// The cached entry is left alone: deleting it would lose the ID
-		// token that logout needs to end the provider session.
-		return nil, fmt.Errorf("%w (%v)", ErrExpired, err)
+	if err != nil && e.Token.Grant != token.GrantClientCredentials && oidcclient.IsOAuthError(err, "invalid_grant") {
+		return s.refused(res, e, err)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("renew the access token: %w", err)
-	}
-	renewed := m.entry(t, e.Grant)
-	if renewed.RefreshToken == "" {
-		renewed.RefreshToken = e.RefreshToken
-	}
-	if renewed.IDToken == "" {
-		renewed.IDToken = e.IDToken
-	}
-	if len(renewed.Scopes) == 0 {
-		renewed.Scopes = e.Scopes
-	}
-	if err := m.Store.Save(m.Key, renewed); err != nil {
 		return nil, err
 	}
-	return renewed, nil
+	renewed := *e
+	renewed.Token = merge(e.Token, *t)
+	renewed.SavedAt = time.Time{}
+	if err := res.Commit(&renewed); err != nil {
+		return nil, err
+	}
+	return &renewed.Token, nil
 }
 
-// Save stores the tokens of a fresh login under the cache lock. Nothing is
-// written before the login succeeded, so a failed login never destroys a
-// working session.
-func (m *Manager) Save(ctx context.Context, t *oidcclient.Tokens) (*tokencache.Entry, error) {
-	unlock, err := m.Store.Lock(ctx, m.Key)
+// refused handles invalid_grant. The entry is read again: a process that
+// does not honour the lock (an older hello) may have rotated the token, and
+// then its token is the session. Otherwise the session is dead: the entry
+// is kept, without its spent tokens, to say who was logged in, and marked so
+// that every command reports it until the next login.
+func (s *Session) refused(res *tokencache.Reservation, spent *tokencache.Entry, cause error) (*token.Token, error) {
+	if cur, err := s.live(); err == nil && cur.Token.RefreshToken != spent.Token.RefreshToken && cur.Token.ValidFor(s.now(), 0) {
+		return &cur.Token, nil
+	}
+	dead := *spent
+	dead.Dead = true
+	dead.Token.AccessToken, dead.Token.RefreshToken = "", ""
+	dead.SavedAt = time.Time{}
+	// Should this write fail, the next run is refused again and tries again.
+	_ = res.Commit(&dead)
+	return nil, &RevokedError{Err: cause}
+}
+
+// merge keeps what a refresh answer may leave out (RFC 6749 §6): the refresh
+// token when not rotated, the ID token, the scopes; and the original grant.
+func merge(old, t token.Token) token.Token {
+	t.Grant = old.Grant
+	if t.RefreshToken == "" {
+		t.RefreshToken = old.RefreshToken
+	}
+	if t.IDToken == "" {
+		t.IDToken = old.IDToken
+	}
+	if len(t.Scopes) == 0 {
+		t.Scopes = old.Scopes
+	}
+	return t
+}
+
+// Save stores the token of a fresh login under the cache lock, replacing a
+// dead or live entry. Nothing is written before the login succeeded, so a
+// failed login never destroys a working session.
+func (s *Session) Save(ctx context.Context, t *token.Token, user string) (*tokencache.Entry, error) {
+	unlock, err := s.Store.Lock(ctx, s.Key)
 	if err != nil {
 		return nil, err
 	}
 	defer func() { _ = unlock() }()
-	e := m.entry(t, t.Grant)
-	if err := m.Store.Save(m.Key, e); err != nil {
+	e := &tokencache.Entry{Issuer: s.Key.Issuer, ClientID: s.Key.ClientID, Audience: s.Key.Audience, Token: *t, User: user}
+	if err := s.Store.Save(s.Key, e); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
 // Delete removes the cached session under the cache lock.
-func (m *Manager) Delete(ctx context.Context) error {
-	unlock, err := m.Store.Lock(ctx, m.Key)
+func (s *Session) Delete(ctx context.Context) error {
+	unlock, err := s.Store.Lock(ctx, s.Key)
 	if err != nil {
 		return err
 	}
 	defer func() { _ = unlock() }()
-	return m.Store.Delete(m.Key)
+	return s.Store.Delete(s.Key)
 }
 
-func (m *Manager) entry(t *oidcclient.Tokens, grant string) *tokencache.Entry {
-	return &tokencache.Entry{
-		Issuer:       m.Key.Issuer,
-		ClientID:     m.Key.ClientID,
-		Audience:     m.Key.Audience,
-		AccessToken:  t.AccessToken,
-		RefreshToken: t.RefreshToken,
-		IDToken:      t.IDToken,
-		TokenType:    t.TokenType,
-		Expiry:       t.Expiry,
-		Scopes:       t.Scopes,
-		Grant:        grant,
-		SavedAt:      m.now().UTC(),
+// Source is the session as an oauth2.TokenSource bound to ctx.
+func (s *Session) Source(ctx context.Context) oauth2.TokenSource {
+	return source{ctx: ctx, s: s}
+}
+
+type source struct {
+	ctx context.Context
+	s   *Session
+}
+
+func (src source) Token() (*oauth2.Token, error) {
+	t, err := src.s.Token(src.ctx, Want{})
+	if err != nil {
+		return nil, err
 	}
-}
-
-// refused reports whether the provider (or the configuration) refused the
-// renewal for good, as opposed to failing for now: an OAuth error below 500,
-// such as invalid_grant or invalid_client, or no client secret to mint with.
-// Network failures and 5xx stay what they are (exit 3), so that a provider
-// outage is never reported as a dead session.
-func refused(err error) bool {
-	var oe *oidcclient.OAuthError
-	return errors.Is(err, oidcclient.ErrNoClientSecret) || (errors.As(err, &oe) && !oe.Temporary())
+	return t.OAuth2(), nil
 }

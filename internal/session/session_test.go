@@ -3,13 +3,17 @@ package session
 import (
 	"context"
 	"errors"
+	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
-	"github.com/hello-cli/hello/internal/oidcclient"
+	"github.com/hello-cli/hello/internal/httperr"
+	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
 )
 
@@ -18,125 +22,262 @@ type fakeProvider struct {
 	refreshes atomic.Int32
 	mints     atomic.Int32
 	err       error
-	now       time.Time
+	clock     *clock
+	ttl       time.Duration
+	// during runs inside Refresh, after the provider spent the token.
+	during func()
 }
 
-func (p *fakeProvider) Refresh(_ context.Context, rt string) (*oidcclient.Tokens, error) {
-	p.refreshes.Add(1)
+func (p *fakeProvider) Refresh(_ context.Context, rt string) (*token.Token, error) {
+	n := p.refreshes.Add(1)
+	if p.during != nil {
+		p.during()
+	}
 	if p.err != nil {
 		return nil, p.err
 	}
-	return &oidcclient.Tokens{AccessToken: "at-refreshed", RefreshToken: rt + "-rotated", Expiry: p.now.Add(time.Hour), Scopes: []string{"openid"}}, nil
+	now := p.clock.Now()
+	return &token.Token{AccessToken: "at-" + string(rune('0'+n)), RefreshToken: rt + "+", IssuedAt: now, Expiry: now.Add(p.lifetime()), Grant: token.GrantRefreshToken}, nil
 }
 
-func (p *fakeProvider) ClientCredentials(context.Context) (*oidcclient.Tokens, error) {
+func (p *fakeProvider) ClientCredentials(context.Context) (*token.Token, error) {
 	p.mints.Add(1)
 	if p.err != nil {
 		return nil, p.err
 	}
-	return &oidcclient.Tokens{AccessToken: "at-minted", Expiry: p.now.Add(time.Hour)}, nil
+	now := p.clock.Now()
+	return &token.Token{AccessToken: "at-minted", IssuedAt: now, Expiry: now.Add(p.lifetime()), Grant: token.GrantRefreshToken}, nil
 }
 
-var now = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
-
-func newManager(t *testing.T, p *fakeProvider) (*Manager, *atomic.Int32) {
-	t.Helper()
-	p.now = now
-	var connects atomic.Int32
-	return &Manager{
-		Store: tokencache.New(t.TempDir()),
-		Key:   tokencache.Key{Issuer: "http://127.0.0.1:1", ClientID: "hello-cli", Audience: "aud"},
-		Connect: func(context.Context) (Renewer, error) {
-			connects.Add(1)
-			return p, nil
-		},
-		Now: func() time.Time { return now },
-	}, &connects
+func (p *fakeProvider) lifetime() time.Duration {
+	if p.ttl == 0 {
+		return time.Hour
+	}
+	return p.ttl
 }
 
-func save(t *testing.T, m *Manager, e *tokencache.Entry) {
+// clock is an injected clock; tests move it, nobody sleeps.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+var start = time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+
+func newSession(t *testing.T, p *fakeProvider) *Session {
 	t.Helper()
-	if err := m.Store.Save(m.Key, e); err != nil {
-		t.Fatal(err)
+	c := &clock{t: start}
+	p.clock = c
+	store := tokencache.New(t.TempDir())
+	store.Now = c.Now
+	return &Session{
+		Store:   store,
+		Key:     tokencache.Key{Issuer: "http://127.0.0.1:1", ClientID: "hello-cli", Audience: "aud"},
+		Connect: func(context.Context) (Renewer, error) { return p, nil },
+		Now:     c.Now,
 	}
 }
 
-func TestValidTokenNeedsNoProvider(t *testing.T) {
+// saveToken puts a login of lifetime ttl, issued ago, in the cache.
+func saveToken(t *testing.T, s *Session, ago, ttl time.Duration) *tokencache.Entry {
+	t.Helper()
+	issued := s.Now().Add(-ago)
+	e := &tokencache.Entry{User: "alice@example.com", Token: token.Token{
+		AccessToken: "at-0", RefreshToken: "rt", IDToken: "id", IssuedAt: issued, Expiry: issued.Add(ttl),
+		Grant: token.GrantAuthorizationCode, Scopes: []string{"openid"},
+	}}
+	if err := s.Store.Save(s.Key, e); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func load(t *testing.T, s *Session) *tokencache.Entry {
+	t.Helper()
+	e, err := s.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestToken(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name          string
+		ago, ttl      time.Duration
+		want          Want
+		wantRefreshes int32
+	}{
+		{"fresh hour token", time.Minute, time.Hour, Want{}, 0},
+		{"hour token within its 10s margin", time.Hour - 5*time.Second, time.Hour, Want{}, 1},
+		{"expired", 2 * time.Hour, time.Hour, Want{}, 1},
+		// A fixed 10 s margin called every 5 s token expiring.
+		{"fresh 5s token", 0, 5 * time.Second, Want{}, 0},
+		{"5s token outside its 0.5s margin", 4 * time.Second, 5 * time.Second, Want{}, 0},
+		{"5s token inside its margin", 4600 * time.Millisecond, 5 * time.Second, Want{}, 1},
+		{"min ttl not met", 30 * time.Minute, time.Hour, Want{MinTTL: 45 * time.Minute}, 1},
+		{"min ttl met", 10 * time.Minute, time.Hour, Want{MinTTL: 45 * time.Minute}, 0},
+		{"stale", time.Minute, time.Hour, Want{Stale: "at-0"}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := &fakeProvider{}
+			s := newSession(t, p)
+			saveToken(t, s, tc.ago, tc.ttl)
+			tok, err := s.Token(t.Context(), tc.want)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := p.refreshes.Load(); got != tc.wantRefreshes {
+				t.Fatalf("%d refreshes, want %d", got, tc.wantRefreshes)
+			}
+			if tc.wantRefreshes == 0 {
+				if tok.AccessToken != "at-0" {
+					t.Errorf("token %q, want the cached one", tok.AccessToken)
+				}
+				return
+			}
+			e := load(t, s)
+			if tok.AccessToken != "at-1" || e.Token.AccessToken != "at-1" || e.Token.RefreshToken != "rt+" {
+				t.Errorf("got %q; cache holds %q / %q, want the rotated tokens saved", tok.AccessToken, e.Token.AccessToken, e.Token.RefreshToken)
+			}
+			if e.Token.Grant != token.GrantAuthorizationCode || e.Token.IDToken != "id" || e.User != "alice@example.com" {
+				t.Errorf("renewal lost what the answer left out: %+v", e)
+			}
+		})
+	}
+}
+
+func TestNotLoggedIn(t *testing.T) {
 	t.Parallel()
 	p := &fakeProvider{}
-	m, connects := newManager(t, p)
-	save(t, m, &tokencache.Entry{AccessToken: "at", RefreshToken: "rt", Expiry: now.Add(time.Hour), Grant: oidcclient.GrantAuthorizationCode})
-	e, err := m.Token(context.Background(), "")
-	if err != nil {
+	s := newSession(t, p)
+	if _, err := s.Token(t.Context(), Want{}); !errors.Is(err, ErrNotLoggedIn) {
+		t.Errorf("Token = %v, want ErrNotLoggedIn", err)
+	}
+	if err := os.WriteFile(s.Store.Path(s.Key), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if e.AccessToken != "at" || connects.Load() != 0 {
-		t.Fatalf("got %q after %d provider connections; want the cached token and none", e.AccessToken, connects.Load())
+	_, err := s.Token(t.Context(), Want{})
+	var ce *CorruptError
+	if !errors.As(err, &ce) || !errors.Is(err, ErrNotLoggedIn) {
+		t.Errorf("Token = %v, want *CorruptError matching ErrNotLoggedIn", err)
+	}
+	if n := strings.Count(err.Error(), s.Store.Path(s.Key)); n != 1 {
+		t.Errorf("the message names the file %d times, want once: %s", n, err)
 	}
 }
 
-func TestExpiredTokenIsRefreshedAndRotated(t *testing.T) {
+func TestInvalidGrantMarksTheSessionDead(t *testing.T) {
 	t.Parallel()
-	p := &fakeProvider{}
-	m, _ := newManager(t, p)
-	save(t, m, &tokencache.Entry{AccessToken: "old", RefreshToken: "rt", IDToken: "idt", Expiry: now.Add(10 * time.Second), Grant: oidcclient.GrantAuthorizationCode})
-	e, err := m.Token(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
+	p := &fakeProvider{err: &httperr.Error{What: httperr.Token, StatusCode: 400, Code: "invalid_grant"}}
+	s := newSession(t, p)
+	saveToken(t, s, 2*time.Hour, time.Hour)
+	_, err := s.Token(t.Context(), Want{})
+	if !errors.Is(err, ErrRevoked) || !strings.HasPrefix(err.Error(), `session expired or revoked: run "hello login"`) {
+		t.Fatalf("Token = %v, want ErrRevoked", err)
 	}
-	stored, err := m.Store.Load(m.Key)
-	if err != nil {
-		t.Fatal(err)
+	e := load(t, s)
+	if !e.Dead || e.User != "alice@example.com" || e.Token.RefreshToken != "" || e.Token.AccessToken != "" {
+		t.Errorf("entry after invalid_grant: %+v; want dead, spent tokens gone, user kept", e)
 	}
-	for _, got := range []*tokencache.Entry{e, stored} {
-		if got.AccessToken != "at-refreshed" || got.RefreshToken != "rt-rotated" || got.IDToken != "idt" || got.Grant != oidcclient.GrantAuthorizationCode {
-			t.Errorf("entry after refresh = %+v", got)
+	// Every later call is refused without asking the provider again.
+	if _, err := s.Token(t.Context(), Want{}); !errors.Is(err, ErrRevoked) {
+		t.Errorf("second call: %v", err)
+	}
+	if n := p.refreshes.Load(); n != 1 {
+		t.Errorf("%d refreshes, want 1", n)
+	}
+}
+
+func TestInvalidGrantAfterAnotherProcessRotated(t *testing.T) {
+	t.Parallel()
+	p := &fakeProvider{err: &httperr.Error{What: httperr.Token, StatusCode: 400, Code: "invalid_grant"}}
+	s := newSession(t, p)
+	saveToken(t, s, 2*time.Hour, time.Hour)
+	// A process that does not take the lock rotates the token while ours
+	// is in flight, so ours is refused as reused.
+	p.during = func() {
+		now := s.Now()
+		_ = s.Store.Save(s.Key, &tokencache.Entry{Token: token.Token{AccessToken: "at-other", RefreshToken: "rt-other", IssuedAt: now, Expiry: now.Add(time.Hour), Grant: token.GrantAuthorizationCode}})
+	}
+	tok, err := s.Token(t.Context(), Want{})
+	if err != nil || tok.AccessToken != "at-other" {
+		t.Fatalf("Token = %v, %v; want the other process's token", tok, err)
+	}
+	if e := load(t, s); e.Dead || e.Token.RefreshToken != "rt-other" {
+		t.Errorf("entry: %+v; want the other process's, alive", e)
+	}
+}
+
+func TestTemporaryFailuresKeepTheSession(t *testing.T) {
+	t.Parallel()
+	for _, fail := range []error{
+		&httperr.Error{What: httperr.Token, StatusCode: 400, Code: "temporarily_unavailable"},
+		&httperr.Error{What: httperr.Token, StatusCode: 429, RetryAfter: 5 * time.Second},
+		&httperr.Error{What: httperr.Token, StatusCode: 503},
+		syscall.ECONNREFUSED,
+	} {
+		p := &fakeProvider{err: fail}
+		s := newSession(t, p)
+		before := saveToken(t, s, 2*time.Hour, time.Hour)
+		_, err := s.Token(t.Context(), Want{})
+		if !errors.Is(err, fail) || errors.Is(err, ErrRevoked) {
+			t.Errorf("%v: Token = %v, want the failure itself, not a dead session", fail, err)
+		}
+		if e := load(t, s); e.Dead || e.Token.RefreshToken != before.Token.RefreshToken {
+			t.Errorf("%v: entry changed: %+v", fail, e)
 		}
 	}
-	if p.refreshes.Load() != 1 {
-		t.Errorf("refreshes = %d, want 1", p.refreshes.Load())
-	}
 }
 
-func TestFailedRefreshKeepsTheSession(t *testing.T) {
-	t.Parallel()
-	p := &fakeProvider{err: &oidcclient.OAuthError{Code: "invalid_grant", StatusCode: 400}}
-	m, _ := newManager(t, p)
-	before := &tokencache.Entry{AccessToken: "old", RefreshToken: "rt", IDToken: "idt", Expiry: now.Add(-time.Minute), Grant: oidcclient.GrantAuthorizationCode}
-	save(t, m, before)
-	_, err := m.Token(context.Background(), "")
-	if !errors.Is(err, ErrExpired) {
-		t.Fatalf("err = %v, want ErrExpired", err)
-	}
-	after, err := m.Store.Load(m.Key)
-	if err != nil || after.RefreshToken != "rt" || after.IDToken != "idt" {
-		t.Fatalf("cache after a failed refresh = %+v, %v; want it untouched", after, err)
-	}
-}
+// failingFiles is a disk on which no new file can be made.
+type failingFiles struct{ err error }
 
-func TestNetworkFailureIsNotExpiry(t *testing.T) {
+func (f failingFiles) Prepare(string, int64) (tokencache.Pending, error) { return nil, f.err }
+
+func TestUnwritableCacheFailsBeforeTheRefreshTokenIsSpent(t *testing.T) {
 	t.Parallel()
-	p := &fakeProvider{err: &os.SyscallError{Syscall: "connect", Err: errors.New("connection refused")}}
-	m, _ := newManager(t, p)
-	save(t, m, &tokencache.Entry{AccessToken: "old", RefreshToken: "rt", Expiry: now.Add(-time.Minute), Grant: oidcclient.GrantAuthorizationCode})
-	_, err := m.Token(context.Background(), "")
-	if err == nil || errors.Is(err, ErrExpired) {
-		t.Fatalf("err = %v, want a network error, not ErrExpired", err)
+	for _, errno := range []error{syscall.ENOSPC, syscall.EROFS} {
+		p := &fakeProvider{}
+		s := newSession(t, p)
+		saveToken(t, s, 2*time.Hour, time.Hour)
+		s.Store.Files = failingFiles{&os.PathError{Op: "open", Path: s.Store.Dir + "/.tmp", Err: errno}}
+		_, err := s.Token(t.Context(), Want{})
+		var se *tokencache.SaveError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), s.Store.Dir) {
+			t.Errorf("%v: Token = %v, want a *SaveError naming %s", errno, err, s.Store.Dir)
+		}
+		if n := p.refreshes.Load(); n != 0 {
+			t.Errorf("%v: the provider was asked %d times; the refresh token must not be spent", errno, n)
+		}
+		s.Store.Files = nil
+		if e := load(t, s); e.Dead || e.Token.RefreshToken != "rt" {
+			t.Errorf("%v: entry changed: %+v", errno, e)
+		}
 	}
 }
 
 func TestConcurrentRenewalsRefreshOnce(t *testing.T) {
 	t.Parallel()
-	p := &fakeProvider{}
-	m, _ := newManager(t, p)
-	save(t, m, &tokencache.Entry{AccessToken: "old", RefreshToken: "rt", Expiry: now.Add(-time.Minute), Grant: oidcclient.GrantAuthorizationCode})
+	// 32 callers on one expired 5 s token, each with its own Session over
+	// the same directory as separate processes would have.
+	p := &fakeProvider{ttl: 5 * time.Second}
+	first := newSession(t, p)
+	saveToken(t, first, time.Minute, 5*time.Second)
 	var wg sync.WaitGroup
-	errs := make(chan error, 16)
-	for range 16 {
+	errs := make(chan error, 32)
+	for range 32 {
+		s := *first
+		s.Store = &tokencache.Store{Dir: first.Store.Dir, Now: first.Now}
 		wg.Go(func() {
-			e, err := m.Token(context.Background(), "")
-			if err == nil && e.AccessToken != "at-refreshed" {
-				err = errors.New("got " + e.AccessToken)
+			tok, err := s.Token(context.Background(), Want{})
+			if err == nil && tok.AccessToken != "at-1" {
+				err = errors.New("got " + tok.AccessToken)
 			}
 			errs <- err
 		})
@@ -148,110 +289,157 @@ func TestConcurrentRenewalsRefreshOnce(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if got := p.refreshes.Load(); got != 1 {
-		t.Fatalf("refreshes = %d, want exactly 1", got)
+	if n := p.refreshes.Load(); n != 1 {
+		t.Errorf("%d refreshes, want exactly 1", n)
 	}
 }
 
-func TestRejectedTokenIsRenewedOnceOnly(t *testing.T) {
+func TestTokenSavedWhileWaitingIsUsedAsItIs(t *testing.T) {
+	t.Parallel()
+	// The waiter saw an expired token; by the time it has the lock another
+	// process saved one that is already inside its own margin. It is used
+	// as it is rather than renewed again.
+	p := &fakeProvider{}
+	s := newSession(t, p)
+	before := saveToken(t, s, time.Minute, 2*time.Second)
+	now := s.Now()
+	other := &tokencache.Entry{Token: token.Token{AccessToken: "at-other", RefreshToken: "rt2", IssuedAt: now.Add(-1900 * time.Millisecond), Expiry: now.Add(100 * time.Millisecond), Grant: token.GrantAuthorizationCode}}
+	if err := s.Store.Save(s.Key, other); err != nil {
+		t.Fatal(err)
+	}
+	// What Token does after the lock, given what it saw before it.
+	tok, err := s.renew(t.Context(), before.Token.AccessToken, Want{})
+	if err != nil || tok.AccessToken != "at-other" {
+		t.Errorf("renew = %+v, %v; want the token saved meanwhile", tok, err)
+	}
+	if n := p.refreshes.Load(); n != 0 {
+		t.Errorf("%d refreshes, want 0", n)
+	}
+}
+
+func TestClientCredentialsMintAnew(t *testing.T) {
 	t.Parallel()
 	p := &fakeProvider{}
-	m, _ := newManager(t, p)
-	save(t, m, &tokencache.Entry{AccessToken: "current", RefreshToken: "rt", Expiry: now.Add(time.Hour), Grant: oidcclient.GrantAuthorizationCode})
-
-	// A token the cache no longer holds was already replaced: no refresh.
-	e, err := m.Token(context.Background(), "older")
-	if err != nil || e.AccessToken != "current" || p.refreshes.Load() != 0 {
-		t.Fatalf("stale=older: %+v, %v, %d refreshes", e, err, p.refreshes.Load())
+	s := newSession(t, p)
+	s.HaveSecret = true
+	e := &tokencache.Entry{Token: token.Token{AccessToken: "old", Expiry: start.Add(-time.Minute), Grant: token.GrantClientCredentials}}
+	if err := s.Store.Save(s.Key, e); err != nil {
+		t.Fatal(err)
 	}
-	// The cached token itself was rejected by the API: renew it.
-	e, err = m.Token(context.Background(), "current")
-	if err != nil || e.AccessToken != "at-refreshed" || p.refreshes.Load() != 1 {
-		t.Fatalf("stale=current: %+v, %v, %d refreshes", e, err, p.refreshes.Load())
+	tok, err := s.Token(t.Context(), Want{})
+	if err != nil || tok.AccessToken != "at-minted" || tok.Grant != token.GrantClientCredentials || p.mints.Load() != 1 {
+		t.Fatalf("Token = %+v, %v; mints %d", tok, err, p.mints.Load())
+	}
+	// invalid_grant from client credentials is not a dead login.
+	p.err = &httperr.Error{What: httperr.Token, StatusCode: 400, Code: "invalid_grant"}
+	s.Store.Save(s.Key, e)
+	if _, err := s.Token(t.Context(), Want{}); errors.Is(err, ErrRevoked) {
+		t.Errorf("client credentials refused: %v, want the refusal, not ErrRevoked", err)
 	}
 }
 
-func TestClientCredentialsAreReminted(t *testing.T) {
+func TestSource(t *testing.T) {
 	t.Parallel()
 	p := &fakeProvider{}
-	m, _ := newManager(t, p)
-	save(t, m, &tokencache.Entry{AccessToken: "old", Expiry: now.Add(-time.Second), Grant: oidcclient.GrantClientCredentials})
-	e, err := m.Token(context.Background(), "")
-	if err != nil || e.AccessToken != "at-minted" || e.Grant != oidcclient.GrantClientCredentials || p.mints.Load() != 1 {
-		t.Fatalf("got %+v, %v after %d mints", e, err, p.mints.Load())
+	s := newSession(t, p)
+	saveToken(t, s, time.Minute, time.Hour)
+	o, err := s.Source(t.Context()).Token()
+	if err != nil || o.AccessToken != "at-0" || o.Extra("id_token") != "id" {
+		t.Errorf("Source().Token() = %+v, %v", o, err)
 	}
 }
 
-func TestNoRefreshTokenMeansExpired(t *testing.T) {
-	t.Parallel()
-	m, connects := newManager(t, &fakeProvider{})
-	save(t, m, &tokencache.Entry{AccessToken: "old", Expiry: now.Add(-time.Second), Grant: oidcclient.GrantDeviceCode})
-	if _, err := m.Token(context.Background(), ""); !errors.Is(err, ErrExpired) {
-		t.Fatalf("err = %v, want ErrExpired", err)
-	}
-	if connects.Load() != 0 {
-		t.Fatal("the provider was contacted with nothing to renew")
-	}
+// tokens is a double of the session for the authenticated client.
+type tokens struct {
+	mu    sync.Mutex
+	calls []Want
+	next  int
+	err   error
 }
 
-func TestMissingAndCorruptEntries(t *testing.T) {
-	t.Parallel()
-	m, _ := newManager(t, &fakeProvider{})
-	if _, err := m.Token(context.Background(), ""); !errors.Is(err, ErrNotLoggedIn) {
-		t.Fatalf("missing entry: err = %v, want ErrNotLoggedIn", err)
+func (d *tokens) Token(_ context.Context, w Want) (*token.Token, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.calls = append(d.calls, w)
+	if d.err != nil {
+		return nil, d.err
 	}
-	if err := os.MkdirAll(m.Store.Dir, 0o700); err != nil {
-		t.Fatal(err)
+	if w.Stale != "" {
+		d.next++
 	}
-	if err := os.WriteFile(m.Store.Path(m.Key), []byte("{not json"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	_, err := m.Token(context.Background(), "")
-	var corrupt *CorruptError
-	if !errors.Is(err, ErrNotLoggedIn) || !errors.As(err, &corrupt) {
-		t.Fatalf("corrupt entry: err = %v, want a CorruptError that counts as logged out", err)
-	}
+	return &token.Token{AccessToken: "tok-" + string(rune('a'+d.next))}, nil
 }
 
-func TestSaveAndDelete(t *testing.T) {
-	t.Parallel()
-	m, _ := newManager(t, &fakeProvider{})
-	ctx := context.Background()
-	if _, err := m.Save(ctx, &oidcclient.Tokens{AccessToken: "at", Expiry: now.Add(time.Hour), Grant: oidcclient.GrantDeviceCode}); err != nil {
-		t.Fatal(err)
-	}
-	e, err := m.Load()
-	if err != nil || e.AccessToken != "at" || e.Issuer != m.Key.Issuer || e.Grant != oidcclient.GrantDeviceCode {
-		t.Fatalf("after Save: %+v, %v", e, err)
-	}
-	if err := m.Delete(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.Load(); !errors.Is(err, ErrNotLoggedIn) {
-		t.Fatalf("after Delete: %v, want ErrNotLoggedIn", err)
-	}
-	if err := m.Delete(ctx); err != nil {
-		t.Fatalf("second Delete: %v", err)
-	}
+type recordingRT struct {
+	mu     sync.Mutex
+	auths  []string
+	status []int // answered in order; 200 after the list
 }
 
-func TestRenewalErrors(t *testing.T) {
+func (r *recordingRT) RoundTrip(req *http.Request) (*http.Response, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.auths = append(r.auths, req.Header.Get("Authorization"))
+	code := 200
+	if len(r.status) > 0 {
+		code, r.status = r.status[0], r.status[1:]
+	}
+	return &http.Response{StatusCode: code, Body: http.NoBody, Header: http.Header{}, Request: req}, nil
+}
+
+func TestClient(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		err     error
-		expired bool
+	for _, tc := range []struct {
+		name       string
+		status     []int
+		wantAuths  []string
+		wantStatus int
 	}{
-		{&oidcclient.OAuthError{Code: "invalid_client", StatusCode: 401}, true},
-		{oidcclient.ErrNoClientSecret, true},
-		{&oidcclient.OAuthError{StatusCode: 503}, false},
-		{&oidcclient.OAuthError{Code: "slow_down", StatusCode: 429}, false},
+		{"ok", nil, []string{"Bearer tok-a"}, 200},
+		{"401 renews once and retries once", []int{401}, []string{"Bearer tok-a", "Bearer tok-b"}, 200},
+		{"a fresh token refused too", []int{401, 401}, []string{"Bearer tok-a", "Bearer tok-b"}, 401},
+		{"403 is not retried", []int{403}, []string{"Bearer tok-a"}, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rt := &recordingRT{status: tc.status}
+			src := &tokens{}
+			c := Client(&http.Client{Transport: rt}, src, "https://api.example.com")
+			resp, err := c.Get("https://api.example.com/api/messages/protected")
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.wantStatus || strings.Join(rt.auths, ",") != strings.Join(tc.wantAuths, ",") {
+				t.Errorf("status %d, Authorization %q; want %d, %q", resp.StatusCode, rt.auths, tc.wantStatus, tc.wantAuths)
+			}
+			if len(tc.wantAuths) == 2 && src.calls[1].Stale != "tok-a" {
+				t.Errorf("renewal asked with %+v, want Stale tok-a", src.calls[1])
+			}
+		})
 	}
-	for _, tt := range tests {
-		m, _ := newManager(t, &fakeProvider{err: tt.err})
-		save(t, m, &tokencache.Entry{AccessToken: "old", Expiry: now.Add(-time.Minute), Grant: oidcclient.GrantClientCredentials})
-		_, err := m.Token(context.Background(), "")
-		if got := errors.Is(err, ErrExpired); got != tt.expired || err == nil {
-			t.Errorf("renewal failing with %v: err = %v, expired = %v, want %v", tt.err, err, got, tt.expired)
+}
+
+func TestClientSendsTheTokenOnlyToItsOrigin(t *testing.T) {
+	t.Parallel()
+	rt := &recordingRT{}
+	c := Client(&http.Client{Transport: rt}, &tokens{}, "https://api.example.com")
+	for _, u := range []string{"https://evil.example.com/", "http://api.example.com/", "https://api.example.com:8443/"} {
+		if _, err := c.Get(u); !errors.Is(err, ErrOtherOrigin) {
+			t.Errorf("GET %s: %v, want ErrOtherOrigin", u, err)
 		}
+	}
+	if len(rt.auths) != 0 {
+		t.Errorf("requests were sent: %q", rt.auths)
+	}
+}
+
+func TestClientReportsTheSessionError(t *testing.T) {
+	t.Parallel()
+	c := Client(&http.Client{Transport: &recordingRT{}}, &tokens{err: ErrNotLoggedIn}, "")
+	_, err := c.Get("https://api.example.com/")
+	var te *TokenError
+	if !errors.As(err, &te) || !errors.Is(err, ErrNotLoggedIn) {
+		t.Errorf("Get = %v, want a *TokenError with ErrNotLoggedIn", err)
 	}
 }

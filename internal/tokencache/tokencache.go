@@ -3,11 +3,17 @@
 // every hello process.
 //
 // Entries are small JSON files in a private directory (0700, files 0600).
-// Writes go to a temporary file that is renamed into place, so a crash never
-// leaves half an entry. Refreshing a session must happen under Store.Lock,
-// a cross-process lock held on a separate lock file: with refresh-token
-// rotation, two processes refreshing at once would make the provider revoke
-// the whole token family and log the user out.
+// Writes go through package atomicfile: the temporary file of a save is
+// created, and its space reserved, before the caller does anything it cannot
+// undo (Store.Prepare), then renamed into place (Reservation.Commit). A crash
+// never leaves half an entry. Refreshing a session must happen under
+// Store.Lock, a cross-process lock held on a separate lock file: with
+// refresh-token rotation, two processes refreshing at once would make the
+// provider revoke the whole token family and log the user out.
+//
+// The token fields of an entry pass through one Codec on their way to and
+// from the file, so that they can be sealed (encrypted) without touching
+// the rest of the store.
 package tokencache
 
 import (
@@ -18,12 +24,18 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/hello-cli/hello/internal/token"
 )
 
 // DefaultLockTimeout is how long Lock waits for another process by default:
 // longer than a renewal may take while holding the lock (20 seconds in
 // package session), so that waiters do not give up on a slow provider.
 const DefaultLockTimeout = 30 * time.Second
+
+// MaxEntrySize is the largest entry Load reads. Real entries are a few KiB;
+// anything bigger is not ours and is refused without being read whole.
+const MaxEntrySize = 1 << 20
 
 var (
 	// ErrNotFound is returned by Load when no entry exists for the key.
@@ -35,15 +47,15 @@ var (
 )
 
 // CorruptError reports an entry that exists but cannot be used: unreadable,
-// not valid JSON, or saved for another key. Callers treat it as "logged out"
-// and should tell the user; it is never a reason to crash.
+// too big, not valid JSON, or saved for another key. Callers treat it as
+// "logged out"; it is never a reason to crash.
 type CorruptError struct {
 	Path string // the entry file
 	Err  error  // the underlying cause
 }
 
 func (e *CorruptError) Error() string {
-	return fmt.Sprintf("token cache entry %s is unusable (treated as logged out): %v", e.Path, e.Err)
+	return fmt.Sprintf("token cache entry %s is unusable: %v", e.Path, e.Err)
 }
 
 // Unwrap returns the cause, so errors.Is(err, fs.ErrPermission) and the like work.
@@ -51,6 +63,20 @@ func (e *CorruptError) Unwrap() error { return e.Err }
 
 // Is makes errors.Is(err, ErrCorrupt) true for every *CorruptError.
 func (e *CorruptError) Is(target error) bool { return target == ErrCorrupt }
+
+// SaveError reports that an entry could not be written. When it comes from
+// Prepare, nothing was spent: the caller stops, and the session on disk is
+// the one it was.
+type SaveError struct {
+	Dir string
+	Err error
+}
+
+func (e *SaveError) Error() string {
+	return fmt.Sprintf("cannot write the token cache in %s, so the session was left as it was: make the directory writable or free some space, then try again (%v)", e.Dir, e.Err)
+}
+
+func (e *SaveError) Unwrap() error { return e.Err }
 
 // Key identifies a session. The same user may hold sessions for several
 // providers, clients or APIs at once; each gets its own entry.
@@ -60,44 +86,36 @@ type Key struct {
 
 // Entry is one cached session.
 type Entry struct {
-	// The key fields are copied in by Save so that `hello status` can show
-	// them, and so that Load can detect a file that does not belong to the key.
-	Issuer   string `json:"issuer"`
-	ClientID string `json:"client_id"`
-	Audience string `json:"audience,omitempty"`
+	// The key fields are copied in by the store so that `hello status` can
+	// show them, and so that Load can detect a file that does not belong to
+	// the key.
+	Issuer, ClientID, Audience string
 
-	AccessToken  string    `json:"access_token"`
-	RefreshToken string    `json:"refresh_token,omitempty"`
-	IDToken      string    `json:"id_token,omitempty"`
-	TokenType    string    `json:"token_type,omitempty"`
-	Expiry       time.Time `json:"expiry"`
-	Scopes       []string  `json:"scopes,omitempty"`
-	Grant        string    `json:"grant"` // "authorization_code", "device_code" or "client_credentials"
-	SavedAt      time.Time `json:"saved_at"`
-}
-
-// Valid reports whether the access token is present and will not expire
-// within margin of now. The margin absorbs clock skew and the time the
-// request takes to reach the API. A zero Expiry means the provider gave no
-// lifetime; like golang.org/x/oauth2 it is taken as not expiring (an API that
-// rejects the token with 401 still triggers a refresh).
-func (e *Entry) Valid(now time.Time, margin time.Duration) bool {
-	if e == nil || e.AccessToken == "" {
-		return false
-	}
-	if e.Expiry.IsZero() {
-		return true
-	}
-	return now.Add(margin).Before(e.Expiry)
+	Token token.Token
+	// User names who logged in, for people ("alice@example.com (Alice)").
+	// It is kept outside Token so that a dead entry still says who it was.
+	User string
+	// Dead means the provider refused the refresh token (invalid_grant):
+	// the entry is kept only to say who was logged in, and every command
+	// reports the session as expired or revoked until the next login.
+	Dead    bool
+	SavedAt time.Time
 }
 
 // Store is a directory of entries.
 type Store struct {
-	Dir         string        // created 0700 on first Save or Lock
+	Dir         string        // created 0700 on first save or lock
 	LockTimeout time.Duration // zero means DefaultLockTimeout
-
-	// rename is os.Rename; tests replace it to simulate a failed rename.
-	rename func(oldpath, newpath string) error
+	// Codec turns token fields into what is stored; nil means Plain.
+	Codec Codec
+	// Files is the file layer; nil means package atomicfile. Tests inject
+	// a full or read-only disk here.
+	Files Files
+	// Notify hears of repairs worth telling the user once, such as an
+	// entry whose permissions were tightened; nil discards them.
+	Notify func(msg string)
+	// Now stamps SavedAt; nil means time.Now.
+	Now func() time.Time
 }
 
 // New returns a Store rooted at dir.
@@ -133,3 +151,30 @@ func (s *Store) Path(k Key) string {
 // entry itself breaks when the entry is replaced by rename (the lock stays on
 // the old inode) and on Windows, where a locked file cannot be renamed over.
 func (s *Store) lockPath(k Key) string { return s.Path(k) + ".lock" }
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Store) codec() Codec {
+	if s.Codec != nil {
+		return s.Codec
+	}
+	return Plain{}
+}
+
+func (s *Store) files() Files {
+	if s.Files != nil {
+		return s.Files
+	}
+	return atomicFiles{}
+}
+
+func (s *Store) notify(format string, a ...any) {
+	if s.Notify != nil {
+		s.Notify(fmt.Sprintf(format, a...))
+	}
+}

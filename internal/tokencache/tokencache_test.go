@@ -9,20 +9,26 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/hello-cli/hello/internal/token"
 )
 
 var testKey = Key{Issuer: "https://issuer.example.com/", ClientID: "hello-cli", Audience: "https://hello-world.example.com"}
 
 func testEntry() *Entry {
 	return &Entry{
-		AccessToken:  "access",
-		RefreshToken: "refresh",
-		IDToken:      "id",
-		TokenType:    "Bearer",
-		Expiry:       time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC),
-		Scopes:       []string{"openid", "profile"},
-		Grant:        "authorization_code",
-		SavedAt:      time.Date(2029, 1, 2, 3, 4, 5, 0, time.UTC),
+		Token: token.Token{
+			AccessToken:  "access",
+			RefreshToken: "refresh",
+			IDToken:      "id",
+			TokenType:    "Bearer",
+			Expiry:       time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC),
+			IssuedAt:     time.Date(2030, 1, 2, 2, 4, 5, 0, time.UTC),
+			Scopes:       []string{"openid", "profile"},
+			Grant:        "authorization_code",
+		},
+		User:    "alice@example.com",
+		SavedAt: time.Date(2029, 1, 2, 3, 4, 5, 0, time.UTC),
 	}
 }
 
@@ -36,6 +42,7 @@ func TestRoundTrip(t *testing.T) {
 	if in.Issuer != "" {
 		t.Error("Save modified the caller's entry")
 	}
+	assertPerm(t, s.Path(testKey), 0o600)
 	got, err := s.Load(testKey)
 	if err != nil {
 		t.Fatal(err)
@@ -131,7 +138,7 @@ func TestSaveOverwritesAtomically(t *testing.T) {
 	s := New(dir)
 	for i, tok := range []string{"first", "second"} {
 		e := testEntry()
-		e.AccessToken = tok
+		e.Token.AccessToken = tok
 		if err := s.Save(testKey, e); err != nil {
 			t.Fatalf("save %d: %v", i, err)
 		}
@@ -140,32 +147,8 @@ func TestSaveOverwritesAtomically(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.AccessToken != "second" {
-		t.Errorf("AccessToken = %q, want second", got.AccessToken)
-	}
-	assertOnlyEntries(t, dir, filepath.Base(s.Path(testKey)))
-}
-
-func TestSaveFailedRenameKeepsOldEntry(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	s := New(dir)
-	if err := s.Save(testKey, testEntry()); err != nil {
-		t.Fatal(err)
-	}
-	boom := errors.New("disk on fire")
-	s.rename = func(string, string) error { return boom }
-	e := testEntry()
-	e.AccessToken = "new"
-	if err := s.Save(testKey, e); !errors.Is(err, boom) {
-		t.Fatalf("Save = %v, want wrapped %v", err, boom)
-	}
-	got, err := s.Load(testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.AccessToken != "access" {
-		t.Errorf("AccessToken = %q, want the old %q", got.AccessToken, "access")
+	if got.Token.AccessToken != "second" {
+		t.Errorf("AccessToken = %q, want second", got.Token.AccessToken)
 	}
 	assertOnlyEntries(t, dir, filepath.Base(s.Path(testKey)))
 }
@@ -201,6 +184,7 @@ func TestLoadCorrupt(t *testing.T) {
 		{"not an object", writeString("[1,2,3]"), "invalid JSON"},
 		{"wrong key", writeString(`{"issuer":"https://evil.example.com/","client_id":"hello-cli","access_token":"x"}`), "saved for issuer"},
 		{"a directory", func(path string) error { return os.Mkdir(path, 0o700) }, "is a directory"},
+		{"bad token fields", writeString(`{"issuer":"https://issuer.example.com/","client_id":"hello-cli","audience":"https://hello-world.example.com","token":[1]}`), "invalid token fields"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -253,30 +237,6 @@ func TestDeleteIdempotent(t *testing.T) {
 	// Deleting in a directory that was never created is fine too.
 	if err := New(filepath.Join(t.TempDir(), "nope")).Delete(testKey); err != nil {
 		t.Errorf("Delete in missing dir: %v", err)
-	}
-}
-
-func TestValid(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		name   string
-		e      *Entry
-		margin time.Duration
-		want   bool
-	}{
-		{"nil entry", nil, 0, false},
-		{"no access token", &Entry{Expiry: now.Add(time.Hour)}, 0, false},
-		{"fresh", &Entry{AccessToken: "a", Expiry: now.Add(time.Hour)}, time.Minute, true},
-		{"expires within margin", &Entry{AccessToken: "a", Expiry: now.Add(30 * time.Second)}, time.Minute, false},
-		{"expires exactly at margin", &Entry{AccessToken: "a", Expiry: now.Add(time.Minute)}, time.Minute, false},
-		{"just outside margin", &Entry{AccessToken: "a", Expiry: now.Add(time.Minute + time.Second)}, time.Minute, true},
-		{"expired", &Entry{AccessToken: "a", Expiry: now.Add(-time.Second)}, 0, false},
-		{"no expiry", &Entry{AccessToken: "a"}, time.Minute, true},
-	} {
-		if got := tc.e.Valid(now, tc.margin); got != tc.want {
-			t.Errorf("%s: Valid = %v, want %v", tc.name, got, tc.want)
-		}
 	}
 }
 

@@ -32,9 +32,7 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 	return nil
 }
 
-func secure(u *url.URL) bool {
-	return u.Scheme == "https" || (u.Scheme == "http" && urlpolicy.IsLoopbackHost(u.Hostname()))
-}
+func secure(u *url.URL) bool { return urlpolicy.Secure(u) }
 
 func sameOrigin(a, b *url.URL) bool {
 	return a.Scheme == b.Scheme && a.Host == b.Host

@@ -76,24 +76,3 @@ func TestBearerNotForwarded(t *testing.T) {
 		t.Fatalf("token leaked (%v)", err)
 	}
 }
-
-func TestOnServerError(t *testing.T) {
-	t.Parallel()
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		http.Error(w, "boom", http.StatusInternalServerError)
-	}))
-	defer srv.Close()
-	var got bool
-	c, err := New(Options{OnServerError: func() { got = true }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := c.Get(srv.URL + "/?code=x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if !got {
-		t.Error("OnServerError was not called for a 500")
-	}
-}

@@ -4,17 +4,17 @@ import (
 	"context"
 	"io"
 	"net/http"
-	"strconv"
 	"time"
+
+	"github.com/hello-cli/hello/internal/httperr"
 )
 
 // Backoff between retries: full jitter (a random wait between zero and an
 // exponentially growing ceiling) spreads out many clients that failed at the
 // same moment, which is what overload answers call for.
 const (
-	backoffBase   = 200 * time.Millisecond
-	backoffCap    = 5 * time.Second
-	retryAfterCap = 30 * time.Second
+	backoffBase = 200 * time.Millisecond
+	backoffCap  = 5 * time.Second
 	// drainLimit bounds how much of a retried response is read so that its
 	// connection can be reused; a bigger body is cheaper to drop.
 	drainLimit = 64 << 10
@@ -80,7 +80,7 @@ func retryableStatus(code int) bool {
 // wait is how long to pause before retry number attempt+1: what the server
 // asked for in Retry-After, else the jittered backoff.
 func (t *retryTransport) wait(resp *http.Response, attempt int) time.Duration {
-	if d, ok := parseRetryAfter(resp.Header.Get("Retry-After"), t.now()); ok {
+	if d, ok := httperr.ParseRetryAfter(resp.Header.Get("Retry-After"), t.now()); ok {
 		return d
 	}
 	return backoff(attempt, t.rand())
@@ -98,30 +98,6 @@ func backoff(attempt int, r float64) time.Duration {
 		r = 0.5
 	}
 	return time.Duration(r * float64(ceiling))
-}
-
-// parseRetryAfter understands both forms of RFC 9110's Retry-After: a number
-// of seconds or an HTTP-date. The result is capped at retryAfterCap so that a
-// server cannot park hello for an hour.
-func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
-	if v == "" {
-		return 0, false
-	}
-	var d time.Duration
-	if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if secs < 0 {
-			return 0, false
-		}
-		if secs > int64(retryAfterCap/time.Second) {
-			return retryAfterCap, true
-		}
-		d = time.Duration(secs) * time.Second
-	} else if at, err := http.ParseTime(v); err == nil {
-		d = max(at.Sub(now), 0)
-	} else {
-		return 0, false
-	}
-	return min(d, retryAfterCap), true
 }
 
 // drain reads a little of body and closes it, so that the connection goes

@@ -264,31 +264,3 @@ func TestBackoffBounded(t *testing.T) {
 		t.Errorf("backoff(10, ~1) = %v, want about the 5s cap", got)
 	}
 }
-
-func TestParseRetryAfter(t *testing.T) {
-	t.Parallel()
-	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		in     string
-		want   time.Duration
-		wantOK bool
-	}{
-		{"", 0, false},
-		{"5", 5 * time.Second, true},
-		{"0", 0, true},
-		{"31", 30 * time.Second, true},
-		{"99999999999999999", 30 * time.Second, true},
-		{"-1", 0, false},
-		{"soon", 0, false},
-		{"1.5", 0, false},
-		{now.Add(7 * time.Second).Format(http.TimeFormat), 7 * time.Second, true},
-		{now.Add(time.Hour).Format(http.TimeFormat), 30 * time.Second, true},
-		{now.Add(-time.Hour).Format(http.TimeFormat), 0, true},
-		{now.Add(3 * time.Second).Format(time.RFC850), 3 * time.Second, true},
-	} {
-		got, ok := parseRetryAfter(tc.in, now)
-		if got != tc.want || ok != tc.wantOK {
-			t.Errorf("parseRetryAfter(%q) = %v, %v; want %v, %v", tc.in, got, ok, tc.want, tc.wantOK)
-		}
-	}
-}

@@ -53,12 +53,6 @@ type Options struct {
 
 	// proxy replaces http.ProxyFromEnvironment; for tests only.
 	proxy func(*http.Request) (*url.URL, error)
-
-	// OnServerError, when set, hears of every final answer with a 5xx
-	// status (after retries). Libraries that turn such answers into untyped
-	// errors lose the status; the caller notes it here to report "the
-	// provider failed" rather than a generic failure.
-	OnServerError func()
 }
 
 // New returns a client configured by opts. It fails only when CAFile cannot
@@ -88,10 +82,6 @@ func New(opts Options) (*http.Client, error) {
 	}
 	if opts.MaxRetries > 0 {
 		rt = &retryTransport{next: rt, max: opts.MaxRetries, sleep: opts.Sleep, rand: opts.Rand, now: time.Now}
-	}
-
-	if opts.OnServerError != nil {
-		rt = &serverErrorTransport{next: rt, notify: opts.OnServerError}
 	}
 
 	c := &http.Client{Transport: rt, CheckRedirect: checkRedirect}
@@ -153,18 +143,4 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
-}
-
-// serverErrorTransport reports final 5xx answers to its notify func.
-type serverErrorTransport struct {
-	next   http.RoundTripper
-	notify func()
-}
-
-func (t *serverErrorTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := t.next.RoundTrip(req)
-	if err == nil && resp.StatusCode >= 500 {
-		t.notify()
-	}
-	return resp, err
 }

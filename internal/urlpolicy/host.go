@@ -1,7 +1,10 @@
+// Package urlpolicy is the one rule for where hello may send credentials:
+// https anywhere, plain http only to this machine (loopback).
 package urlpolicy
 
 import (
 	"net"
+	"net/url"
 	"strings"
 )
 
@@ -13,4 +16,25 @@ func IsLoopbackHost(host string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// Secure reports whether u is https with a host, or http to a loopback host:
+// the URLs that tokens, codes and secrets may be sent to.
+func Secure(u *url.URL) bool {
+	if u == nil || u.Host == "" {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		return IsLoopbackHost(u.Hostname())
+	}
+	return false
+}
+
+// SecureString is Secure for a URL in text; an unparsable URL is not secure.
+func SecureString(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && Secure(u)
 }

@@ -13,3 +13,27 @@ func TestIsLoopbackHost(t *testing.T) {
 		}
 	}
 }
+
+func TestSecure(t *testing.T) {
+	t.Parallel()
+	for raw, want := range map[string]bool{
+		"https://op.example.com/":     true,
+		"https://op.example.com:8443": true,
+		"http://localhost:5055":       true,
+		"http://127.0.0.1:6060/api":   true,
+		"http://[::1]:4040/callback":  true,
+		"http://op.example.com/":      false,
+		"http://localhost.evil.com/":  false,
+		"ftp://localhost/":            false,
+		"https:///path":               false,
+		"/relative":                   false,
+		"::not a url":                 false,
+	} {
+		if got := SecureString(raw); got != want {
+			t.Errorf("SecureString(%q) = %v, want %v", raw, got, want)
+		}
+	}
+	if Secure(nil) {
+		t.Error("Secure(nil) = true")
+	}
+}

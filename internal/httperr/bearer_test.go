@@ -1,4 +1,4 @@
-package oidcclient
+package httperr
 
 import "testing"
 
@@ -11,8 +11,8 @@ func TestBearerError(t *testing.T) {
 		`Bearer`:                                                               "",
 		``:                                                                     "",
 	} {
-		if got := bearerError(h); got != want {
-			t.Errorf("bearerError(%q) = %q, want %q", h, got, want)
+		if got := BearerError(h); got != want {
+			t.Errorf("BearerError(%q) = %q, want %q", h, got, want)
 		}
 	}
 }
@@ -21,6 +21,6 @@ func FuzzBearerError(f *testing.F) {
 	f.Add(`Bearer realm="x", error="invalid_token"`)
 	f.Add(`Bearer ,,=,"`)
 	f.Fuzz(func(t *testing.T, h string) {
-		_ = bearerError(h) // must not panic
+		_ = BearerError(h) // must not panic
 	})
 }

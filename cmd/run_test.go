@@ -1,0 +1,365 @@
+package cmd
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hello-cli/hello/internal/apiclient"
+	"github.com/hello-cli/hello/internal/httperr"
+	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/oidcclient"
+	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/token"
+	"github.com/hello-cli/hello/internal/tokencache"
+	"github.com/hello-cli/hello/internal/webbrowser"
+)
+
+// Each run function is tested here with doubles for everything its Options
+// carry; the Factory that fills them is tested through ExecuteArgs.
+
+var testNow = time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+
+// jwt makes an unsigned token with claims, enough for display code.
+func jwt(claims string) string {
+	return "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsifQ." + base64.RawURLEncoding.EncodeToString([]byte(claims)) + ".c2ln"
+}
+
+type fakeAPI struct {
+	resp *apiclient.Response
+	err  error
+}
+
+func (a fakeAPI) Message(context.Context, string) (*apiclient.Response, error) { return a.resp, a.err }
+
+func TestMessagesRun(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		json    bool
+		api     fakeAPI
+		apiErr  error
+		wantOut string
+		wantErr error
+	}{
+		{name: "text", api: fakeAPI{resp: &apiclient.Response{Body: []byte(`{"text":"hi"}`)}}, wantOut: "hi\n"},
+		{name: "json keeps the body", json: true, api: fakeAPI{resp: &apiclient.Response{Body: []byte(`{"text":"hi","n":1}`)}}, wantOut: "\"n\": 1"},
+		{name: "not a message", api: fakeAPI{resp: &apiclient.Response{Body: []byte(`<html>`)}}, wantErr: errAny},
+		{name: "API error passes through", api: fakeAPI{err: &apiclient.Error{Err: &httperr.Error{What: httperr.API, StatusCode: 403}}}, wantErr: &httperr.Error{}},
+		{name: "no session", apiErr: session.ErrNotLoggedIn, wantErr: session.ErrNotLoggedIn},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			io, _, out, _ := iostreams.Test()
+			o := &MessagesOptions{Kind: "protected", IO: io, JSON: tc.json,
+				API: func(context.Context, string) (MessageAPI, error) { return tc.api, tc.apiErr }}
+			err := messagesRun(t.Context(), o)
+			checkErr(t, err, tc.wantErr)
+			if !strings.Contains(out.String(), tc.wantOut) || (tc.wantErr != nil && out.Len() != 0) {
+				t.Errorf("stdout = %q, want %q", out, tc.wantOut)
+			}
+		})
+	}
+}
+
+// errAny matches any error in checkErr.
+var errAny = errors.New("any error")
+
+func checkErr(t *testing.T, err, want error) {
+	t.Helper()
+	var he *httperr.Error
+	switch {
+	case want == nil && err != nil:
+		t.Fatalf("error %v, want none", err)
+	case want == nil:
+	case want == errAny && err == nil:
+		t.Fatal("no error")
+	case want == errAny:
+	case errors.As(want, &he):
+		if !errors.As(err, &he) {
+			t.Fatalf("error %v, want an *httperr.Error", err)
+		}
+	case !errors.Is(err, want):
+		t.Fatalf("error %v, want %v", err, want)
+	}
+}
+
+func TestProfileRun(t *testing.T) {
+	t.Parallel()
+	id := jwt(`{"sub":"u1","name":"Alice","email":"a@example.com","email_verified":true,"iss":"x"}`)
+	user := &tokencache.Entry{Token: token.Token{AccessToken: "at", IDToken: id, Grant: token.GrantAuthorizationCode}}
+	for _, tc := range []struct {
+		name     string
+		entry    *tokencache.Entry
+		info     map[string]any
+		infoErr  error
+		json     bool
+		wantOut  []string
+		wantErr  error
+		wantCode int
+	}{
+		{name: "merged", entry: user, info: map[string]any{"sub": "u1", "nickname": "al"}, wantOut: []string{"Alice", "a@example.com (verified)", "nickname", "al"}},
+		{name: "json", entry: user, info: map[string]any{"sub": "u1"}, json: true, wantOut: []string{`"iss": "x"`}},
+		{name: "other subject", entry: user, info: map[string]any{"sub": "u2"}, wantErr: errAny},
+		{name: "userinfo unavailable", entry: user, infoErr: &httperr.Error{What: httperr.UserInfo, StatusCode: 503}, wantErr: &httperr.Error{}},
+		{name: "machine", entry: &tokencache.Entry{Token: token.Token{AccessToken: "at", Grant: token.GrantClientCredentials}}, wantErr: errAny, wantCode: 4},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			io, _, out, _ := iostreams.Test()
+			o := &ProfileOptions{IO: io, JSON: tc.json,
+				Entry:    func(context.Context) (*tokencache.Entry, error) { return tc.entry, nil },
+				UserInfo: func(context.Context) (map[string]any, error) { return tc.info, tc.infoErr }}
+			err := profileRun(t.Context(), o)
+			checkErr(t, err, tc.wantErr)
+			if tc.wantCode != 0 && exitCode(t.Context(), err) != tc.wantCode {
+				t.Errorf("exit code %d, want %d", exitCode(t.Context(), err), tc.wantCode)
+			}
+			for _, w := range tc.wantOut {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+		})
+	}
+}
+
+func TestTokenRun(t *testing.T) {
+	t.Parallel()
+	expiredID := jwt(`{"sub":"u","exp":1}`)
+	freshID := jwt(`{"sub":"u","exp":4102444800}`)
+	for _, tc := range []struct {
+		name      string
+		idToken   bool
+		tok       token.Token
+		json      bool
+		want      string
+		wantCalls int
+		wantErr   error
+	}{
+		{name: "access token", tok: token.Token{AccessToken: "at"}, want: "at\n", wantCalls: 1},
+		{name: "id token", idToken: true, tok: token.Token{AccessToken: "at", IDToken: freshID}, want: freshID + "\n", wantCalls: 1},
+		{name: "expired id token renews", idToken: true, tok: token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: expiredID}, want: "\n", wantCalls: 2},
+		{name: "no id token", idToken: true, tok: token.Token{AccessToken: "at", Grant: token.GrantClientCredentials}, wantErr: errAny, wantCalls: 1},
+		{name: "json", json: true, tok: token.Token{AccessToken: "at"}, want: `"access_token": "at"`, wantCalls: 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			io, _, out, _ := iostreams.Test()
+			var calls []session.Want
+			o := &TokenOptions{IDToken: tc.idToken, IO: io, JSON: tc.json, Now: func() time.Time { return testNow },
+				Token: func(_ context.Context, w session.Want) (*token.Token, error) {
+					calls = append(calls, w)
+					tok := tc.tok
+					if w.Stale != "" {
+						tok.IDToken = freshID
+					}
+					return &tok, nil
+				}}
+			err := tokenRun(t.Context(), o)
+			checkErr(t, err, tc.wantErr)
+			if len(calls) != tc.wantCalls {
+				t.Errorf("%d calls to the session, want %d", len(calls), tc.wantCalls)
+			}
+			want := tc.want
+			if tc.name == "expired id token renews" {
+				want = freshID + "\n"
+			}
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("stdout = %q, want %q", out, want)
+			}
+		})
+	}
+}
+
+func TestStatusRun(t *testing.T) {
+	t.Parallel()
+	live := &tokencache.Entry{User: "alice@example.com", Token: token.Token{AccessToken: jwt(`{"sub":"u1","permissions":["read:admin-messages"]}`), RefreshToken: "rt", Expiry: testNow.Add(-time.Hour), Grant: token.GrantAuthorizationCode}}
+	dead := &tokencache.Entry{User: "alice@example.com", Dead: true, Token: token.Token{Grant: token.GrantAuthorizationCode}}
+	noRT := &tokencache.Entry{Token: token.Token{AccessToken: "at", Expiry: testNow.Add(-time.Hour), Grant: token.GrantDeviceCode}}
+	corrupt := &session.CorruptError{Err: &tokencache.CorruptError{Path: "/c/x.json", Err: errors.New("invalid JSON")}}
+	for _, tc := range []struct {
+		name     string
+		entry    *tokencache.Entry
+		loadErr  error
+		wantOut  []string
+		wantCode int
+		wantMsg  string
+	}{
+		{name: "renewable", entry: live, wantOut: []string{"alice@example.com", "renewed on next use", "read:admin-messages"}},
+		{name: "revoked", entry: dead, wantOut: []string{"alice@example.com", "expired or was revoked"}, wantCode: 4, wantMsg: `session expired or revoked: run "hello login"`},
+		{name: "expired, no refresh token", entry: noRT, wantCode: 4, wantMsg: `session expired or revoked: run "hello login"`},
+		{name: "not logged in", loadErr: session.ErrNotLoggedIn, wantOut: []string{"Not logged in"}, wantCode: 4, wantMsg: `not logged in: run "hello login"`},
+		{name: "corrupt", loadErr: corrupt, wantOut: []string{"Not logged in"}, wantCode: 4, wantMsg: "unreadable"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			io, _, out, _ := iostreams.Test()
+			o := &StatusOptions{IO: io, Now: func() time.Time { return testNow }, Issuer: "https://op/", ClientID: "hello-cli",
+				CachePath: "/c/x.json", Load: func() (*tokencache.Entry, error) { return tc.entry, tc.loadErr }}
+			err := statusRun(o)
+			if got := exitCode(t.Context(), err); got != tc.wantCode {
+				t.Errorf("exit code %d (%v), want %d", got, err, tc.wantCode)
+			}
+			if tc.wantMsg != "" && (err == nil || !strings.Contains(err.Error(), tc.wantMsg)) {
+				t.Errorf("error %v, want %q", err, tc.wantMsg)
+			}
+			for _, w := range tc.wantOut {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("stdout lacks %q:\n%s", w, out)
+				}
+			}
+			// JSON says the same.
+			io, _, out, _ = iostreams.Test()
+			o.IO, o.JSON = io, true
+			_ = statusRun(o)
+			var st Status
+			if err := json.Unmarshal(out.Bytes(), &st); err != nil || st.Usable != (tc.wantCode == 0) || st.Revoked != (tc.entry == dead) {
+				t.Errorf("json status %+v (%v)", st, err)
+			}
+		})
+	}
+}
+
+// fakeAuth is a provider double for login.
+type fakeAuth struct {
+	device  bool
+	tok     *token.Token
+	err     error
+	browser *oidcclient.BrowserLoginOptions
+	used    string
+}
+
+func (a *fakeAuth) SupportsDevice() bool { return a.device }
+func (a *fakeAuth) BrowserLogin(_ context.Context, o oidcclient.BrowserLoginOptions) (*token.Token, error) {
+	a.used, a.browser = "browser", &o
+	return a.tok, a.err
+}
+func (a *fakeAuth) DeviceLogin(context.Context, oidcclient.DeviceLoginOptions) (*token.Token, error) {
+	a.used = "device"
+	return a.tok, a.err
+}
+func (a *fakeAuth) ClientCredentials(context.Context) (*token.Token, error) {
+	a.used = "client_credentials"
+	return a.tok, a.err
+}
+
+func TestLoginRun(t *testing.T) {
+	t.Parallel()
+	tok := &token.Token{AccessToken: "at", IDToken: jwt(`{"sub":"u1","email":"a@example.com"}`)}
+	for _, tc := range []struct {
+		name      string
+		o         LoginOptions
+		auth      fakeAuth
+		canOpen   bool
+		wantUsed  string
+		wantSaved bool
+		wantErr   error
+	}{
+		{name: "browser", canOpen: true, auth: fakeAuth{tok: tok}, wantUsed: "browser", wantSaved: true},
+		{name: "no browser falls back to device", auth: fakeAuth{tok: tok, device: true}, wantUsed: "device", wantSaved: true},
+		{name: "--no-browser keeps the browser flow", o: LoginOptions{NoBrowser: true}, auth: fakeAuth{tok: tok, device: true}, wantUsed: "browser", wantSaved: true},
+		{name: "--device without device support", o: LoginOptions{Device: true}, auth: fakeAuth{tok: tok}, wantErr: errAny},
+		{name: "client credentials", o: LoginOptions{ClientCredentials: true}, auth: fakeAuth{tok: tok}, wantUsed: "client_credentials", wantSaved: true},
+		{name: "failed login saves nothing", canOpen: true, auth: fakeAuth{err: oidcclient.ErrAccessDenied}, wantUsed: "browser", wantErr: oidcclient.ErrAccessDenied},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			io, _, _, errOut := iostreams.Test()
+			auth := tc.auth
+			var saved *token.Token
+			o := tc.o
+			o.IO, o.Browser, o.CanOpenBrowser = io, &webbrowser.Recorder{}, func() bool { return tc.canOpen }
+			o.Provider = func(context.Context) (Authenticator, error) { return &auth, nil }
+			o.Save = func(_ context.Context, t *token.Token) (*tokencache.Entry, error) {
+				saved = t
+				return &tokencache.Entry{Token: *t, User: who(t, "hello-cli")}, nil
+			}
+			_, err := loginRun(t.Context(), &o)
+			checkErr(t, err, tc.wantErr)
+			if auth.used != tc.wantUsed || (saved != nil) != tc.wantSaved {
+				t.Errorf("used %q, saved %v; want %q, %v", auth.used, saved != nil, tc.wantUsed, tc.wantSaved)
+			}
+			if tc.wantSaved && !strings.Contains(errOut.String(), "Logged in as a@example.com") {
+				t.Errorf("stderr = %q", errOut)
+			}
+		})
+	}
+}
+
+type fakeLogout struct {
+	revokeErr error
+	revoked   []string
+	endpoint  bool
+}
+
+func (p *fakeLogout) Revoke(_ context.Context, tok, _ string) error {
+	p.revoked = append(p.revoked, tok)
+	return p.revokeErr
+}
+func (p *fakeLogout) LogoutURL(returnTo string) string {
+	return "https://op/logout?returnTo=" + returnTo
+}
+func (p *fakeLogout) LogoutForm(string, string) (string, url.Values, bool) {
+	return "", nil, false
+}
+
+func TestLogoutRun(t *testing.T) {
+	t.Parallel()
+	entry := &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: "id", Grant: token.GrantAuthorizationCode}}
+	for _, tc := range []struct {
+		name        string
+		o           LogoutOptions
+		entry       *tokencache.Entry
+		loadErr     error
+		provider    *fakeLogout
+		providerErr error
+		wantDeleted bool
+		wantRevoked int
+		wantErrOut  []string
+	}{
+		{name: "full", entry: entry, provider: &fakeLogout{}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"Revoked the refresh token", "Removed the cached session", "https://op/logout"}},
+		{name: "local", o: LogoutOptions{Local: true}, entry: entry, provider: &fakeLogout{}, wantDeleted: true},
+		{name: "not logged in", loadErr: session.ErrNotLoggedIn, provider: &fakeLogout{}, wantErrOut: []string{"nothing to do"}},
+		{name: "dead session still logs out", entry: &tokencache.Entry{Dead: true, Token: token.Token{IDToken: "id"}}, provider: &fakeLogout{}, wantDeleted: true, wantErrOut: []string{"Removed the cached session"}},
+		{name: "provider unreachable", entry: entry, providerErr: errors.New("dial"), wantDeleted: true, wantErrOut: []string{"could not be reached", "Removed the cached session"}},
+		{name: "revocation fails", entry: entry, provider: &fakeLogout{revokeErr: &httperr.Error{What: httperr.Revocation, StatusCode: 503}}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"stays valid"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			io, _, _, errOut := iostreams.Test()
+			deleted := false
+			o := tc.o
+			o.Port = 0
+			o.IO, o.Browser, o.CanOpenBrowser = io, &webbrowser.Recorder{}, func() bool { return false }
+			o.Load = func() (*tokencache.Entry, error) { return tc.entry, tc.loadErr }
+			o.Delete = func(context.Context) error { deleted = true; return nil }
+			o.Provider = func(context.Context) (LogoutProvider, error) {
+				if tc.providerErr != nil {
+					return nil, tc.providerErr
+				}
+				return tc.provider, nil
+			}
+			if err := logoutRun(t.Context(), &o); err != nil {
+				t.Fatal(err)
+			}
+			revoked := 0
+			if tc.provider != nil {
+				revoked = len(tc.provider.revoked)
+			}
+			if deleted != tc.wantDeleted || revoked != tc.wantRevoked {
+				t.Errorf("deleted %v, revoked %d; want %v, %d", deleted, revoked, tc.wantDeleted, tc.wantRevoked)
+			}
+			for _, w := range tc.wantErrOut {
+				if !strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+		})
+	}
+}
