@@ -5,6 +5,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/spf13/viper"
 )
 
 // findConfigFile picks the config file: the one named by --config or
@@ -50,17 +52,18 @@ func (l Loader) findConfigFile(named value) (value, error) {
 	return value{}, nil
 }
 
-// readConfigFile reads and parses the INI file cfg names.
-func readConfigFile(cfg value) (iniFile, error) {
-	b, err := os.ReadFile(cfg.val)
-	if err != nil {
-		return nil, &Error{Key: KeyConfig, Source: cfg.source, Value: cfg.val, Expected: "cannot read the config file", Err: err}
+// readConfigFile loads the INI file into v through the registered codec.
+func readConfigFile(v *viper.Viper, cfg value) error {
+	v.SetConfigType(iniFormat)
+	v.SetConfigFile(cfg.val)
+	if err := v.ReadInConfig(); err != nil {
+		var syn *syntaxError
+		if errors.As(err, &syn) {
+			return &Error{Key: KeyConfig, Source: cfg.source, Value: cfg.val, Expected: "invalid INI", Err: syn}
+		}
+		return &Error{Key: KeyConfig, Source: cfg.source, Value: cfg.val, Expected: "cannot read the config file", Err: err}
 	}
-	f, err := parseINI(b)
-	if err != nil {
-		return nil, &Error{Key: KeyConfig, Source: cfg.source, Value: cfg.val, Expected: "invalid INI", Err: err}
-	}
-	return f, nil
+	return nil
 }
 
 // abs resolves p against WorkDir, so tests need not change directory.

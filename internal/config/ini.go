@@ -4,10 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
+	"github.com/spf13/viper"
 	"gopkg.in/ini.v1"
 )
+
+// iniFormat is the config type the codec is registered under.
+const iniFormat = "ini"
 
 // iniOptions read files the way the seed's Python configparser does: section
 // and key names are case-insensitive, and ';' or '#' after a value is part of
@@ -17,33 +22,79 @@ func iniOptions() ini.LoadOptions {
 	return ini.LoadOptions{Insensitive: true, IgnoreInlineComment: true}
 }
 
-// iniFile is a parsed config file: section -> key -> value, names in lower
-// case. Keys outside any section land under "default", which hello does not
-// read. Sections without keys are left out.
-type iniFile map[string]map[string]string
+// iniCodec lets viper read (and write) INI, which it lost in v1.20. Sections
+// become nested maps: [AUTH0] CLIENT_ID is the viper key auth0.client_id.
+type iniCodec struct{}
 
-// parseINI parses a config file. Errors are *syntaxError.
-func parseINI(b []byte) (iniFile, error) {
+// newRegistry returns a codec registry with INI added to viper's built-ins.
+func newRegistry() (*viper.DefaultCodecRegistry, error) {
+	r := viper.NewCodecRegistry()
+	if err := r.RegisterCodec(iniFormat, iniCodec{}); err != nil {
+		return nil, fmt.Errorf("register INI codec: %w", err)
+	}
+	return r, nil
+}
+
+// Decode parses b into v as section -> key -> string value. Keys outside any
+// section land under "default", which hello does not read.
+func (iniCodec) Decode(b []byte, v map[string]any) error {
 	f, err := ini.LoadSources(iniOptions(), b)
 	if err != nil {
-		return nil, withLine(b, err)
+		return withLine(b, err)
 	}
-	out := iniFile{}
 	for _, sec := range f.Sections() {
 		keys := sec.Keys()
 		if len(keys) == 0 {
 			continue
 		}
-		m := out[sec.Name()]
+		m, _ := v[sec.Name()].(map[string]any)
 		if m == nil {
-			m = make(map[string]string, len(keys))
-			out[sec.Name()] = m
+			m = make(map[string]any, len(keys))
+			v[sec.Name()] = m
 		}
 		for _, k := range keys {
 			m[k.Name()] = k.Value()
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// Encode writes nested maps as sections; top-level scalars go before any
+// section. It exists because viper's registry takes whole codecs.
+func (iniCodec) Encode(v map[string]any) ([]byte, error) {
+	f := ini.Empty(iniOptions())
+	for _, name := range sortedKeys(v) {
+		switch val := v[name].(type) {
+		case map[string]any:
+			sec, err := f.NewSection(name)
+			if err != nil {
+				return nil, fmt.Errorf("INI section %q: %w", name, err)
+			}
+			for _, k := range sortedKeys(val) {
+				if _, err := sec.NewKey(k, fmt.Sprint(val[k])); err != nil {
+					return nil, fmt.Errorf("INI key %q in [%s]: %w", k, name, err)
+				}
+			}
+		default:
+			if _, err := f.Section("").NewKey(name, fmt.Sprint(val)); err != nil {
+				return nil, fmt.Errorf("INI key %q: %w", name, err)
+			}
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("write INI: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // syntaxError is an INI parse error with the line it happened on, when it

@@ -17,54 +17,53 @@ SECRET_KEY=
 API_SERVER_URL=http://localhost:6060
 `
 
-func TestParseINI(t *testing.T) {
+func TestINIDecode(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
 		in   string
-		want iniFile
+		want map[string]any
 	}{
 		{
 			name: "seed",
 			in:   seedINI,
-			want: iniFile{
-				"auth0": {
+			want: map[string]any{
+				"auth0": map[string]any{
 					"client_id":     "q8fij2iug0CmgPLfTfG1tZGdTQyGaTUA",
 					"client_secret": "s3cr3t-Xy;z#w", // no inline comments, as in configparser
 					"domain":        "dev-abc123.us.auth0.com",
 					"audience":      "https://hello-world.example.com",
 				},
-				"webapp": {"secret_key": "", "api_server_url": "http://localhost:6060"},
+				"webapp": map[string]any{"secret_key": "", "api_server_url": "http://localhost:6060"},
 			},
 		},
 		{
 			name: "case-insensitive names, comments, spaces, BOM",
 			in:   "\xef\xbb\xbf; comment\n# comment\n[Auth0]\n  Client_Id = abc  \n[auth0]\nDOMAIN : x.example.com\n",
-			want: iniFile{"auth0": {"client_id": "abc", "domain": "x.example.com"}},
+			want: map[string]any{"auth0": map[string]any{"client_id": "abc", "domain": "x.example.com"}},
 		},
 		{
 			name: "keys before any section",
 			in:   "issuer=https://x/\n",
-			want: iniFile{"default": {"issuer": "https://x/"}},
+			want: map[string]any{"default": map[string]any{"issuer": "https://x/"}},
 		},
-		{name: "section without keys", in: "[AUTH0]\n[WEBAPP]\nSECRET_KEY=k\n", want: iniFile{"webapp": {"secret_key": "k"}}},
-		{name: "empty", in: "", want: iniFile{}},
+		{name: "empty", in: "", want: map[string]any{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := parseINI([]byte(tt.in))
-			if err != nil {
-				t.Fatalf("parseINI: %v", err)
+			got := map[string]any{}
+			if err := (iniCodec{}).Decode([]byte(tt.in), got); err != nil {
+				t.Fatalf("Decode: %v", err)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
-				t.Errorf("parseINI (-want +got):\n%s", diff)
+				t.Errorf("Decode (-want +got):\n%s", diff)
 			}
 		})
 	}
 }
 
-func TestParseINIErrors(t *testing.T) {
+func TestINIDecodeErrors(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name, in string
@@ -79,20 +78,39 @@ func TestParseINIErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := parseINI([]byte(tt.in))
+			err := (iniCodec{}).Decode([]byte(tt.in), map[string]any{})
 			syn, ok := err.(*syntaxError)
 			if !ok {
-				t.Fatalf("parseINI error = %#v, want *syntaxError", err)
+				t.Fatalf("Decode error = %#v, want *syntaxError", err)
 			}
 			if syn.Line != tt.line || !strings.Contains(err.Error(), tt.msg) {
-				t.Errorf("parseINI error = %q (line %d), want line %d and %q", err, syn.Line, tt.line, tt.msg)
+				t.Errorf("Decode error = %q (line %d), want line %d and %q", err, syn.Line, tt.line, tt.msg)
 			}
 		})
 	}
 }
 
-// FuzzINI feeds arbitrary bytes to the parser: it must never panic, and what
-// it accepts must have the lower-case names Load relies on.
+func TestINIRoundTrip(t *testing.T) {
+	t.Parallel()
+	first := map[string]any{}
+	if err := (iniCodec{}).Decode([]byte(seedINI), first); err != nil {
+		t.Fatal(err)
+	}
+	b, err := (iniCodec{}).Encode(first)
+	if err != nil {
+		t.Fatalf("Encode: %v", err)
+	}
+	second := map[string]any{}
+	if err := (iniCodec{}).Decode(b, second); err != nil {
+		t.Fatalf("Decode(Encode()): %v\n%s", err, b)
+	}
+	if diff := cmp.Diff(first, second); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s\n%s", diff, b)
+	}
+}
+
+// FuzzINI feeds arbitrary bytes to the codec: it must never panic, and what
+// it accepts must have the section -> key -> string shape Load relies on.
 func FuzzINI(f *testing.F) {
 	for _, s := range []string{
 		seedINI, "", "[a]\nb=c", "[AUTH0\n", "=x", "[a]\nk=\"\"\"v\n", "\xef\xbb\xbfk=v", "[a.b]\nc.d=e", "[]\n",
@@ -100,21 +118,22 @@ func FuzzINI(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		got, err := parseINI(b)
-		if err != nil {
-			if _, ok := err.(*syntaxError); !ok {
-				t.Fatalf("parseINI error = %#v, want *syntaxError", err)
-			}
+		got := map[string]any{}
+		if err := (iniCodec{}).Decode(b, got); err != nil {
 			return
 		}
-		for sec, keys := range got {
+		for sec, m := range got {
+			keys, ok := m.(map[string]any)
+			if !ok {
+				t.Fatalf("section %q is %T, want map[string]any", sec, m)
+			}
 			if sec != strings.ToLower(sec) {
 				t.Errorf("section %q is not lower case", sec)
 			}
-			if len(keys) == 0 {
-				t.Errorf("section %q has no keys", sec)
-			}
-			for k := range keys {
+			for k, v := range keys {
+				if _, ok := v.(string); !ok {
+					t.Errorf("[%s] %s is %T, want string", sec, k, v)
+				}
 				if k != strings.ToLower(k) {
 					t.Errorf("key %q is not lower case", k)
 				}

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
 )
 
 // Loader says where Load looks for the environment and config files. Tests
@@ -58,7 +59,15 @@ func keys() map[string]key {
 // BindFlags was applied to (nil for none); a flag counts only if the user set
 // it. Configuration mistakes are returned as *Error.
 func (l Loader) Load(fs *pflag.FlagSet) (*Settings, error) {
-	r := &resolver{flags: fs, getenv: l.Getenv}
+	reg, err := newRegistry()
+	if err != nil {
+		return nil, err
+	}
+	r := &resolver{
+		flags:  fs,
+		getenv: l.Getenv,
+		v:      viper.NewWithOptions(viper.WithCodecRegistry(reg)),
+	}
 	if r.getenv == nil {
 		r.getenv = os.LookupEnv
 	}
@@ -70,13 +79,13 @@ func (l Loader) Load(fs *pflag.FlagSet) (*Settings, error) {
 		return nil, err
 	}
 	if cfg.val != "" {
-		if r.values, err = readConfigFile(cfg); err != nil {
+		if err := readConfigFile(r.v, cfg); err != nil {
 			return nil, err
 		}
 		r.file = cfg.val
 		s.ConfigFile = cfg.val
 		s.Sources[KeyConfig] = cfg.source
-		s.Warnings = unknownKeyWarnings(r.values, cfg.val)
+		s.Warnings = unknownKeyWarnings(r.v, cfg.val)
 	}
 
 	if err := resolveIssuer(s, r.lookup(ks[KeyIssuer]), r.lookup(ks[KeyDomain])); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
 )
 
 // Setting keys, as used in Sources and *Error.Key.
@@ -52,20 +53,23 @@ type value struct {
 
 func (v value) set() bool { return v.level != levelUnset }
 
-// envName is the environment variable for a key: HELLO_ and the key in upper
-// case, '-' becoming '_'.
+// envName is the environment variable for a key, following viper's rule for
+// SetEnvPrefix("HELLO") with a '-' → '_' key replacer.
 func envName(name string) string {
 	return "HELLO_" + strings.ToUpper(strings.NewReplacer("-", "_").Replace(name))
 }
 
-// resolver looks a key up in each layer, highest precedence first. The
-// environment is read through Loader.Getenv, so that tests never touch the
-// real environment and can run in parallel.
+// resolver looks a key up in each layer, highest precedence first.
+//
+// Viper reads the environment only through os.LookupEnv, which would make
+// tests touch the real environment and stop them running in parallel, so the
+// environment layer is read here through Loader.Getenv using viper's naming
+// rule; the viper instance holds the config file layer.
 type resolver struct {
 	flags  *pflag.FlagSet // may be nil
 	getenv func(string) (string, bool)
-	values iniFile // the config file's contents, nil when none
-	file   string  // the config file read into values, "" when none
+	v      *viper.Viper
+	file   string // config file read into v, "" when none
 }
 
 func (r *resolver) lookup(k key) value {
@@ -82,7 +86,8 @@ func (r *resolver) lookup(k key) value {
 	if r.file != "" && k.section != "" {
 		// An empty value in the file (the seed ships "SECRET_KEY=") counts as
 		// unset, like an empty environment variable.
-		if s := strings.TrimSpace(r.values[k.section][k.iniKey]); s != "" {
+		path := k.section + "." + k.iniKey
+		if s := strings.TrimSpace(r.v.GetString(path)); r.v.InConfig(path) && s != "" {
 			src := fmt.Sprintf("config file %s [%s] %s", r.file, strings.ToUpper(k.section), strings.ToUpper(k.iniKey))
 			return value{key: k.name, val: s, level: levelFile, source: src, file: r.file}
 		}
@@ -110,16 +115,15 @@ func knownINIKeys() map[string]bool {
 
 // unknownKeyWarnings names every key in the file hello does not use, so a
 // typo such as CLIENTID does not silently fall back to a default.
-func unknownKeyWarnings(f iniFile, file string) []string {
+func unknownKeyWarnings(v *viper.Viper, file string) []string {
 	known := knownINIKeys()
 	var out []string
-	for sec, keys := range f {
-		for name := range keys {
-			if !known[sec+"."+name] {
-				out = append(out, fmt.Sprintf("config file %s: unknown key [%s] %s ignored", file, strings.ToUpper(sec), strings.ToUpper(name)))
-			}
+	for _, k := range v.AllKeys() {
+		if !known[k] {
+			sec, name, _ := strings.Cut(k, ".")
+			out = append(out, fmt.Sprintf("config file %s: unknown key [%s] %s ignored", file, strings.ToUpper(sec), strings.ToUpper(name)))
 		}
 	}
-	slices.Sort(out) // maps have no stable order
+	slices.Sort(out) // AllKeys has no stable order
 	return out
 }
