@@ -4,14 +4,14 @@ package main
 import (
 	"context"
 	"os"
-	"os/signal"
 	"syscall"
 
 	"github.com/hello-cli/hello/cmd"
+	"github.com/hello-cli/hello/internal/interrupt"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Context(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cmd.Execute(ctx, cmd.NewFactory())
 	stop()
 	os.Exit(code)
