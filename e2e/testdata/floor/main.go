@@ -1,6 +1,7 @@
 // Command floor is the least a warm `hello messages protected` has to do:
-// read the access token from hello's cache entry and make one bearer GET.
-// The e2e benchmarks build it and measure hello against it.
+// read the access token from hello's cache entry (file token storage: the
+// token fields in plain JSON under "token") and make one bearer GET. The e2e
+// benchmarks build it and measure hello against it.
 //
 //	floor CACHE-ENTRY URL
 package main
@@ -17,12 +18,17 @@ func main() {
 	data, err := os.ReadFile(os.Args[1])
 	check(err)
 	var entry struct {
-		AccessToken string `json:"access_token"`
+		Token struct {
+			AccessToken string `json:"access_token"`
+		} `json:"token"`
 	}
 	check(json.Unmarshal(data, &entry))
+	if entry.Token.AccessToken == "" {
+		check(fmt.Errorf("%s holds no plain access token (file token storage only)", os.Args[1]))
+	}
 	req, err := http.NewRequest(http.MethodGet, os.Args[2], nil)
 	check(err)
-	req.Header.Set("Authorization", "Bearer "+entry.AccessToken)
+	req.Header.Set("Authorization", "Bearer "+entry.Token.AccessToken)
 	resp, err := http.DefaultClient.Do(req)
 	check(err)
 	defer resp.Body.Close()
