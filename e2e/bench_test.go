@@ -5,6 +5,7 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -82,8 +83,7 @@ var buildsOnce = sync.OnceValues(func() ([]build, error) {
 //   - the README's recipe, curl with the token from `hello token`.
 //
 // It reports medians and the ratios hello/floor (goal: at most 1.2) and
-// hello/curl (goal: at most 0.6). The order of the four rotates every
-// round so that none always runs on a cache warmed by another.
+// hello/curl (goal: at most 0.6), of wall time and of CPU time.
 func BenchmarkWarmCall(b *testing.B) {
 	curl, err := exec.LookPath("curl")
 	if err != nil {
@@ -110,7 +110,7 @@ func BenchmarkWarmCall(b *testing.B) {
 				{"sh", "-c", recipe},
 			}
 			t := interleave(b, u, cmds)
-			h, f, c, r := median(t[0]), median(t[1]), median(t[2]), median(t[3])
+			h, f, c, r := median(t[0].wall), median(t[1].wall), median(t[2].wall), median(t[3].wall)
 			b.ReportMetric(ms(h), "hello-ms")
 			b.ReportMetric(ms(f), "floor-ms")
 			b.ReportMetric(ms(c), "curl-ms")
@@ -118,25 +118,42 @@ func BenchmarkWarmCall(b *testing.B) {
 			b.ReportMetric(float64(h)/float64(f), "hello/floor")
 			b.ReportMetric(float64(h)/float64(c), "hello/curl")
 			b.ReportMetric(float64(h)/float64(r), "hello/curl+token")
+			hc, fc, cc := median(t[0].cpu), median(t[1].cpu), median(t[2].cpu)
+			b.ReportMetric(ms(hc), "hello-cpu-ms")
+			b.ReportMetric(ms(fc), "floor-cpu-ms")
+			b.ReportMetric(float64(hc)/float64(fc), "hello/floor-cpu")
+			b.ReportMetric(float64(hc)/float64(cc), "hello/curl-cpu")
 			b.ReportMetric(0, "ns/op")
 		})
 	}
 }
 
-// interleave runs each command once per round, rotating their order, and
-// returns each command's times.
-func interleave(b *testing.B, u *user, cmds [][]string) [][]time.Duration {
+// run is one command's times over the rounds: wall clock, and CPU (user
+// plus system) as the kernel accounted it. CPU time is much less disturbed
+// by other work on a shared machine than wall time.
+type run struct{ wall, cpu []time.Duration }
+
+// interleave runs each command once per round, in an order shuffled anew
+// each round (a fixed order would always put the same command after the
+// same other one, and what runs just before matters), and returns each
+// command's times.
+func interleave(b *testing.B, u *user, cmds [][]string) []run {
 	b.Helper()
-	times := make([][]time.Duration, len(cmds))
-	round := 0
-	for b.Loop() {
-		for i := range cmds {
-			j := (round + i) % len(cmds)
-			times[j] = append(times[j], timed(b, u, cmds[j][0], cmds[j][1:]...))
-		}
-		round++
+	runs := make([]run, len(cmds))
+	order := make([]int, len(cmds))
+	for i := range order {
+		order[i] = i
 	}
-	return times
+	rng := rand.New(rand.NewPCG(1, 2))
+	for b.Loop() {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, j := range order {
+			wall, cpu := timedCPU(b, u, cmds[j][0], cmds[j][1:]...)
+			runs[j].wall = append(runs[j].wall, wall)
+			runs[j].cpu = append(runs[j].cpu, cpu)
+		}
+	}
+	return runs
 }
 
 // BenchmarkInit is what package initialisation costs before main, as the
@@ -249,6 +266,20 @@ func timed(b *testing.B, u *user, name string, args ...string) time.Duration {
 		b.Fatalf("%s %v: %v\n%s", name, args, err, out)
 	}
 	return d
+}
+
+// timedCPU is timed, also returning the CPU time the process used.
+func timedCPU(b *testing.B, u *user, name string, args ...string) (wall, cpu time.Duration) {
+	b.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env, cmd.Dir = u.env, u.dir
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	wall = time.Since(start)
+	if err != nil {
+		b.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 }
 
 // timedAnyExit is timed for programs whose --help exits non-zero.
