@@ -4,14 +4,13 @@ package main
 import (
 	"context"
 	"os"
-	"syscall"
 
 	"github.com/hello-cli/hello/cmd"
 	"github.com/hello-cli/hello/internal/interrupt"
 )
 
 func main() {
-	ctx, stop := interrupt.Context(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interrupt.Notify(context.Background())
 	code := cmd.Execute(ctx, cmd.NewFactory())
 	stop()
 	os.Exit(code)

@@ -200,7 +200,10 @@ func TestOnATerminalAMissingSessionStartsLogin(t *testing.T) {
 	idp, hits := countingProvider(t)
 	h.env["HELLO_ISSUER"] = idp.URL
 	h.run("messages", "protected")
-	if !strings.Contains(h.err.String(), "Starting \"hello login\"") || hits.Load() == 0 {
+	// One sentence: what is wrong and what hello does about it; not the
+	// "run hello login" advice meant for scripts.
+	if !strings.Contains(h.err.String(), "You are not logged in: starting \"hello login\".") ||
+		strings.Contains(h.err.String(), "not logged in: run") || hits.Load() == 0 {
 		t.Errorf("no login was started on a terminal: %d provider requests, stderr %q", hits.Load(), h.err)
 	}
 }
@@ -277,7 +280,8 @@ func TestMessagesStatusToExitCode(t *testing.T) {
 		{503, `{"message":"Service Unavailable"}`, 3, "HTTP 503"},
 		{404, `{"message":"Not Found"}`, 1, "check the API URL"},
 		{401, `{"message":"Bad credentials"}`, 4, "hello login"},
-		{200, `not json`, 1, "not a message"},
+		{200, `not json`, 1, "not JSON"},
+		{200, `{"other":1}`, 1, "without a message text"},
 	}
 	for _, tt := range tests {
 		t.Run(http.StatusText(tt.status), func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/httperr"
+	"github.com/hello-cli/hello/internal/interrupt"
 	"github.com/hello-cli/hello/internal/oidcclient"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/tokencache"
@@ -60,6 +61,12 @@ func exitCode(ctx context.Context, err error) int {
 	case errors.Is(err, session.ErrOtherOrigin):
 		return exitcode.Failure
 	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+		// Cut short by Ctrl-C or SIGTERM: 128 + the signal, as shells
+		// expect. A command that finished on its own terms after the
+		// signal (hello exec's child) keeps its own code.
+		if code, ok := interrupt.ExitCode(ctx); ok {
+			return code
+		}
 		return exitcode.Failure
 	case unreachable(err):
 		return exitcode.Unavailable

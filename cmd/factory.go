@@ -22,6 +22,7 @@ import (
 	"github.com/hello-cli/hello/internal/tokencache"
 	"github.com/hello-cli/hello/internal/transport"
 	"github.com/hello-cli/hello/internal/webbrowser"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // Factory builds what commands need and fills their Options. Fields are set
@@ -72,7 +73,8 @@ func NewFactory() *Factory {
 // HTTPClient is the one client every request goes through.
 func (f *Factory) HTTPClient() (*http.Client, error) {
 	f.httpOnce.Do(func() {
-		opts := transport.Options{Verbose: f.Verbose, Log: f.IO.ErrOut}
+		// The log quotes URLs and statuses from servers: shown, not obeyed.
+		opts := transport.Options{Verbose: f.Verbose, Log: termsafe.NewWriter(f.IO.ErrOut)}
 		if f.Settings != nil {
 			opts.CAFile = f.Settings.CAFile
 		}
@@ -128,7 +130,7 @@ func (f *Factory) newSession() (*session.Session, error) {
 	}
 	store := tokencache.New(dir)
 	store.Now = f.Now
-	store.Notify = func(msg string) { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", msg) }
+	store.Notify = func(msg string) { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", termsafe.Line(msg)) }
 	if v, ok := f.Config.Getenv("HELLO_LOCK_TIMEOUT"); ok && v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d <= 0 {
@@ -155,7 +157,13 @@ func (f *Factory) ensureSession(ctx context.Context) (*session.Session, error) {
 	}
 	_, err = s.Token(ctx, session.Want{})
 	if (errors.Is(err, session.ErrNotLoggedIn) || errors.Is(err, session.ErrRevoked)) && f.IO.Interactive() {
-		fmt.Fprintf(f.IO.ErrOut, "%v\nStarting \"hello login\".\n", err)
+		// One sentence that says what hello does about it, not the
+		// "run hello login" meant for scripts.
+		why := "You are not logged in"
+		if errors.Is(err, session.ErrRevoked) {
+			why = "Your session expired or was revoked"
+		}
+		fmt.Fprintf(f.IO.ErrOut, "%s: starting \"hello login\".\n", why)
 		_, err = loginRun(ctx, f.loginOptions(&LoginOptions{Port: defaultPort, Timeout: defaultLoginTimeout}))
 	}
 	if err != nil {
@@ -242,7 +250,8 @@ func (f *Factory) save(ctx context.Context, t *token.Token) (*tokencache.Entry, 
 	return s.Save(ctx, t, who(t, f.Settings.ClientID))
 }
 
-// JSON reports whether -o json was asked for.
+// JSON reports whether -o json was asked for. A command that prints JSON
+// also takes --jq: use addJQFlag and jsonOutput, which handle both.
 func (f *Factory) JSON() bool { return f.Settings != nil && f.Settings.Output == config.OutputJSON }
 
 // who names the logged-in subject for humans, without any token.

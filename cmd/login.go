@@ -14,6 +14,7 @@ import (
 	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
 	"github.com/hello-cli/hello/internal/webbrowser"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 const (
@@ -43,6 +44,9 @@ type LoginOptions struct {
 	Browser        webbrowser.Browser
 	CanOpenBrowser func() bool
 	Provider       func(context.Context) (Authenticator, error)
+	// ClientID and ClientIDSource name the client in advice when the
+	// provider does not accept it.
+	ClientID, ClientIDSource string
 	// Save stores the session of a successful login.
 	Save func(context.Context, *token.Token) (*tokencache.Entry, error)
 }
@@ -52,6 +56,9 @@ func (f *Factory) loginOptions(o *LoginOptions) *LoginOptions {
 	o.IO, o.Browser, o.CanOpenBrowser = f.IO, f.Browser, f.CanOpenBrowser
 	o.Provider = func(ctx context.Context) (Authenticator, error) { return f.AuthClient(ctx) }
 	o.Save = f.save
+	if s := f.Settings; s != nil {
+		o.ClientID, o.ClientIDSource = s.ClientID, s.Sources[config.KeyClientID]
+	}
 	return o
 }
 
@@ -128,13 +135,13 @@ func loginRun(ctx context.Context, o *LoginOptions) (*tokencache.Entry, error) {
 	}
 	t, err := o.authenticate(ctx, p)
 	if err != nil {
-		return nil, err
+		return nil, o.clientAdvice(err)
 	}
 	e, err := o.Save(ctx, t)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(o.IO.ErrOut, "Logged in as %s.\n", entryUser(e))
+	fmt.Fprintf(o.IO.ErrOut, "Logged in as %s.\n", termsafe.Line(entryUser(e)))
 	return e, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
 	"github.com/hello-cli/hello/internal/webbrowser"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // LogoutProvider is the part of the provider a logout needs;
@@ -82,7 +83,7 @@ func logoutRun(ctx context.Context, o *LogoutOptions) error {
 	switch {
 	case errors.As(err, &corrupt):
 		// Logging out is the cure: say what was wrong, and remove it.
-		fmt.Fprintf(o.IO.ErrOut, "warning: %v\n", corrupt.Err)
+		fmt.Fprintf(o.IO.ErrOut, "warning: %s\n", termsafe.Line(corrupt.Err.Error()))
 	case errors.Is(err, session.ErrNotLoggedIn):
 		fmt.Fprintln(o.IO.ErrOut, "Not logged in: nothing to do.")
 		return nil
@@ -119,7 +120,7 @@ func revokeRefreshToken(ctx context.Context, o *LogoutOptions, refreshToken stri
 	defer cancel()
 	p, err := o.Provider(ctx)
 	if err != nil {
-		fmt.Fprintf(o.IO.ErrOut, "warning: the provider could not be reached, so the refresh token was not revoked and its browser session not ended (%v)\n", err)
+		fmt.Fprintf(o.IO.ErrOut, "warning: the provider could not be reached, so the refresh token was not revoked and its browser session not ended (%s)\n", termsafe.Line(err.Error()))
 		return nil
 	}
 	if refreshToken == "" {
@@ -128,7 +129,7 @@ func revokeRefreshToken(ctx context.Context, o *LogoutOptions, refreshToken stri
 	switch err := p.Revoke(ctx, refreshToken, "refresh_token"); {
 	case errors.Is(err, oidcclient.ErrNoRevocation):
 	case err != nil:
-		fmt.Fprintf(o.IO.ErrOut, "warning: revoking the refresh token failed, so it stays valid at the provider until it expires (%v)\n", err)
+		fmt.Fprintf(o.IO.ErrOut, "warning: revoking the refresh token failed, so it stays valid at the provider until it expires (%s)\n", termsafe.Line(err.Error()))
 	default:
 		fmt.Fprintln(o.IO.ErrOut, "Revoked the refresh token.")
 	}
@@ -142,14 +143,14 @@ func revokeRefreshToken(ctx context.Context, o *LogoutOptions, refreshToken stri
 func endProviderSession(ctx context.Context, o *LogoutOptions, p LogoutProvider, idToken string) error {
 	returnTo := fmt.Sprintf("http://localhost:%d/", o.Port)
 	if !o.CanOpenBrowser() {
-		fmt.Fprintf(o.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", p.LogoutURL(returnTo))
+		fmt.Fprintf(o.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", termsafe.Line(p.LogoutURL(returnTo)))
 		return nil
 	}
 	// Listen before opening the browser, so the provider's redirect back
 	// always finds the "logged out" page.
 	srv, err := callback.ListenLoggedOut(ctx, o.Port, o.Wait)
 	if err != nil {
-		fmt.Fprintf(o.IO.ErrOut, "warning: %v; the browser will not find hello's \"logged out\" page\n", err)
+		fmt.Fprintf(o.IO.ErrOut, "warning: %s; the browser will not find hello's \"logged out\" page\n", termsafe.Line(err.Error()))
 	} else {
 		defer func() { _ = srv.Close() }()
 		returnTo = srv.RedirectURL()
@@ -161,7 +162,7 @@ func endProviderSession(ctx context.Context, o *LogoutOptions, p LogoutProvider,
 		}
 	}
 	if err := o.Browser.Open(url); err != nil {
-		fmt.Fprintf(o.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, p.LogoutURL(returnTo))
+		fmt.Fprintf(o.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, termsafe.Line(p.LogoutURL(returnTo)))
 		return nil
 	}
 	fmt.Fprintln(o.IO.ErrOut, "Ending the provider's session in your browser… (Ctrl-C to stop waiting)")

@@ -10,6 +10,7 @@ import (
 	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/output"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // MessageAPI fetches one message; *apiclient.Client is one.
@@ -23,6 +24,8 @@ type MessagesOptions struct {
 
 	IO   *iostreams.IOStreams
 	JSON bool
+	// JSONOut prints the body for -o json and --jq.
+	JSONOut output.JSON
 	// API returns the client for kind: for protected and admin, one whose
 	// requests carry (and renew) the session's access token.
 	API func(ctx context.Context, kind string) (MessageAPI, error)
@@ -48,13 +51,18 @@ read:admin-messages permission.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Kind = args[0]
-			opts.IO, opts.JSON, opts.API = f.IO, f.JSON(), f.messageAPI
+			var err error
+			if opts.JSON, opts.JSONOut, err = f.jsonOutput(cmd); err != nil {
+				return err
+			}
+			opts.IO, opts.API = f.IO, f.messageAPI
 			if runF != nil {
 				return runF(opts)
 			}
 			return messagesRun(cmd.Context(), opts)
 		},
 	}
+	addJQFlag(cmd)
 	return cmd
 }
 
@@ -68,12 +76,16 @@ func messagesRun(ctx context.Context, o *MessagesOptions) error {
 		return err
 	}
 	if o.JSON {
-		return output.WriteRawJSON(o.IO.Out, resp.Body)
+		// -o json is JSON or an error, never the body whatever it is.
+		if err := resp.CheckJSON(); err != nil {
+			return err
+		}
+		return o.JSONOut.Document(ctx, o.IO.Out, resp.Body)
 	}
 	text, err := resp.Text()
 	if err != nil {
 		return err
 	}
-	_, err = fmt.Fprintln(o.IO.Out, text)
+	_, err = fmt.Fprintln(o.IO.Out, termsafe.Text(text))
 	return err
 }

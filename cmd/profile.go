@@ -19,6 +19,8 @@ import (
 type ProfileOptions struct {
 	IO   *iostreams.IOStreams
 	JSON bool
+	// JSONOut prints the profile for -o json and --jq.
+	JSONOut output.JSON
 	// Entry is the usable cached session (renewed, or a login started).
 	Entry func(context.Context) (*tokencache.Entry, error)
 	// UserInfo fetches the provider's userinfo with the session's token.
@@ -28,18 +30,24 @@ type ProfileOptions struct {
 // NewCmdProfile builds `hello profile`.
 func NewCmdProfile(f *Factory, runF func(*ProfileOptions) error) *cobra.Command {
 	opts := &ProfileOptions{}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "profile",
 		Short: "Show your profile: ID token claims merged with /userinfo",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.IO, opts.JSON, opts.Entry, opts.UserInfo = f.IO, f.JSON(), f.liveEntry, f.userInfo
+			var err error
+			if opts.JSON, opts.JSONOut, err = f.jsonOutput(cmd); err != nil {
+				return err
+			}
+			opts.IO, opts.Entry, opts.UserInfo = f.IO, f.liveEntry, f.userInfo
 			if runF != nil {
 				return runF(opts)
 			}
 			return profileRun(cmd.Context(), opts)
 		},
 	}
+	addJQFlag(cmd)
+	return cmd
 }
 
 // tokenClaims are the ID token's protocol claims: they describe the token,
@@ -73,7 +81,7 @@ func profileRun(ctx context.Context, o *ProfileOptions) error {
 	}
 	maps.Copy(profile, info)
 	if o.JSON {
-		return output.WriteJSON(o.IO.Out, profile)
+		return o.JSONOut.Value(ctx, o.IO.Out, profile)
 	}
 	email := claims.String(profile, "email")
 	if email != "" {

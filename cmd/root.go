@@ -13,6 +13,7 @@ import (
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // skipConfig marks commands that do not read the client configuration.
@@ -39,15 +40,23 @@ or the config file.
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// Runnable with Args, so that an unknown command is a typed usage
-		// error rather than cobra's untyped text.
+		// error rather than cobra's untyped text; runnable for --version too.
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return exitcode.Newf(exitcode.Usage, "unknown command %q for %q\nRun '%s --help' for usage.", args[0], cmd.CommandPath(), cmd.CommandPath())
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if v, _ := cmd.Flags().GetBool("version"); v {
+				return printVersion(f, cmd)
+			}
+			return cmd.Help()
+		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.HasParent() {
+				return nil // --version and the help need no configuration
+			}
 			for c := cmd; c != nil; c = c.Parent() {
 				if c.Annotations[skipConfig] == "true" {
 					return nil
@@ -59,6 +68,9 @@ or the config file.
 	pf := root.PersistentFlags()
 	config.BindFlags(pf)
 	pf.BoolVar(&f.Verbose, "verbose", false, "log each HTTP request (method, URL, status, time) on stderr, secrets redacted")
+	// Our own flag rather than cobra's: its version string is built on
+	// every run, and reading the build information is not free.
+	root.Flags().Bool("version", false, `print the version, as "hello version" does`)
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(config.OutputFormats(), cobra.ShellCompDirectiveNoFileComp))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return exitcode.New(exitcode.Usage, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
@@ -87,8 +99,15 @@ or the config file.
 			c.Annotations = map[string]string{skipConfig: "true"}
 		}
 		if c.Name() == "completion" {
-			// `hello completion bogus` is a usage error, not help.
-			c.Args = noArgs
+			// `hello completion tcsh` is a usage error, not help and exit 0;
+			// cobra shows help for a command that cannot run.
+			c.Args = func(cmd *cobra.Command, args []string) error {
+				if len(args) > 0 {
+					return exitcode.Newf(exitcode.Usage, "cannot complete for the shell %q: choose bash, zsh, fish or powershell", args[0])
+				}
+				return nil
+			}
+			c.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 			for _, sub := range c.Commands() {
 				sub.Args = noArgs
 			}
@@ -104,7 +123,7 @@ func loadSettings(f *Factory, cmd *cobra.Command) error {
 	}
 	f.Settings = s
 	for _, w := range s.Warnings {
-		fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", w)
+		fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", termsafe.Line(w))
 	}
 	return nil
 }
@@ -126,7 +145,9 @@ func ExecuteArgs(ctx context.Context, f *Factory, args []string) int {
 		return exitcode.OK
 	}
 	code := exitCode(ctx, err)
-	fmt.Fprintln(f.IO.ErrOut, "hello: "+message(ctx, err))
+	// Errors quote servers (descriptions, bodies, claims): the one sink
+	// for messages makes them terminal-safe.
+	fmt.Fprintln(f.IO.ErrOut, termsafe.Text("hello: "+message(ctx, err)))
 	return code
 }
 

@@ -202,7 +202,7 @@ func TestStatusRun(t *testing.T) {
 			io, _, out, _ := iostreams.Test()
 			o := &StatusOptions{IO: io, Now: func() time.Time { return testNow }, Issuer: "https://op/", ClientID: "hello-cli",
 				CachePath: "/c/x.json", Load: func() (*tokencache.Entry, error) { return tc.entry, tc.loadErr }}
-			err := statusRun(o)
+			err := statusRun(t.Context(), o)
 			if got := exitCode(t.Context(), err); got != tc.wantCode {
 				t.Errorf("exit code %d (%v), want %d", got, err, tc.wantCode)
 			}
@@ -217,7 +217,7 @@ func TestStatusRun(t *testing.T) {
 			// JSON says the same.
 			io, _, out, _ = iostreams.Test()
 			o.IO, o.JSON = io, true
-			_ = statusRun(o)
+			_ = statusRun(t.Context(), o)
 			var st Status
 			if err := json.Unmarshal(out.Bytes(), &st); err != nil || st.Usable != (tc.wantCode == 0) || st.Revoked != (tc.entry == dead) {
 				t.Errorf("json status %+v (%v)", st, err)
@@ -329,6 +329,9 @@ func TestLogoutRun(t *testing.T) {
 		{name: "dead session still logs out", entry: &tokencache.Entry{Dead: true, Token: token.Token{IDToken: "id"}}, provider: &fakeLogout{}, wantDeleted: true, wantErrOut: []string{"Removed the cached session"}},
 		{name: "provider unreachable", entry: entry, providerErr: errors.New("dial"), wantDeleted: true, wantErrOut: []string{"could not be reached", "Removed the cached session"}},
 		{name: "revocation fails", entry: entry, provider: &fakeLogout{revokeErr: &httperr.Error{What: httperr.Revocation, StatusCode: 503}}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"stays valid"}},
+		{name: "a hostile refusal is shown, not obeyed", entry: entry,
+			provider:    &fakeLogout{revokeErr: &httperr.Error{What: httperr.Revocation, StatusCode: 400, Code: "invalid_request", Description: "no\x1b[2J\x07"}},
+			wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"no^[[2J^G"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -359,6 +362,9 @@ func TestLogoutRun(t *testing.T) {
 				if !strings.Contains(errOut.String(), w) {
 					t.Errorf("stderr lacks %q:\n%s", w, errOut)
 				}
+			}
+			if strings.ContainsAny(errOut.String(), "\x1b\x07") {
+				t.Errorf("stderr holds a control character: %q", errOut)
 			}
 		})
 	}

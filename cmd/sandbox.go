@@ -18,7 +18,7 @@ import (
 )
 
 // defaultSandboxAPI is the API's URL with the default --api-addr.
-const defaultSandboxAPI = "http://127.0.0.1:6060"
+const defaultSandboxAPI = "http://" + config.SandboxAPIAddr
 
 // SandboxOptions are the inputs of `hello sandbox`.
 type SandboxOptions struct {
@@ -29,15 +29,15 @@ type SandboxOptions struct {
 // NewCmdSandbox builds `hello sandbox`.
 func NewCmdSandbox(f *Factory, runF func(*SandboxOptions) error) *cobra.Command {
 	opts := &SandboxOptions{Options: sandbox.Options{
-		Addr:     "127.0.0.1:5055",
-		APIAddr:  "127.0.0.1:6060",
+		Addr:     config.SandboxProviderAddr,
+		APIAddr:  config.SandboxAPIAddr,
 		TokenTTL: time.Hour,
 	}}
 	cmd := &cobra.Command{
 		Use:   "sandbox",
 		Short: "Run a local OpenID provider and the Hello World API (no account, no network)",
 		Long: `Run the embedded sandbox: an OpenID provider on http://127.0.0.1:5055 and the
-Hello World API on http://127.0.0.1:6060, both on callback. hello's defaults
+Hello World API on http://127.0.0.1:6060, both on loopback. hello's defaults
 point at it, so "hello login" works at once.
 
 Users: alice@example.com / alice-password (with read:admin-messages) and
@@ -99,7 +99,7 @@ func (o *SandboxOptions) fromRootFlags(cmd *cobra.Command) error {
 		// The API trusts whatever keys this URL serves: they must not
 		// cross a network in clear.
 		u, err := url.Parse(o.Issuer)
-		if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && urlpolicy.IsLoopbackHost(u.Hostname()))) {
+		if err != nil || !urlpolicy.Secure(u) {
 			return exitcode.Newf(exitcode.Usage, "bad --issuer %q: expected an https:// URL (http:// only for loopback hosts)", o.Issuer)
 		}
 	}

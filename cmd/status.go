@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -13,13 +14,16 @@ import (
 	"github.com/hello-cli/hello/internal/output"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/tokencache"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // StatusOptions are the inputs of `hello status`.
 type StatusOptions struct {
 	IO   *iostreams.IOStreams
 	JSON bool
-	Now  func() time.Time
+	// JSONOut prints the status for -o json and --jq.
+	JSONOut output.JSON
+	Now     func() time.Time
 
 	Issuer, ClientID, Audience string
 	ConfigFile                 string
@@ -33,7 +37,7 @@ type StatusOptions struct {
 // NewCmdStatus builds `hello status`.
 func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
 	opts := &StatusOptions{}
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:   "status",
 		Short: "Show who is logged in; exit 0 with a usable session, 4 without",
 		Long: `Show the cached session: who, which issuer, client and audience, when the
@@ -43,21 +47,27 @@ can be renewed (a refresh token, or client credentials), and the provider
 has not refused its renewal.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			asJSON, jsonOut, err := f.jsonOutput(cmd)
+			if err != nil {
+				return err
+			}
 			sess, err := f.Session()
 			if err != nil {
 				return err
 			}
 			s := f.Settings
-			*opts = StatusOptions{IO: f.IO, JSON: f.JSON(), Now: f.Now,
+			*opts = StatusOptions{IO: f.IO, JSON: asJSON, JSONOut: jsonOut, Now: f.Now,
 				Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience,
 				ConfigFile: s.ConfigFile, Sandbox: s.Sandbox, HaveSecret: s.ClientSecret != "",
 				CachePath: sess.Store.Path(sess.Key), Load: sess.Load}
 			if runF != nil {
 				return runF(opts)
 			}
-			return statusRun(opts)
+			return statusRun(cmd.Context(), opts)
 		},
 	}
+	addJQFlag(cmd)
+	return cmd
 }
 
 // Status is what `hello status -o json` prints.
@@ -82,7 +92,7 @@ type Status struct {
 	SandboxInUse bool      `json:"sandbox"`
 }
 
-func statusRun(o *StatusOptions) error {
+func statusRun(ctx context.Context, o *StatusOptions) error {
 	st := Status{Issuer: o.Issuer, ClientID: o.ClientID, Audience: o.Audience, Cache: o.CachePath, ConfigFile: o.ConfigFile, SandboxInUse: o.Sandbox}
 	e, err := o.Load()
 	var corrupt *session.CorruptError
@@ -102,7 +112,7 @@ func statusRun(o *StatusOptions) error {
 		}
 	}
 	if o.JSON {
-		if werr := output.WriteJSON(o.IO.Out, st); werr != nil {
+		if werr := o.JSONOut.Value(ctx, o.IO.Out, st); werr != nil {
 			return werr
 		}
 	} else if werr := writeStatusText(o, st); werr != nil {
@@ -138,11 +148,11 @@ func fillStatus(st *Status, e *tokencache.Entry, now time.Time, haveSecret bool)
 func writeStatusText(o *StatusOptions, st Status) error {
 	w := o.IO.Out
 	if st.Revoked {
-		fmt.Fprintf(w, "The session of %s at %s (client %s) expired or was revoked by the provider.\n", st.User, st.Issuer, st.ClientID)
+		fmt.Fprintf(w, "The session of %s at %s (client %s) expired or was revoked by the provider.\n", termsafe.Line(st.User), termsafe.Line(st.Issuer), termsafe.Line(st.ClientID))
 		return nil
 	}
 	if !st.LoggedIn {
-		fmt.Fprintf(w, "Not logged in to %s (client %s).\n", st.Issuer, st.ClientID)
+		fmt.Fprintf(w, "Not logged in to %s (client %s).\n", termsafe.Line(st.Issuer), termsafe.Line(st.ClientID))
 		return nil
 	}
 	expiry := "unknown"

@@ -14,6 +14,7 @@ import (
 	"github.com/hello-cli/hello/internal/output"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/token"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // TokenOptions are the inputs of `hello token`.
@@ -22,7 +23,9 @@ type TokenOptions struct {
 
 	IO   *iostreams.IOStreams
 	JSON bool
-	Now  func() time.Time
+	// JSONOut prints the token for -o json and --jq.
+	JSONOut output.JSON
+	Now     func() time.Time
 	// Token hands out a usable token from the session.
 	Token func(context.Context, session.Want) (*token.Token, error)
 }
@@ -38,7 +41,11 @@ expired. This is the only command that prints a token.`,
 		Example: `  curl -H "Authorization: Bearer $(hello token)" ` + config.DefaultAPIURL + `/api/messages/protected`,
 		Args:    noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts.IO, opts.JSON, opts.Now, opts.Token = f.IO, f.JSON(), f.Now, f.tokens
+			var err error
+			if opts.JSON, opts.JSONOut, err = f.jsonOutput(cmd); err != nil {
+				return err
+			}
+			opts.IO, opts.Now, opts.Token = f.IO, f.Now, f.tokens
 			if runF != nil {
 				return runF(opts)
 			}
@@ -46,6 +53,7 @@ expired. This is the only command that prints a token.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.IDToken, "id-token", false, "print the ID token instead")
+	addJQFlag(cmd)
 	return cmd
 }
 
@@ -72,9 +80,11 @@ func tokenRun(ctx context.Context, o *TokenOptions) error {
 		if o.IDToken {
 			kind = "id_token"
 		}
-		return output.WriteJSON(o.IO.Out, map[string]any{kind: tok, "token_type": "Bearer", "expiry": t.Expiry})
+		return o.JSONOut.Value(ctx, o.IO.Out, map[string]any{kind: tok, "token_type": "Bearer", "expiry": t.Expiry})
 	}
-	_, err = fmt.Fprintln(o.IO.Out, tok)
+	// A real token is printable ASCII and passes unchanged; a provider
+	// sending escape sequences instead gets them shown, not obeyed.
+	_, err = fmt.Fprintln(o.IO.Out, termsafe.Line(tok))
 	return err
 }
 

@@ -5,8 +5,6 @@ import (
 	"runtime/debug"
 
 	"github.com/spf13/cobra"
-
-	"github.com/hello-cli/hello/internal/output"
 )
 
 // Set at release time with -ldflags "-X github.com/hello-cli/hello/cmd.version=…".
@@ -18,21 +16,33 @@ var (
 
 // NewCmdVersion builds `hello version`.
 func NewCmdVersion(f *Factory) *cobra.Command {
-	return &cobra.Command{
+	cmd := &cobra.Command{
 		Use:         "version",
 		Short:       "Print the version, commit and build date",
 		Args:        noArgs,
 		Annotations: map[string]string{skipConfig: "true"},
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			v, c, d := buildInfo()
-			// version skips the configuration, so -o is read from the flag alone.
-			if o, _ := cmd.Flags().GetString("output"); o == "json" {
-				return output.WriteJSON(f.IO.Out, map[string]string{"version": v, "commit": c, "date": d})
-			}
-			_, err := fmt.Fprintln(f.IO.Out, versionString(v, c, d))
-			return err
+			return printVersion(f, cmd)
 		},
 	}
+	addJQFlag(cmd)
+	return cmd
+}
+
+// printVersion is `hello version` and `hello --version`.
+func printVersion(f *Factory, cmd *cobra.Command) error {
+	// version skips the configuration, so -o is read from the flag alone.
+	format, _ := cmd.Flags().GetString("output")
+	asJSON, out, err := jsonOutput(cmd, f.IO.IsStdoutTTY(), format)
+	if err != nil {
+		return err
+	}
+	v, c, d := buildInfo()
+	if asJSON {
+		return out.Value(cmd.Context(), f.IO.Out, map[string]string{"version": v, "commit": c, "date": d})
+	}
+	_, err = fmt.Fprintln(f.IO.Out, versionString(v, c, d))
+	return err
 }
 
 // buildInfo falls back on what the Go toolchain recorded, so that a

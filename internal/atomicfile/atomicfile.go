@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Pending is a temporary file created beside its target, with room already
@@ -28,7 +29,7 @@ type Pending struct {
 // the caller commits to anything. The directory must exist.
 func Prepare(path string, reserve int64) (*Pending, error) {
 	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	f, err := os.CreateTemp(dir, tempPattern(path))
 	if err != nil {
 		return nil, err
 	}
@@ -45,6 +46,22 @@ func Prepare(path string, reserve int64) (*Pending, error) {
 		}
 	}
 	return p, nil
+}
+
+// tempPattern names the temporary files of path, for os.CreateTemp.
+func tempPattern(path string) string { return "." + filepath.Base(path) + ".tmp-*" }
+
+// RemoveStale removes temporary files of path older than age: those of a
+// process killed between Prepare and Commit, which would otherwise keep
+// their reserved space for ever. A temporary file younger than age may
+// belong to a write still in progress and is left alone. Best effort.
+func RemoveStale(path string, age time.Duration, now time.Time) {
+	matches, _ := filepath.Glob(filepath.Join(filepath.Dir(path), tempPattern(path)))
+	for _, m := range matches {
+		if fi, err := os.Lstat(m); err == nil && fi.Mode().IsRegular() && now.Sub(fi.ModTime()) > age {
+			_ = os.Remove(m)
+		}
+	}
 }
 
 // reserveSpace writes real zero bytes (not a sparse hole) and syncs them, so

@@ -3,6 +3,7 @@ package callback
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // ErrTimeout reports that no callback arrived within Options.Timeout.
@@ -28,9 +29,45 @@ type CallbackError struct {
 	Description string
 }
 
+// Error says what happened and what to do in plain words, with the
+// provider's own answer at the end.
 func (e *CallbackError) Error() string {
-	if e.Description == "" {
-		return "provider refused the login: " + e.Code
+	step := strings.TrimSuffix(e.NextStep(), ".")
+	return e.Summary() + ": " + strings.ToLower(step[:1]) + step[1:] + " (" + e.protocol() + ")"
+}
+
+// Summary says in plain words what the provider's answer means.
+func (e *CallbackError) Summary() string {
+	switch e.Code {
+	case "access_denied":
+		return "the login was declined at the provider"
+	case "login_required", "interaction_required", "consent_required", "account_selection_required":
+		return "the provider wants you to sign in and approve hello again"
+	case "temporarily_unavailable", "server_error":
+		return "the provider could not handle the login just now"
+	case "invalid_request", "invalid_scope", "unauthorized_client", "unsupported_response_type", "invalid_client":
+		return "the provider refused hello's login request"
 	}
-	return fmt.Sprintf("provider refused the login: %s: %s", e.Code, e.Description)
+	return "the provider refused the login"
+}
+
+// NextStep says what the person can do about it.
+func (e *CallbackError) NextStep() string {
+	switch e.Code {
+	case "access_denied":
+		return `To try again, run "hello login" and approve the request.`
+	case "temporarily_unavailable", "server_error":
+		return `Wait a moment, then run "hello login" again.`
+	case "invalid_request", "invalid_scope", "unauthorized_client", "unsupported_response_type", "invalid_client":
+		return `Check the client ID and audience hello uses ("hello status" shows them), then run "hello login" again.`
+	}
+	return `Run "hello login" to try again.`
+}
+
+// protocol is the provider's answer as sent: error code and description.
+func (e *CallbackError) protocol() string {
+	if e.Description == "" {
+		return e.Code
+	}
+	return e.Code + ": " + e.Description
 }

@@ -66,7 +66,7 @@ func defaultSuccessPage(w http.ResponseWriter, detail string) {
 func defaultFailurePage(w http.ResponseWriter, detail string) {
 	render(w, pageData{
 		Title:   "Login failed",
-		Message: "Return to the terminal for details.",
+		Message: "You are not logged in. The terminal shows what went wrong; you can close this tab.",
 		Detail:  detail,
 		Colour:  "#cf222e",
 	})

@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -212,7 +213,7 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 	if subtle.ConstantTimeCompare([]byte(q.Get("state")), []byte(s.opts.State)) != 1 || s.opts.State == "" {
 		pageHeaders(w)
 		w.WriteHeader(http.StatusBadRequest)
-		s.opts.FailurePage(w, "This sign-in response does not belong to the login in progress (state mismatch). Return to the terminal and try again if the login does not finish.")
+		s.opts.FailurePage(w, `This page does not belong to the login hello is waiting for, so hello ignored it. If the login in the terminal does not finish, run "hello login" again. (state mismatch)`)
 		return
 	}
 
@@ -228,25 +229,31 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 	if !s.deliver(res) {
 		pageHeaders(w)
 		w.WriteHeader(http.StatusBadRequest)
-		s.opts.FailurePage(w, "This sign-in has already finished. You can close this tab.")
+		s.opts.FailurePage(w, "This login has already finished. You can close this tab.")
 		return
 	}
 	pageHeaders(w)
 	if res.err != nil {
 		w.WriteHeader(http.StatusBadRequest)
-		s.opts.FailurePage(w, res.err.Error())
+		detail := res.err.Error()
+		var cbErr *CallbackError
+		if errors.As(res.err, &cbErr) {
+			// What happened and what to do first; the provider's words last.
+			detail = capitalize(cbErr.Summary()) + ". " + cbErr.NextStep() + " (The provider said " + cbErr.protocol() + ".)"
+		}
+		s.opts.FailurePage(w, detail)
 		return
 	}
 	select {
 	case err := <-s.outcome:
 		if err != nil {
 			w.WriteHeader(http.StatusBadRequest)
-			s.opts.FailurePage(w, "hello could not complete the login: "+err.Error())
+			s.opts.FailurePage(w, `hello could not finish the login: the terminal says why and what to do, then run "hello login" again. (`+err.Error()+")")
 			return
 		}
 		s.opts.SuccessPage(w, "")
 	case <-time.After(outcomeWait):
-		s.opts.FailurePage(w, "hello did not report the outcome in time.")
+		s.opts.FailurePage(w, `hello did not say in time whether the login worked: look in the terminal, or run "hello status".`)
 	case <-r.Context().Done():
 	}
 }
@@ -348,4 +355,12 @@ func notFound(w http.ResponseWriter) {
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	http.Error(w, "404 page not found", http.StatusNotFound)
+}
+
+// capitalize starts a sentence made of a lower-case message.
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }

@@ -3,6 +3,7 @@ package callback
 import (
 	"context"
 	"errors"
+	"html"
 	"io"
 	"net"
 	"net/http"
@@ -188,6 +189,14 @@ func TestProviderError(t *testing.T) {
 	}
 	if strings.Contains(body, "<b>") {
 		t.Error("failure page does not escape the provider's description")
+	}
+	// Plain words first, what to do next, the provider's answer last.
+	text := html.UnescapeString(body)
+	for _, want := range []string{"Login failed", "You are not logged in", "The login was declined at the provider.",
+		`To try again, run "hello login" and approve the request.`, "(The provider said access_denied: User <b>cancelled</b>.)"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("failure page lacks %q:\n%s", want, text)
+		}
 	}
 	_, err := s.Wait(t.Context())
 	var cbErr *CallbackError

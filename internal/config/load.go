@@ -13,6 +13,9 @@ import (
 type Loader struct {
 	// Getenv looks up an environment variable; nil means os.LookupEnv.
 	Getenv func(string) (string, bool)
+	// Environ lists the environment as KEY=value, to find HELLO_*
+	// variables hello does not know; nil skips that check.
+	Environ func() []string
 	// WorkDir is where ./.config is looked up and relative --config and
 	// --ca-file paths are resolved; "" means the process's working directory.
 	WorkDir string
@@ -23,7 +26,7 @@ type Loader struct {
 
 // NewLoader returns a Loader for the real process environment.
 func NewLoader() Loader {
-	l := Loader{Getenv: os.LookupEnv}
+	l := Loader{Getenv: os.LookupEnv, Environ: os.Environ}
 	if wd, err := os.Getwd(); err == nil {
 		l.WorkDir = wd
 	}
@@ -86,6 +89,9 @@ func (l Loader) Load(fs *pflag.FlagSet) (*Settings, error) {
 		s.ConfigFile = cfg.val
 		s.Sources[KeyConfig] = cfg.source
 		s.Warnings = unknownKeyWarnings(r.v, cfg.val)
+	}
+	if l.Environ != nil {
+		s.Warnings = append(s.Warnings, unknownEnvWarnings(l.Environ())...)
 	}
 
 	if err := resolveIssuer(s, r.lookup(ks[KeyIssuer]), r.lookup(ks[KeyDomain])); err != nil {

@@ -327,7 +327,7 @@ func TestCaseInsensitiveINIAndWarnings(t *testing.T) {
 	}
 	p := filepath.Join(l.WorkDir, ".config")
 	wantWarn := []string{
-		"config file " + p + ": unknown key [AUTH0] CLIENTID ignored",
+		"config file " + p + ": unknown key [AUTH0] CLIENTID ignored (did you mean [AUTH0] CLIENT_ID?)",
 		"config file " + p + ": unknown key [EXTRA] A ignored",
 	}
 	if diff := cmp.Diff(wantWarn, s.Warnings); diff != "" {

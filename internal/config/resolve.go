@@ -7,6 +7,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // Setting keys, as used in Sources and *Error.Key.
@@ -117,13 +119,28 @@ func knownINIKeys() map[string]bool {
 // typo such as CLIENTID does not silently fall back to a default.
 func unknownKeyWarnings(v *viper.Viper, file string) []string {
 	known := knownINIKeys()
+	var names []string
+	for k := range known {
+		names = append(names, k)
+	}
+	slices.Sort(names) // a stable suggestion when two are as close
 	var out []string
 	for _, k := range v.AllKeys() {
-		if !known[k] {
-			sec, name, _ := strings.Cut(k, ".")
-			out = append(out, fmt.Sprintf("config file %s: unknown key [%s] %s ignored", file, strings.ToUpper(sec), strings.ToUpper(name)))
+		if known[k] {
+			continue
 		}
+		msg := fmt.Sprintf("config file %s: unknown key %s ignored", file, iniName(k))
+		if near, ok := closest(k, names); ok {
+			msg += " (did you mean " + iniName(near) + "?)"
+		}
+		out = append(out, msg)
 	}
 	slices.Sort(out) // AllKeys has no stable order
 	return out
+}
+
+// iniName writes viper's "section.key" as the file spells it: [SECTION] KEY.
+func iniName(k string) string {
+	sec, name, _ := strings.Cut(k, ".")
+	return "[" + termsafe.Line(strings.ToUpper(sec)) + "] " + termsafe.Line(strings.ToUpper(name))
 }

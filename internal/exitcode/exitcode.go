@@ -9,12 +9,13 @@ import (
 
 // The documented exit codes (README, `hello --help`).
 const (
-	OK          = 0 // success
-	Failure     = 1 // any other failure
-	Usage       = 2 // unknown command, bad flag or argument, bad configuration
-	Unavailable = 3 // provider or API unreachable, timed out, or answered 5xx
-	NoSession   = 4 // not logged in, or the session cannot be used or renewed
-	Forbidden   = 5 // permission denied (HTTP 403)
+	OK          = 0   // success
+	Failure     = 1   // any other failure
+	Usage       = 2   // unknown command, bad flag or argument, bad configuration
+	Unavailable = 3   // provider or API unreachable, timed out, or answered 5xx
+	NoSession   = 4   // not logged in, or the session cannot be used or renewed
+	Forbidden   = 5   // permission denied (HTTP 403)
+	Interrupted = 130 // Ctrl-C: 128 + SIGINT, as shells expect
 )
 
 // Error is an error with the exit code it should end the process with.
@@ -50,4 +51,5 @@ const Help = `Exit codes:
   2  usage: unknown command, bad flag, bad argument, bad configuration
   3  the provider or the API is unreachable, timed out, or answered 5xx
   4  not logged in, or the session cannot be used or renewed
-  5  permission denied (HTTP 403), e.g. messages admin without read:admin-messages`
+  5  permission denied (HTTP 403), e.g. messages admin without read:admin-messages
+  130  interrupted (Ctrl-C)`

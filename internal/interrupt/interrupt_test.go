@@ -2,83 +2,46 @@ package interrupt
 
 import (
 	"context"
-	"errors"
 	"os"
 	"syscall"
 	"testing"
-	"time"
+
+	"github.com/hello-cli/hello/internal/exitcode"
 )
 
-// Not parallel: the tests send signals to their own process. SIGUSR1 and
-// SIGUSR2 stand in for SIGINT so that a failure cannot look like Ctrl-C to
-// the test runner; without a handler either signal would end the process,
-// so reaching the end of a test proves the handler was in place.
-
-func TestSignalCancels(t *testing.T) {
-	ctx, stop := Context(context.Background(), syscall.SIGUSR1)
-	defer stop()
-	done := ctx.Done() // waits until the handler is installed
-	select {
-	case <-done:
-		t.Fatal("cancelled before any signal")
-	default:
+func TestExitCode(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		sig    os.Signal
+		want   int
+		wantOK bool
+	}{
+		{"no signal", nil, 0, false},
+		{"Ctrl-C is 130", syscall.SIGINT, exitcode.Interrupted, true},
+		{"SIGTERM is 143", syscall.SIGTERM, 143, true},
 	}
-	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR1); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the signal did not cancel the context")
-	}
-	if !errors.Is(ctx.Err(), context.Canceled) {
-		t.Errorf("Err = %v, want context.Canceled", ctx.Err())
-	}
-}
-
-func TestDerivedContextsSeeTheSignal(t *testing.T) {
-	ctx, stop := Context(context.Background(), syscall.SIGUSR2)
-	defer stop()
-	child, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	type key struct{}
-	grandchild := context.WithValue(child, key{}, "v")
-	if err := syscall.Kill(os.Getpid(), syscall.SIGUSR2); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-grandchild.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the signal did not reach a derived context")
-	}
-	if !errors.Is(context.Cause(grandchild), context.Canceled) {
-		t.Errorf("Cause = %v, want context.Canceled", context.Cause(grandchild))
-	}
-}
-
-func TestStopCancels(t *testing.T) {
-	parentCtx, parentCancel := context.WithCancel(context.Background())
-	defer parentCancel()
-	ctx, stop := Context(parentCtx, syscall.SIGUSR1)
-	stop()
-	select {
-	case <-ctx.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("stop did not cancel the context")
-	}
-	if parentCtx.Err() != nil {
-		t.Error("stop cancelled the parent")
-	}
-}
-
-func TestParentCancels(t *testing.T) {
-	parentCtx, parentCancel := context.WithCancel(context.Background())
-	ctx, stop := Context(parentCtx, syscall.SIGUSR1)
-	defer stop()
-	parentCancel()
-	select {
-	case <-ctx.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("cancelling the parent did not cancel the context")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			ch := make(chan os.Signal, 1)
+			released := make(chan struct{})
+			ctx, stop := watch(context.Background(), ch, func() { close(released) })
+			if tt.sig != nil {
+				ch <- tt.sig
+				<-ctx.Done()
+				<-released // the handler is released after the first signal
+			}
+			if got, ok := ExitCode(ctx); got != tt.want || ok != tt.wantOK {
+				t.Errorf("ExitCode after %v = %d, %v; want %d, %v", tt.sig, got, ok, tt.want, tt.wantOK)
+			}
+			stop()
+			if ctx.Err() == nil {
+				t.Error("stop did not release the context")
+			}
+			if _, ok := ExitCode(ctx); ok != tt.wantOK {
+				t.Error("stop changed the recorded cause")
+			}
+		})
 	}
 }

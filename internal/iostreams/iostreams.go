@@ -49,6 +49,9 @@ func (s *IOStreams) SetTTY(tty bool) { s.stdinTTY, s.stdoutTTY, s.stderrTTY = tt
 // SetCI forces the CI state (tests).
 func (s *IOStreams) SetCI(ci bool) { s.ci = ci }
 
+// IsStdoutTTY reports whether data goes to a terminal.
+func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
+
 // IsStderrTTY reports whether messages go to a terminal.
 func (s *IOStreams) IsStderrTTY() bool { return s.stderrTTY }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hello-cli/hello/internal/callback"
 	"github.com/hello-cli/hello/internal/token"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // BrowserLoginOptions configures BrowserLogin.
@@ -52,23 +53,27 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*toke
 	// The URL holds only public values (client ID, state, nonce, challenge),
 	// so printing it is safe.
 	if o.Open != nil && !o.NoBrowser {
-		fmt.Fprintf(stderr, "Opening %s in your browser…\n", authURL)
+		fmt.Fprintf(stderr, "Opening %s in your browser…\n", termsafe.Line(authURL))
 		// In the background: a launcher that waits for its browser must not
 		// hold up the wait for the callback.
 		go func() {
 			if err := o.Open(authURL); err != nil {
-				fmt.Fprintf(stderr, "Could not open a browser (%v).\nOpen this URL to log in: %s\n", err, authURL)
+				fmt.Fprintf(stderr, "Could not open a browser (%v).\nOpen this URL to log in: %s\n", err, termsafe.Line(authURL))
 			}
 		}()
 	} else {
-		fmt.Fprintf(stderr, "Open this URL to log in: %s\n", authURL)
+		fmt.Fprintf(stderr, "Open this URL to log in: %s\n", termsafe.Line(authURL))
 	}
 
 	code, err := srv.Wait(ctx)
 	if err != nil {
 		var cbErr *callback.CallbackError
-		if errors.As(err, &cbErr) && cbErr.Code == "access_denied" {
-			return nil, fmt.Errorf("login: %w (%w)", ErrAccessDenied, err)
+		if errors.As(err, &cbErr) {
+			// The provider's answer says it all, in words and then in code.
+			if cbErr.Code == "access_denied" {
+				return nil, &refusal{sentinel: ErrAccessDenied, err: err}
+			}
+			return nil, err
 		}
 		return nil, fmt.Errorf("login: %w", err)
 	}

@@ -19,6 +19,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -165,6 +167,14 @@ func getJSON(ctx context.Context, hc *http.Client, what httperr.What, u string, 
 // unreachable words a request that got no answer. The cause stays wrapped:
 // the command layer maps the network error, not this text.
 func unreachable(what httperr.What, err error) error {
+	var dial *net.OpError
+	isDial := errors.As(err, &dial) && dial.Op == "dial"
+	var ne net.Error
+	if !isDial && (errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())) {
+		// Connected, sent, and no answer in time: the network and the
+		// issuer are right, the provider is slow.
+		return fmt.Errorf("%s did not answer in time: try again later (%w)", what, err)
+	}
 	return fmt.Errorf("%s could not be reached: check your network and the issuer, then try again (%w)", what, err)
 }
 
@@ -266,7 +276,11 @@ func decodeObject(b []byte) (map[string]any, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
+	if err := dec.Decode(&m); errors.Is(err, io.EOF) {
+		// Not wrapped: io.EOF means a connection closed before the
+		// answer, and this answer arrived, empty.
+		return nil, errors.New("decode claims: the answer is empty")
+	} else if err != nil {
 		return nil, fmt.Errorf("decode claims: %w", err)
 	}
 	return m, nil

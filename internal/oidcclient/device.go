@@ -9,6 +9,7 @@ import (
 
 	"github.com/hello-cli/hello/internal/httperr"
 	"github.com/hello-cli/hello/internal/token"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // deviceFallbackLifetime bounds polling when a provider omits the
@@ -53,9 +54,10 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*token.
 			return nil, fmt.Errorf("start device login: %w", err)
 		}
 	}
-	fmt.Fprintf(stderr, "To log in, open %s and enter the code %s\n", da.VerificationURI, da.UserCode)
+	// The provider chose these strings: shown, never obeyed.
+	fmt.Fprintf(stderr, "To log in, open %s and enter the code %s\n", termsafe.Line(da.VerificationURI), termsafe.Line(da.UserCode))
 	if da.VerificationURIComplete != "" {
-		fmt.Fprintf(stderr, "or open %s\n", da.VerificationURIComplete)
+		fmt.Fprintf(stderr, "or open %s\n", termsafe.Line(da.VerificationURIComplete))
 	}
 	if o.Open != nil && !o.NoBrowser {
 		target := da.VerificationURIComplete
@@ -83,10 +85,11 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*token.
 		err = c.fromRetrieveError(httperr.Token, err)
 		var he *httperr.Error
 		switch {
+		// The same sentence as the browser flow's, the protocol detail last.
 		case IsOAuthError(err, "access_denied") && errors.As(err, &he):
-			return nil, fmt.Errorf("device login: %w (%s)", ErrAccessDenied, he.Detail())
+			return nil, fmt.Errorf(`%w: to try again, run "hello login" and approve the request (%s)`, ErrAccessDenied, he.Detail())
 		case IsOAuthError(err, "expired_token") && errors.As(err, &he):
-			return nil, fmt.Errorf("device login: %w (%s)", ErrDeviceExpired, he.Detail())
+			return nil, fmt.Errorf(`%w: run "hello login" for a new code (%s)`, ErrDeviceExpired, he.Detail())
 		}
 		return nil, err
 	}

@@ -11,7 +11,7 @@ import (
 // Errors that do not come from an HTTP answer (those are *httperr.Error).
 var (
 	// ErrAccessDenied: the user or the provider refused the authorization.
-	ErrAccessDenied = errors.New("access denied")
+	ErrAccessDenied = errors.New("the login was declined at the provider")
 	// ErrDeviceExpired: the device code expired before the user approved it.
 	ErrDeviceExpired = errors.New("the device code expired before the login was approved")
 	// ErrNoRevocation: the provider advertises no revocation endpoint.
@@ -40,6 +40,16 @@ func (c *Client) fromRetrieveError(what httperr.What, err error) error {
 	}
 	return e
 }
+
+// refusal is a provider's refusal that errors.Is matches against a
+// sentinel, in its own words.
+type refusal struct {
+	sentinel error
+	err      error
+}
+
+func (r *refusal) Error() string   { return r.err.Error() }
+func (r *refusal) Unwrap() []error { return []error{r.sentinel, r.err} }
 
 // IsOAuthError reports whether err is an OAuth error answer with code.
 func IsOAuthError(err error, code string) bool {

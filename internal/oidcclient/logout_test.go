@@ -5,6 +5,7 @@ import (
 	"errors"
 	"github.com/hello-cli/hello/internal/httperr"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -149,4 +150,28 @@ func TestLogoutForm(t *testing.T) {
 	if _, _, ok := c.LogoutForm("id.token.hint", "http://localhost:4040/"); ok {
 		t.Error("LogoutForm without an end_session_endpoint")
 	}
+}
+
+// The authenticated client has already renewed and retried once when
+// userinfo answers 401: the message must not suggest a login that cannot
+// help, and names what to check, as for the API.
+func TestUserInfoRefusingAFreshTokenSaysWhatToCheck(t *testing.T) {
+	t.Parallel()
+	op := newFakeOP(t)
+	c := newClient(t, op, func(cfg *Config) { cfg.Audience = "https://api.example.com" })
+	_, err := c.UserInfo(t.Context(), bearerClient("refused-token"))
+	var he *httperr.Error
+	if !errors.As(err, &he) || he.StatusCode != 401 {
+		t.Fatalf("UserInfo = %v, want the 401 as an *httperr.Error", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"freshly issued", op.issuer, "https://api.example.com", "invalid_token"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q does not contain %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "hello login") {
+		t.Errorf("error %q suggests a login, which cannot help", msg)
+	}
+	assertNoSecrets(t, "error", msg, "refused-token")
 }

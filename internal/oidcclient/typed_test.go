@@ -1,8 +1,15 @@
 package oidcclient
 
 import (
+	"context"
 	"errors"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -44,5 +51,37 @@ func TestFailuresAreTyped(t *testing.T) {
 	_, err = newClient(t, op).Refresh(t.Context(), "rt")
 	if !errors.As(err, &he) || he.What != httperr.Token || he.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("token 503: %v, want an *httperr.Error from the token endpoint", err)
+	}
+}
+
+// A request sent but not answered in time was not "unreachable": the
+// network and the issuer are fine, the provider is slow.
+func TestNoAnswerInTimeIsNotUnreachable(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"deadline", &url.Error{Op: "Post", URL: "https://op.example.com/oauth/token", Err: context.DeadlineExceeded}, "did not answer in time"},
+		{"refused", &url.Error{Op: "Post", URL: "https://op.example.com/oauth/token", Err: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}, "could not be reached"},
+		{"dial timeout", &url.Error{Op: "Post", URL: "https://op.example.com/oauth/token", Err: &net.OpError{Op: "dial", Net: "tcp", Err: os.ErrDeadlineExceeded}}, "could not be reached"},
+	} {
+		err := unreachable(httperr.Token, tc.err)
+		if !strings.Contains(err.Error(), tc.want) || !errors.Is(err, tc.err) {
+			t.Errorf("%s: %q, want it to say %q and wrap the cause", tc.name, err, tc.want)
+		}
+	}
+}
+
+// An empty 200 answer is a malformed one (exit 1), not a connection closed
+// before the answer (io.EOF, which the command layer maps to exit 3).
+func TestEmptyClaimsAreNotEOF(t *testing.T) {
+	t.Parallel()
+	for _, body := range []string{"", "  \n"} {
+		_, err := decodeObject([]byte(body))
+		if err == nil || errors.Is(err, io.EOF) {
+			t.Errorf("decodeObject(%q) = %v, want an error that is not io.EOF", body, err)
+		}
 	}
 }

@@ -34,7 +34,11 @@ func (c *Client) UserInfo(ctx context.Context, hc *http.Client) (map[string]any,
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, httperr.FromResponse(httperr.UserInfo, resp, c.cfg.Now())
+		he := httperr.FromResponse(httperr.UserInfo, resp, c.cfg.Now())
+		if he.StatusCode == http.StatusUnauthorized {
+			return nil, &freshTokenRefused{issuer: c.cfg.Issuer, audience: c.cfg.Audience, err: he}
+		}
+		return nil, he
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxUserInfo))
 	if err != nil {
@@ -51,3 +55,21 @@ func (c *Client) UserInfo(ctx context.Context, hc *http.Client) (map[string]any,
 	}
 	return claims, nil
 }
+
+// freshTokenRefused is a 401 from userinfo. hc has already renewed the
+// token and retried once, so logging in again would not help: the
+// provider does not accept its own tokens for this audience at userinfo.
+type freshTokenRefused struct {
+	issuer, audience string
+	err              *httperr.Error
+}
+
+func (e *freshTokenRefused) Error() string {
+	aud := e.audience
+	if aud == "" {
+		aud = "(none)"
+	}
+	return fmt.Sprintf("the provider's userinfo endpoint refuses even a freshly issued access token: check that issuer %s accepts its tokens for audience %s there, with the openid scope (%s)", e.issuer, aud, e.err.Detail())
+}
+
+func (e *freshTokenRefused) Unwrap() error { return e.err }

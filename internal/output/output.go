@@ -1,31 +1,62 @@
-// Package output prints command results as text or indented JSON.
+// Package output prints command results as text or JSON that a terminal
+// can trust and a script can rely on: text from outside has its control
+// characters made visible (pkg/termsafe), JSON escapes them as JSON does,
+// and -o json prints JSON or fails, never anything else.
 package output
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // WriteJSON writes v as indented JSON followed by a newline.
 func WriteJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	doc, err := marshal(v)
+	if err != nil {
+		return err
+	}
+	return writeDocument(w, doc)
 }
 
 // WriteRawJSON re-indents a JSON document received from elsewhere, keeping
-// every field; a body that is not JSON is written unchanged.
+// every field in the order sent and every number as written. A body that
+// is not JSON is a *NotJSONError and nothing is written.
 func WriteRawJSON(w io.Writer, body []byte) error {
-	var v any
-	if err := json.Unmarshal(body, &v); err != nil {
-		_, err = w.Write(body)
+	if err := CheckJSON(body, ""); err != nil {
 		return err
 	}
-	return WriteJSON(w, v)
+	return writeDocument(w, body)
+}
+
+// marshal encodes v compactly, without HTML escaping (nobody embeds the
+// output in a page, and "&" should read as "&").
+func marshal(v any) ([]byte, error) {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode JSON output: %w", err)
+	}
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
+}
+
+// writeDocument writes a valid JSON document indented, terminal-safe, and
+// followed by a newline.
+func writeDocument(w io.Writer, doc []byte) error {
+	var b bytes.Buffer
+	if err := json.Indent(&b, doc, "", "  "); err != nil {
+		return fmt.Errorf("indent JSON output: %w", err)
+	}
+	b.WriteByte('\n')
+	_, err := w.Write(termsafe.JSON(b.Bytes()))
+	return err
 }
 
 // Field is one line of text output.
@@ -34,14 +65,18 @@ type Field struct {
 	Value string
 }
 
-// WriteFields writes aligned "name: value" lines.
+// WriteFields writes aligned "name: value" lines. Names and values may come
+// from a server (claim names, a user's name): each is made terminal-safe
+// and kept on its own line, so none can fake another line of output.
 func WriteFields(w io.Writer, fields []Field) error {
+	safe := make([]Field, len(fields))
 	width := 0
-	for _, f := range fields {
-		width = max(width, len(f.Name))
+	for i, f := range fields {
+		safe[i] = Field{Name: termsafe.Line(f.Name), Value: termsafe.Line(f.Value)}
+		width = max(width, utf8.RuneCountInString(safe[i].Name))
 	}
 	var b strings.Builder
-	for _, f := range fields {
+	for _, f := range safe {
 		fmt.Fprintf(&b, "%-*s  %s\n", width+1, f.Name+":", f.Value)
 	}
 	_, err := io.WriteString(w, b.String())

@@ -2,6 +2,7 @@ package output
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 )
 
@@ -23,12 +24,14 @@ func TestWriteRawJSON(t *testing.T) {
 	if err := WriteRawJSON(&b, []byte(`{"text":"<hi>","n":1}`)); err != nil {
 		t.Fatal(err)
 	}
-	if want := "{\n  \"n\": 1,\n  \"text\": \"<hi>\"\n}\n"; b.String() != want {
+	// The server's field order and numbers are kept.
+	if want := "{\n  \"text\": \"<hi>\",\n  \"n\": 1\n}\n"; b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
 	b.Reset()
-	if err := WriteRawJSON(&b, []byte("not json")); err != nil || b.String() != "not json" {
-		t.Errorf("non-JSON body: %q, %v", b.String(), err)
+	var notJSON *NotJSONError
+	if err := WriteRawJSON(&b, []byte("not json")); !errors.As(err, &notJSON) || b.Len() != 0 {
+		t.Errorf("non-JSON body: wrote %q, error %v; want nothing and a *NotJSONError", b.String(), err)
 	}
 }
 

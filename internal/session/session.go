@@ -132,7 +132,13 @@ func (s *Session) Token(ctx context.Context, w Want) (*token.Token, error) {
 	if w.Stale == "" && e.Token.ValidFor(s.now(), max(e.Token.Margin(), w.MinTTL)) {
 		return &e.Token, nil
 	}
-	return s.renew(ctx, e.Token.AccessToken, w)
+	seen := e.Token.AccessToken
+	if w.Stale != "" {
+		// What the caller saw is the refused token: one that replaced it
+		// before this read counts as saved by another process, too.
+		seen = w.Stale
+	}
+	return s.renew(ctx, seen, w)
 }
 
 // renew takes the cache lock, re-reads the entry (another process may have

@@ -317,6 +317,29 @@ func TestTokenSavedWhileWaitingIsUsedAsItIs(t *testing.T) {
 	}
 }
 
+func TestStaleTokenAlreadyReplacedIsNotRenewedAgain(t *testing.T) {
+	t.Parallel()
+	// Two processes got a 401 for the same token. The first renewed it;
+	// the second, asking only now, finds the replacement already in the
+	// cache (before it even takes the lock) and must use it, not spend
+	// the refresh token a second time.
+	p := &fakeProvider{}
+	s := newSession(t, p)
+	saveToken(t, s, time.Minute, time.Hour)
+	now := s.Now()
+	other := &tokencache.Entry{User: "alice@example.com", Token: token.Token{AccessToken: "at-other", RefreshToken: "rt2", IssuedAt: now, Expiry: now.Add(time.Hour), Grant: token.GrantAuthorizationCode}}
+	if err := s.Store.Save(s.Key, other); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.Token(t.Context(), Want{Stale: "at-0"})
+	if err != nil || tok.AccessToken != "at-other" {
+		t.Fatalf("Token = %+v, %v; want the replacement", tok, err)
+	}
+	if n := p.refreshes.Load(); n != 0 {
+		t.Errorf("%d refreshes, want 0", n)
+	}
+}
+
 func TestClientCredentialsMintAnew(t *testing.T) {
 	t.Parallel()
 	p := &fakeProvider{}

@@ -1,6 +1,10 @@
 package tokencache
 
-import "github.com/hello-cli/hello/internal/atomicfile"
+import (
+	"time"
+
+	"github.com/hello-cli/hello/internal/atomicfile"
+)
 
 // Files is the file layer under a Store: how an entry is replaced.
 type Files interface {
@@ -17,7 +21,13 @@ type Pending interface {
 
 type atomicFiles struct{}
 
+// staleReservation is the age past which a temporary entry file is a
+// killed process's: a live one lasts as long as a renewal under the lock.
+const staleReservation = 10 * time.Minute
+
 func (atomicFiles) Prepare(path string, reserve int64) (Pending, error) {
+	// File times are the file system's, so the real clock judges them.
+	atomicfile.RemoveStale(path, staleReservation, time.Now())
 	p, err := atomicfile.Prepare(path, reserve)
 	if err != nil {
 		return nil, err

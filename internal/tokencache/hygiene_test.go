@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
+	"github.com/hello-cli/hello/internal/atomicfile"
 	"github.com/hello-cli/hello/internal/token"
 )
 
@@ -174,4 +177,40 @@ func TestReservationAbortLeavesNothing(t *testing.T) {
 func fileName(s *Store) string {
 	p := s.Path(testKey)
 	return p[len(s.Dir)+1:]
+}
+
+func TestPrepareRemovesReservationsOfKilledProcesses(t *testing.T) {
+	t.Parallel()
+	s := New(t.TempDir())
+	if err := s.Save(testKey, testEntry()); err != nil {
+		t.Fatal(err)
+	}
+	// A process killed during a refresh leaves its reservation behind,
+	// tens of KiB each time; one still in flight is young.
+	if _, err := atomicfile.Prepare(s.Path(testKey), 64<<10); err != nil {
+		t.Fatal(err)
+	}
+	leftovers, _ := filepath.Glob(filepath.Join(s.Dir, ".*"))
+	if len(leftovers) != 1 {
+		t.Fatalf("leftovers = %v, want one", leftovers)
+	}
+	old := time.Now().Add(-time.Hour)
+	if err := os.Chtimes(leftovers[0], old, old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := atomicfile.Prepare(s.Path(testKey), 10); err != nil {
+		t.Fatal(err)
+	}
+	young, _ := filepath.Glob(filepath.Join(s.Dir, ".*"))
+	r, err := s.Prepare(testKey, testEntry())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Commit(testEntry()); err != nil {
+		t.Fatal(err)
+	}
+	left, _ := filepath.Glob(filepath.Join(s.Dir, ".*"))
+	if len(left) != 1 || len(young) != 2 || left[0] == leftovers[0] {
+		t.Errorf("temporary files after a save: %v (before: %v); want only the young one kept", left, young)
+	}
 }
