@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"strings"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/sandbox"
+	"github.com/hello-cli/hello/internal/sandbox/eventlog"
 	"github.com/hello-cli/hello/internal/sandbox/provider"
 	"github.com/hello-cli/hello/internal/transport"
 	"github.com/hello-cli/hello/internal/urlpolicy"
@@ -45,7 +47,16 @@ bob@example.com / bob-password (without). Clients: public hello-cli, and
 confidential hello-ci / hello-ci-secret for client credentials.
 
 Once both listen, stdout gets exactly two lines, HELLO_ISSUER=<url> and
-HELLO_API_URL=<url>; everything else goes to stderr.
+HELLO_API_URL=<url>; everything else goes to stderr: help, then one log line
+per login, sign-up, token response, refresh-token reuse, logout or refusal
+(--log-format json for machines).
+
+Like Auth0, ID tokens name only the client, the authorization response
+carries iss (RFC 9207), resource (RFC 8707) works like audience, and a
+reused refresh token revokes its login unless --refresh-reuse-interval
+allows the previous one once more. Wrong passwords are throttled per
+account and per address, and each client and user has its own share of
+live tokens, so one flooding client is refused alone.
 
 With --issuer (or --domain) and --audience it runs the API alone, validating
 that provider's tokens: a drop-in for Auth0's sample API.`,
@@ -71,6 +82,8 @@ that provider's tokens: a drop-in for Auth0's sample API.`,
 	fs.BoolVar(&opts.Ephemeral, "ephemeral", false, "keep everything in memory")
 	fs.DurationVar(&opts.TokenTTL, "token-ttl", opts.TokenTTL, "access token lifetime")
 	fs.DurationVar(&opts.DeviceInterval, "device-interval", 5*time.Second, "polling interval the device flow asks clients for")
+	fs.StringVar(&opts.LogFormat, "log-format", eventlog.FormatText, `format of the event log on stderr (one line per login, sign-up, grant, reuse, logout, refusal): "text" or "json"`)
+	fs.DurationVar(&opts.RefreshReuseInterval, "refresh-reuse-interval", 0, "for this long after a refresh, the previous refresh token works once more and gets the same new tokens (Auth0's rotation overlap period); 0: any reuse revokes the login")
 	return cmd
 }
 
@@ -109,6 +122,12 @@ func (o *SandboxOptions) fromRootFlags(cmd *cobra.Command) error {
 	if o.TokenTTL <= 0 || o.DeviceInterval <= 0 {
 		return exitcode.Newf(exitcode.Usage, "--token-ttl and --device-interval must be positive durations")
 	}
+	if o.LogFormat != eventlog.FormatText && o.LogFormat != eventlog.FormatJSON {
+		return exitcode.Newf(exitcode.Usage, "bad --log-format %q: want text or json", o.LogFormat)
+	}
+	if o.RefreshReuseInterval < 0 {
+		return exitcode.Newf(exitcode.Usage, "--refresh-reuse-interval must not be negative")
+	}
 	return nil
 }
 
@@ -126,6 +145,14 @@ func sandboxRun(ctx context.Context, f *Factory, o *SandboxOptions) error {
 	}
 	o.HTTPClient = hc
 	o.Log = f.IO.ErrOut
+	// The OpenID library logs every refused request (each device poll
+	// that is still pending, too) through slog's default logger: let only
+	// its errors through, in the event log's format.
+	libLog, err := eventlog.NewHandler(f.IO.ErrOut, o.LogFormat, slog.LevelError)
+	if err != nil {
+		return err
+	}
+	slog.SetDefault(slog.New(libLog))
 	// Done returns once the signal handler is in place (package
 	// interrupt): a script may send SIGTERM as soon as it has read the
 	// addresses, and that must stop the sandbox cleanly.

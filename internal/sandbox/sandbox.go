@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hello-cli/hello/internal/sandbox/eventlog"
 	"github.com/hello-cli/hello/internal/sandbox/helloapi"
 	"github.com/hello-cli/hello/internal/sandbox/provider"
 	"github.com/hello-cli/hello/internal/urlpolicy"
@@ -38,13 +39,18 @@ type Options struct {
 	TokenTTL       time.Duration
 	DeviceInterval time.Duration
 	Audience       string
+	// RefreshReuseInterval is the provider's refresh-token rotation
+	// overlap (provider.Config.RefreshReuseInterval).
+	RefreshReuseInterval time.Duration
 
 	// Issuer, when set, runs the API alone, validating that provider's
 	// tokens instead of the embedded provider's.
 	Issuer string
 
 	HTTPClient *http.Client // the API's client for discovery and JWKS
-	Log        io.Writer    // warnings and request errors
+	Log        io.Writer    // the event log: one line per login, grant, refusal...
+	// LogFormat is eventlog.FormatText (the default) or eventlog.FormatJSON.
+	LogFormat string
 }
 
 // Sandbox is a running sandbox.
@@ -65,6 +71,10 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
+	logger, err := eventlog.New(o.Log, o.LogFormat)
+	if err != nil {
+		return nil, err
+	}
 	s := &Sandbox{done: make(chan error, 2)}
 	var handlers []http.Handler
 	var listeners []net.Listener
@@ -82,13 +92,14 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 		listeners = append(listeners, ln)
 		s.IssuerURL = baseURL(ln)
 		p, err := provider.New(ctx, provider.Config{
-			Issuer:         s.IssuerURL,
-			StateDir:       o.StateDir,
-			Ephemeral:      o.Ephemeral,
-			TokenTTL:       o.TokenTTL,
-			Audience:       o.Audience,
-			DeviceInterval: o.DeviceInterval,
-			Logger:         slog.New(slog.NewTextHandler(o.Log, &slog.HandlerOptions{Level: slog.LevelWarn})),
+			Issuer:               s.IssuerURL,
+			StateDir:             o.StateDir,
+			Ephemeral:            o.Ephemeral,
+			TokenTTL:             o.TokenTTL,
+			Audience:             o.Audience,
+			DeviceInterval:       o.DeviceInterval,
+			RefreshReuseInterval: o.RefreshReuseInterval,
+			Logger:               logger,
 		})
 		if err != nil {
 			closeAll()
@@ -107,7 +118,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	}
 	listeners = append(listeners, apiLn)
 	s.APIURL = baseURL(apiLn)
-	api, err := helloapi.New(helloapi.Config{Issuer: s.IssuerURL, Audience: o.Audience, HTTPClient: o.HTTPClient})
+	api, err := helloapi.New(helloapi.Config{Issuer: s.IssuerURL, Audience: o.Audience, HTTPClient: o.HTTPClient, Logger: logger})
 	if err != nil {
 		closeAll()
 		return nil, fmt.Errorf("start the API: %w", err)
@@ -125,7 +136,7 @@ func Start(ctx context.Context, o Options) (*Sandbox, error) {
 	}
 	handlers = append(handlers, api)
 
-	errLog := slog.NewLogLogger(slog.NewTextHandler(o.Log, nil), slog.LevelWarn)
+	errLog := slog.NewLogLogger(logger.Handler(), slog.LevelWarn)
 	for i, ln := range listeners {
 		srv := &http.Server{
 			Handler:           handlers[i],

@@ -135,7 +135,7 @@ func TestDeviceFlowExpired(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	s.clock.Advance(1500 * time.Millisecond)
 	if got := pollOnce(t, s, da.DeviceCode); got != "expired_token" {
 		t.Errorf("poll after expiry: %q, want expired_token", got)
 	}

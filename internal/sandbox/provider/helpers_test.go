@@ -14,6 +14,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -25,19 +26,42 @@ import (
 // testIDP is a provider served on a random loopback port.
 type testIDP struct {
 	*Provider
-	url string
-	srv *httptest.Server
-	rp  *oidc.Provider // discovery as a relying party sees it
+	url   string
+	srv   *httptest.Server
+	rp    *oidc.Provider // discovery as a relying party sees it
+	clock *testClock
+}
+
+// testClock is real time plus an offset that tests move forward, so expiry
+// and delays are tried without sleeping while clients that poll on real
+// tickers (x/oauth2's device flow) still see time pass.
+type testClock struct {
+	mu     sync.Mutex
+	offset time.Duration
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.offset)
+}
+
+// Advance moves the clock forward by d.
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.offset += d
 }
 
 // startIDP starts an ephemeral provider with a 1s device interval and cheap
 // password hashing; mod may
 // adjust the config (Issuer is set before mod runs).
-func startIDP(t *testing.T, mod func(*Config)) *testIDP {
+func startIDP(t testing.TB, mod func(*Config)) *testIDP {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
-	cfg := Config{Issuer: issuer, Ephemeral: true, DeviceInterval: time.Second, PasswordCost: bcrypt.MinCost, Logger: testLogger(t)}
+	clock := &testClock{}
+	cfg := Config{Issuer: issuer, Ephemeral: true, DeviceInterval: time.Second, PasswordCost: bcrypt.MinCost, Logger: testLogger(t), Now: clock.Now}
 	if mod != nil {
 		mod(&cfg)
 	}
@@ -53,14 +77,14 @@ func startIDP(t *testing.T, mod func(*Config)) *testIDP {
 	if err != nil {
 		t.Fatalf("discovery: %v", err)
 	}
-	return &testIDP{Provider: p, url: issuer, srv: srv, rp: rp}
+	return &testIDP{Provider: p, url: issuer, srv: srv, rp: rp, clock: clock}
 }
 
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 
-type testWriter struct{ t *testing.T }
+type testWriter struct{ t testing.TB }
 
 func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimSpace(string(p)))
@@ -85,12 +109,12 @@ func (s *testIDP) oauthConfig(scopes ...string) *oauth2.Config {
 // browser is a cookie-keeping HTTP client that follows redirects within the
 // provider and stops at the redirect to the application's loopback callback.
 type browser struct {
-	t      *testing.T
+	t      testing.TB
 	idp    *testIDP
 	client *http.Client
 }
 
-func newBrowser(t *testing.T, s *testIDP) *browser {
+func newBrowser(t testing.TB, s *testIDP) *browser {
 	jar, err := cookiejar.New(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -174,7 +198,7 @@ func (b *browser) login(p page, email, password string) page {
 }
 
 // callback returns the query of the redirect to the loopback callback.
-func callback(t *testing.T, p page) url.Values {
+func callback(t testing.TB, p page) url.Values {
 	t.Helper()
 	if p.status != http.StatusFound {
 		t.Fatalf("want a redirect to the callback, got %d at %s:\n%s", p.status, p.url, p.body)
@@ -236,7 +260,7 @@ func (b *browser) loginTokens(conf *oauth2.Config, email, password string, extra
 
 // accessClaims verifies an access token's signature, issuer and expiry
 // against the provider's JWKS and returns its claims.
-func (s *testIDP) accessClaims(t *testing.T, token string) map[string]any {
+func (s *testIDP) accessClaims(t testing.TB, token string) map[string]any {
 	t.Helper()
 	v := s.rp.Verifier(&oidc.Config{SkipClientIDCheck: true})
 	tok, err := v.Verify(t.Context(), token)
@@ -251,7 +275,7 @@ func (s *testIDP) accessClaims(t *testing.T, token string) map[string]any {
 }
 
 // oauthErr returns the error code of an oauth2 call's failure.
-func oauthErr(t *testing.T, err error) string {
+func oauthErr(t testing.TB, err error) string {
 	t.Helper()
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
@@ -261,7 +285,7 @@ func oauthErr(t *testing.T, err error) string {
 }
 
 // postForm posts to the provider and decodes a JSON answer.
-func (s *testIDP) postForm(t *testing.T, path string, form url.Values, mod func(*http.Request)) (int, map[string]any) {
+func (s *testIDP) postForm(t testing.TB, path string, form url.Values, mod func(*http.Request)) (int, map[string]any) {
 	t.Helper()
 	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, s.url+path, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -274,7 +298,7 @@ func (s *testIDP) postForm(t *testing.T, path string, form url.Values, mod func(
 	return doJSON(t, req)
 }
 
-func doJSON(t *testing.T, req *http.Request) (int, map[string]any) {
+func doJSON(t testing.TB, req *http.Request) (int, map[string]any) {
 	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -294,7 +318,7 @@ func doJSON(t *testing.T, req *http.Request) (int, map[string]any) {
 	return resp.StatusCode, out
 }
 
-func ctxTimeout(t *testing.T, d time.Duration) context.Context {
+func ctxTimeout(t testing.TB, d time.Duration) context.Context {
 	ctx, cancel := context.WithTimeout(t.Context(), d)
 	t.Cleanup(cancel)
 	return ctx

@@ -1,13 +1,16 @@
-// Package idp is the sandbox identity provider behind "hello sandbox" and the
+// Package provider is the sandbox identity provider behind "hello sandbox" and the
 // integration tests: a real OpenID provider built on
 // github.com/zitadel/oidc/v3/pkg/op, with our own storage, login, sign-up and
 // device pages.
 //
 // The library does the protocol and the cryptography (token signing, PKCE,
-// request validation); this package supplies users, clients, keys, the
-// browser session and a few Auth0 behaviours the library has no opinion on
-// (the audience parameter, the permissions claim, refresh-token reuse
-// detection).
+// request validation); package store supplies users, clients, keys and
+// tokens, and this package the web side: pages, forms, the browser session
+// cookie, password throttling, and thin wrappers around the library's
+// endpoints for the Auth0 behaviours it has no opinion on: audience and
+// resource, screen_hint, strict loopback redirects, iss in authorization
+// responses (RFC 9207), refusing repeated parameters, the refresh-token
+// reuse interval, Retry-After on refusals.
 //
 // Paths served by Handler, besides discovery and the JWKS (/keys):
 //
@@ -27,7 +30,6 @@ package provider
 import (
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -38,7 +40,22 @@ import (
 	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/hello-cli/hello/internal/sandbox/eventlog"
+	"github.com/hello-cli/hello/internal/sandbox/store"
 	"github.com/hello-cli/hello/internal/urlpolicy"
+)
+
+// The built-in users and clients, for the command's help and for tests.
+const (
+	AliceEmail                  = store.AliceEmail
+	AlicePassword               = store.AlicePassword
+	BobEmail                    = store.BobEmail
+	BobPassword                 = store.BobPassword
+	PermissionReadAdminMessages = store.PermissionReadAdminMessages
+	CLIClientID                 = store.CLIClientID
+	CIClientID                  = store.CIClientID
+	CIClientSecret              = store.CIClientSecret
+	PromptCreate                = store.PromptCreate
 )
 
 // Defaults for the zero values of Config.
@@ -78,23 +95,26 @@ type Config struct {
 	SessionTTL time.Duration
 	// RefreshTokenTTL is the lifetime of a refresh-token family (default 30 days).
 	RefreshTokenTTL time.Duration
+	// RefreshReuseInterval is Auth0's "rotation overlap period" (default 0,
+	// as Auth0's): for this long after a rotation the previous refresh
+	// token works once more and gets the same new tokens, so that a lost
+	// response does not log the user out. Outside it, reuse revokes the
+	// login's tokens.
+	RefreshReuseInterval time.Duration
 	// PasswordCost is the bcrypt cost for signed-up users' passwords
 	// (default bcrypt.DefaultCost). Tests lower it to bcrypt.MinCost: the
 	// race detector makes bcrypt very slow.
 	PasswordCost int
+	// Limits caps the storage's tables (zero: store.DefaultLimits).
+	Limits store.Limits
+	// Now is the clock; nil means time.Now. Tests move it instead of sleeping.
+	Now func() time.Time
 	// Logger receives the provider's own events. May be nil.
 	Logger *slog.Logger
 }
 
-// Stats counts what the provider did. Tests use it to prove, for example,
-// that several concurrent CLI processes caused exactly one refresh.
-type Stats struct {
-	// Grants counts successful token responses by grant_type.
-	Grants map[string]int `json:"grants"`
-	// RefreshReuseDetected counts presentations of an already rotated refresh
-	// token (each revokes that token's family).
-	RefreshReuseDetected int `json:"refresh_reuse_detected"`
-}
+// Stats counts what the provider did (see store.Stats).
+type Stats = store.Stats
 
 // Provider is a running sandbox identity provider. Serve Handler() on the
 // listener whose address Config.Issuer names.
@@ -102,7 +122,8 @@ type Provider struct {
 	cfg     Config
 	issuer  *url.URL
 	log     *slog.Logger
-	store   *storage
+	now     func() time.Time
+	store   *store.Store
 	op      *op.Provider
 	pages   *pages
 	handler http.Handler
@@ -110,6 +131,10 @@ type Provider struct {
 	csrfKey [32]byte
 	// guesses counts failed device user-code lookups per client address.
 	guesses *failureLimiter
+	// logins throttles password guessing per account and per address.
+	logins *loginThrottle
+	// folds keeps repeated refusals to one log line a minute.
+	folds eventlog.Limiter
 }
 
 // New validates cfg, loads or creates the persistent state and builds the
@@ -124,29 +149,29 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 
-	var persist *stateDir
-	if !cfg.Ephemeral {
-		if cfg.StateDir == "" {
-			return nil, errors.New("idp: StateDir is required unless Ephemeral is set")
-		}
-		persist = &stateDir{path: cfg.StateDir}
-	}
-	key, err := loadOrCreateKey(ctx, persist)
-	if err != nil {
-		return nil, fmt.Errorf("idp: signing key: %w", err)
-	}
-	users, err := loadUsers(persist, cfg.PasswordCost, logger)
-	if err != nil {
-		return nil, fmt.Errorf("idp: users: %w", err)
-	}
-
-	store, err := newStorage(cfg, key, users, logger)
+	st, err := store.Open(ctx, store.Config{
+		Issuer:               cfg.Issuer,
+		LoginURL:             cfg.Issuer + loginPath + "?id=",
+		StateDir:             cfg.StateDir,
+		Ephemeral:            cfg.Ephemeral,
+		TokenTTL:             cfg.TokenTTL,
+		Audience:             cfg.Audience,
+		DeviceInterval:       cfg.DeviceInterval,
+		DeviceCodeTTL:        cfg.DeviceCodeTTL,
+		SessionTTL:           cfg.SessionTTL,
+		RefreshTokenTTL:      cfg.RefreshTokenTTL,
+		PasswordCost:         cfg.PasswordCost,
+		RefreshReuseInterval: cfg.RefreshReuseInterval,
+		Limits:               cfg.Limits,
+		Now:                  cfg.Now,
+		Logger:               logger,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("idp: %w", err)
 	}
 	p := &Provider{
-		cfg: cfg, issuer: issuer, log: logger, store: store, cookies: newCookieNames(cfg.Issuer),
-		guesses: newFailureLimiter(maxCodeFailures, codeFailureWindow),
+		cfg: cfg, issuer: issuer, log: logger, now: cfg.Now, store: st, cookies: newCookieNames(cfg.Issuer),
+		guesses: newFailureLimiter(maxCodeFailures, codeFailureWindow), logins: newLoginThrottle(),
 	}
 	if _, err := rand.Read(p.csrfKey[:]); err != nil {
 		return nil, fmt.Errorf("idp: CSRF key: %w", err)
@@ -162,7 +187,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		CodeMethodS256:           true,
 		AuthMethodPost:           true,
 		GrantTypeRefreshToken:    true,
-		SupportedScopes:          supportedScopes(),
+		SupportedScopes:          store.SupportedScopes(),
 		SupportedClaims:          supportedClaims(),
 		DeviceAuthorization: op.DeviceAuthorizationConfig{
 			Lifetime:     cfg.DeviceCodeTTL,
@@ -176,7 +201,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		// Plain http is fine only because withDefaults checked the host is callback.
 		opts = append(opts, op.WithAllowInsecure())
 	}
-	p.op, err = op.NewProvider(opConfig, store, op.StaticIssuer(cfg.Issuer), opts...)
+	p.op, err = op.NewProvider(opConfig, st, op.StaticIssuer(cfg.Issuer), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("idp: provider: %w", err)
 	}
@@ -185,7 +210,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		return nil, fmt.Errorf("idp: templates: %w", err)
 	}
 	p.handler = p.routes()
-	logger.Info("identity provider ready", "issuer", cfg.Issuer, "kid", key.id, "ephemeral", cfg.Ephemeral)
+	logger.Debug("identity provider ready", "issuer", cfg.Issuer, "kid", st.KeyID(), "ephemeral", cfg.Ephemeral)
 	return p, nil
 }
 
@@ -194,10 +219,10 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 func (p *Provider) Handler() http.Handler { return p.handler }
 
 // KeyID returns the kid of the current signing key.
-func (p *Provider) KeyID() string { return p.store.key.id }
+func (p *Provider) KeyID() string { return p.store.KeyID() }
 
 // Stats returns a snapshot of the grant counters.
-func (p *Provider) Stats() Stats { return p.store.stats() }
+func (p *Provider) Stats() Stats { return p.store.Stats() }
 
 func (c Config) withDefaults() (Config, *url.URL, error) {
 	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
@@ -238,6 +263,12 @@ func (c Config) withDefaults() (Config, *url.URL, error) {
 	}
 	if c.RefreshTokenTTL <= 0 {
 		c.RefreshTokenTTL = DefaultRefreshTTL
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.RefreshReuseInterval < 0 {
+		return c, nil, fmt.Errorf("idp: RefreshReuseInterval %v is negative", c.RefreshReuseInterval)
 	}
 	return c, u, nil
 }

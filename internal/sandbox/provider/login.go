@@ -2,13 +2,17 @@ package provider
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/hello-cli/hello/internal/sandbox/store"
 )
 
 const (
@@ -22,8 +26,8 @@ const (
 // flow is what a login or sign-up is for: an /authorize request, a device
 // authorization, or neither (someone opened /login directly).
 type flow struct {
-	authReq *authRequest
-	device  *deviceAuth
+	authReq *store.AuthRequest
+	device  *store.Device
 }
 
 // loadFlow reads the id / user_code parameter. When one was given but is
@@ -31,7 +35,7 @@ type flow struct {
 // it answers the request itself and ok is false.
 func (p *Provider) loadFlow(w http.ResponseWriter, r *http.Request) (f flow, ok bool) {
 	if id := r.FormValue("id"); id != "" {
-		ar, err := p.store.authRequest(id)
+		ar, err := p.store.AuthRequest(id)
 		if err != nil {
 			p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
 			return flow{}, false
@@ -52,14 +56,54 @@ func (p *Provider) loadFlow(w http.ResponseWriter, r *http.Request) (f flow, ok 
 	return flow{}, true
 }
 
+// throttledMessage tells someone over the failed-password limit how long
+// to wait.
+func throttledMessage(wait time.Duration) string {
+	wait = roundUp(wait)
+	n, unit := int(wait/time.Second), "seconds"
+	switch {
+	case n == 1:
+		unit = "second"
+	case wait >= 2*time.Minute:
+		n, unit = int((wait+time.Minute-1)/time.Minute), "minutes"
+	}
+	return fmt.Sprintf("Too many failed attempts: for your safety, signing in is paused. Try again in %d %s.", n, unit)
+}
+
+// roundUp rounds up to whole seconds, at least one.
+func roundUp(d time.Duration) time.Duration {
+	return max((d+time.Second-1)/time.Second*time.Second, time.Second)
+}
+
+// formFlow is the preamble of the login and sign-up pages: GET, HEAD or
+// POST, and the flow they serve. It reports whether to go on.
+func (p *Provider) formFlow(w http.ResponseWriter, r *http.Request) (flow, bool) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
+		p.methodNotAllowed(w, "GET, HEAD, POST")
+		return flow{}, false
+	}
+	return p.loadFlow(w, r)
+}
+
+// clientID names the application the flow is for, if any.
+func (f flow) clientID() string {
+	switch {
+	case f.authReq != nil:
+		return f.authReq.GetClientID()
+	case f.device != nil:
+		return f.device.ClientID
+	}
+	return ""
+}
+
 // query returns the flow's parameters for links between the pages.
 func (f flow) query() url.Values {
 	v := url.Values{}
 	switch {
 	case f.authReq != nil:
-		v.Set("id", f.authReq.id)
+		v.Set("id", f.authReq.GetID())
 	case f.device != nil:
-		v.Set("user_code", f.device.userCode)
+		v.Set("user_code", f.device.UserCode)
 	}
 	return v
 }
@@ -67,22 +111,22 @@ func (f flow) query() url.Values {
 func (f flow) data(title, csrf string) pageData {
 	d := pageData{Title: title, CSRF: csrf}
 	if f.authReq != nil {
-		d.ID = f.authReq.id
-		d.Username = f.authReq.loginHint
+		d.ID = f.authReq.GetID()
+		d.Username = f.authReq.LoginHint()
 	}
 	if f.device != nil {
-		d.UserCode = f.device.userCode
+		d.UserCode = f.device.UserCode
 	}
 	return d
 }
 
 // finish continues the flow once the browser is logged in as u with the
 // browser session bs.
-func (p *Provider) finish(w http.ResponseWriter, r *http.Request, f flow, u user, bs browserSession) {
+func (p *Provider) finish(w http.ResponseWriter, r *http.Request, f flow, u store.User, bs store.Session) {
 	switch {
 	case f.authReq != nil:
-		err := p.store.completeAuthRequest(f.authReq.id, bs.id, u.ID, bs.authTime)
-		if errors.Is(err, errAlreadyDone) {
+		err := p.store.CompleteAuthRequest(f.authReq.GetID(), bs.ID, u.ID, bs.AuthTime)
+		if errors.Is(err, store.ErrAlreadyDone) {
 			p.errorPage(w, http.StatusBadRequest, msgFlowUsed)
 			return
 		}
@@ -90,7 +134,7 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, f flow, u user
 			p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
 			return
 		}
-		http.Redirect(w, r, callbackPath+"?id="+url.QueryEscape(f.authReq.id), http.StatusSeeOther)
+		http.Redirect(w, r, callbackPath+"?id="+url.QueryEscape(f.authReq.GetID()), http.StatusSeeOther)
 	case f.device != nil:
 		http.Redirect(w, r, approvePath+"?"+f.query().Encode(), http.StatusSeeOther)
 	default:
@@ -100,11 +144,7 @@ func (p *Provider) finish(w http.ResponseWriter, r *http.Request, f flow, u user
 
 // handleLogin serves the username + password form.
 func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
-		p.methodNotAllowed(w, "GET, HEAD, POST")
-		return
-	}
-	f, ok := p.loadFlow(w, r)
+	f, ok := p.formFlow(w, r)
 	if !ok {
 		return
 	}
@@ -115,7 +155,7 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if ar := f.authReq; ar != nil {
 		// The sign-up screen was asked for, unless the user came back from
 		// it with the "log in instead" link.
-		if ar.wantsSignup() && r.FormValue("screen") != "login" {
+		if ar.WantsSignup() && r.FormValue("screen") != "login" {
 			http.Redirect(w, r, signupPath+"?"+f.query().Encode(), http.StatusFound)
 			return
 		}
@@ -132,12 +172,16 @@ func (p *Provider) handleLogin(w http.ResponseWriter, r *http.Request) {
 func (p *Provider) trySSO(w http.ResponseWriter, r *http.Request, f flow) bool {
 	ar := f.authReq
 	bs, u, ok := p.currentSession(r)
-	fresh := ok && !slices.Contains(ar.prompt, oidc.PromptLogin) &&
-		(ar.maxAge == nil || time.Since(bs.authTime) <= time.Duration(*ar.maxAge)*time.Second)
-	if slices.Contains(ar.prompt, oidc.PromptNone) && !fresh {
+	maxAge := ar.MaxAge()
+	fresh := ok && !slices.Contains(ar.Prompts(), oidc.PromptLogin) &&
+		(maxAge == nil || p.now().Sub(bs.AuthTime) <= time.Duration(*maxAge)*time.Second)
+	if slices.Contains(ar.Prompts(), oidc.PromptNone) && !fresh {
 		// prompt=none must not show a page: tell the client right away.
-		_ = p.store.DeleteAuthRequest(r.Context(), ar.id)
-		op.AuthRequestError(w, r, ar, oidc.ErrLoginRequired().WithDescription("no provider session"), p.op)
+		_ = p.store.DeleteAuthRequest(r.Context(), ar.GetID())
+		buf := newBufferedResponse()
+		op.AuthRequestError(buf, r, ar, oidc.ErrLoginRequired().WithDescription("no provider session"), p.op)
+		p.addIss(buf)
+		buf.flushTo(w)
 		return true
 	}
 	if !fresh {
@@ -161,6 +205,11 @@ func (p *Provider) showLogin(w http.ResponseWriter, r *http.Request, f flow, sta
 	if f.device != nil {
 		d.Notice = "Log in to connect your device."
 	}
+	d.Client = f.clientID()
+	d.DemoUsers = demoUsers
+	// After a wrong password the email is filled in: the password is
+	// what to type next.
+	d.FocusPassword = errMsg != "" && d.Username != ""
 	d.Links = []pageLink{{Href: signupPath + "?" + f.query().Encode(), Label: "Sign up"}}
 	p.render(w, status, "login", d)
 }
@@ -171,12 +220,29 @@ func (p *Provider) postLogin(w http.ResponseWriter, r *http.Request, f flow) {
 		p.showLogin(w, r, f, http.StatusForbidden, username, msgFormExpired)
 		return
 	}
-	u, ok := p.store.users.authenticate(username, r.PostFormValue("password"))
-	if !ok {
-		// One message whether the email or the password was wrong.
-		p.showLogin(w, r, f, http.StatusOK, username, msgWrongCredentials)
+	addr, now := clientAddr(r), p.now()
+	// Checked before the password, which is not even compared: a right
+	// one is refused too while the delay runs.
+	if wait, blocked := p.logins.blocked(username, addr, now); blocked {
+		if skipped, ok := p.folds.Allow("login throttled", now); ok {
+			p.log.Warn("login refused: too many failed passwords", "addr", addr, "retry_after", roundUp(wait).String(), "refused_since_last_line", skipped)
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(int(roundUp(wait)/time.Second)))
+		p.showLogin(w, r, f, http.StatusTooManyRequests, username, throttledMessage(wait))
 		return
 	}
+	u, ok := p.store.Authenticate(username, r.PostFormValue("password"))
+	if !ok {
+		// One message whether the email or the password was wrong.
+		msg := msgWrongCredentials
+		if lock := p.logins.failed(username, addr, now); lock > 0 {
+			p.log.Warn("login throttled: too many failed passwords", "addr", addr, "for", lock.String())
+			msg += " " + throttledMessage(lock)
+		}
+		p.showLogin(w, r, f, http.StatusOK, username, msg)
+		return
+	}
+	p.logins.succeeded(username)
 	p.endBrowserSession(w, r) // a new login replaces any older session
 	bs, err := p.startSession(w, u.ID)
 	if err != nil {
@@ -184,17 +250,13 @@ func (p *Provider) postLogin(w http.ResponseWriter, r *http.Request, f flow) {
 		p.errorPage(w, http.StatusInternalServerError, "Could not start a session. Please try again.")
 		return
 	}
-	p.log.Info("user logged in", "sub", u.ID)
+	p.log.Info("user logged in", "user", u.ID, "client", f.clientID())
 	p.finish(w, r, f, u, bs)
 }
 
 // handleSignup serves the name + email + password form.
 func (p *Provider) handleSignup(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead && r.Method != http.MethodPost {
-		p.methodNotAllowed(w, "GET, HEAD, POST")
-		return
-	}
-	f, ok := p.loadFlow(w, r)
+	f, ok := p.formFlow(w, r)
 	if !ok {
 		return
 	}
@@ -207,21 +269,21 @@ func (p *Provider) handleSignup(w http.ResponseWriter, r *http.Request) {
 		p.showSignup(w, r, f, http.StatusForbidden, name, email, msgFormExpired)
 		return
 	}
-	u, err := p.store.users.signUp(r.Context(), name, email, r.PostFormValue("password"))
-	var invalid *signupError
+	u, err := p.store.SignUp(r.Context(), name, email, r.PostFormValue("password"))
+	var invalid *store.SignupError
 	switch {
-	case errors.Is(err, errEmailTaken):
+	case errors.Is(err, store.ErrEmailTaken):
 		p.showSignup(w, r, f, http.StatusConflict, name, email, "An account with this email already exists. Log in instead.")
 		return
 	case errors.As(err, &invalid):
-		p.showSignup(w, r, f, http.StatusBadRequest, name, email, invalid.msg)
+		p.showSignup(w, r, f, http.StatusBadRequest, name, email, invalid.Msg)
 		return
 	case err != nil:
 		p.log.Error("sign up", "err", err)
 		p.errorPage(w, http.StatusInternalServerError, "Could not create the account. Please try again.")
 		return
 	}
-	p.log.Info("user signed up", "sub", u.ID)
+	p.log.Info("user signed up", "user", u.ID, "client", f.clientID())
 	p.endBrowserSession(w, r)
 	bs, err := p.startSession(w, u.ID)
 	if err != nil {
@@ -240,6 +302,8 @@ func (p *Provider) showSignup(w http.ResponseWriter, r *http.Request, f flow, st
 	}
 	d := f.data("Sign up", csrf)
 	d.Name, d.Email, d.Error = name, email, errMsg
+	d.Client = f.clientID()
+	d.MinPassword, d.MaxPassword = store.MinPasswordLen, store.MaxPasswordLen
 	if d.Email == "" {
 		d.Email = d.Username // login_hint
 	}

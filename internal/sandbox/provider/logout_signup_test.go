@@ -140,7 +140,7 @@ func TestPersistence(t *testing.T) {
 	callback(t, b.submit(p, map[string]string{"name": "Dave", "email": "dave@example.com", "password": "dave-password"}))
 	first.srv.Close()
 
-	for name, want := range map[string]os.FileMode{"": 0o700, keyFile: 0o600, usersFile: 0o600} {
+	for name, want := range map[string]os.FileMode{"": 0o700, "signing-key.pem": 0o600, "users.json": 0o600} {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"html/template"
 	"net/http"
+	"slices"
+
+	"github.com/hello-cli/hello/internal/webpage"
 )
 
 // Paths of the provider's own pages.
@@ -34,6 +37,48 @@ type pageData struct {
 	Text     string // body of the message page
 	Links    []pageLink
 	Hidden   []hiddenField // request parameters a form carries on
+	// Login page: the application signing in, the sandbox's demo
+	// accounts, and whether the password field gets the focus (after a
+	// wrong password, the email is already there).
+	DemoUsers     []demoUser
+	FocusPassword bool
+	// Password rule of the sign-up page.
+	MinPassword, MaxPassword int
+	// Approve page: what the device asks for, in plain words.
+	Asks []string
+
+	Site, Footer string // for the shared layout; set by render
+}
+
+type demoUser struct{ Email, Password, Note string }
+
+var demoUsers = []demoUser{
+	{AliceEmail, AlicePassword, "may read the admin message"},
+	{BobEmail, BobPassword, "may not"},
+}
+
+// plainAsks says what a device sign-in asks for, in words a newcomer
+// understands, instead of scope names.
+func plainAsks(scopes []string, audience, api string) []string {
+	var asks []string
+	if slices.Contains(scopes, "openid") {
+		asks = append(asks, "who you are")
+	}
+	switch p, e := slices.Contains(scopes, "profile"), slices.Contains(scopes, "email"); {
+	case p && e:
+		asks = append(asks, "your profile and email address")
+	case p:
+		asks = append(asks, "your profile (name)")
+	case e:
+		asks = append(asks, "your email address")
+	}
+	if slices.Contains(scopes, "offline_access") {
+		asks = append(asks, "staying signed in (it can renew its access without asking you again)")
+	}
+	if audience != "" && audience == api {
+		asks = append(asks, "calling the Hello World API for you")
+	}
+	return asks
 }
 
 type hiddenField struct {
@@ -49,33 +94,24 @@ type pageLink struct {
 type pages struct{ t *template.Template }
 
 func newPages() (*pages, error) {
-	t, err := template.New("pages").Parse(pageTemplates)
+	t, err := webpage.New("pages").Parse(pageTemplates)
 	if err != nil {
 		return nil, err
 	}
 	return &pages{t: t}, nil
 }
 
-// render writes a page with the headers every page gets: no caching (they
-// carry CSRF tokens and user data), no framing, no referrer (URLs carry auth
-// request ids and user codes).
+// render writes a page in the shared look, with the headers every page
+// gets (package webpage).
 func (p *Provider) render(w http.ResponseWriter, status int, name string, data pageData) {
+	data.Site, data.Footer = "hello sandbox", "hello sandbox identity provider — for local testing only"
 	var buf bytes.Buffer
 	if err := p.pages.t.ExecuteTemplate(&buf, name, data); err != nil {
 		p.log.Error("render page", "page", name, "err", err)
 		status, buf = http.StatusInternalServerError, bytes.Buffer{}
 		buf.WriteString("<!doctype html><title>Error</title><p>Something went wrong.</p>")
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Pragma", "no-cache")
-	h.Set("X-Frame-Options", "DENY")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "no-referrer")
-	// No form-action: Chrome applies it to the redirect after a form post,
-	// and a login ends in a redirect to the application's loopback address.
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'")
+	webpage.SetHeaders(w.Header(), "")
 	w.WriteHeader(status)
 	_, _ = buf.WriteTo(w)
 }
@@ -96,40 +132,13 @@ func (p *Provider) methodNotAllowed(w http.ResponseWriter, allow string) {
 }
 
 const pageTemplates = `
-{{define "head"}}<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}} · hello sandbox</title>
-<style>
-  body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; background: #f4f5f7; color: #1d2330; margin: 0; }
-  main { max-width: 24rem; margin: 4rem auto; background: #fff; padding: 2rem; border-radius: 10px; box-shadow: 0 2px 12px rgba(0,0,0,.08); }
-  h1 { font-size: 1.4rem; margin: 0 0 1rem; }
-  p { line-height: 1.45; }
-  label { display: block; font-size: .9rem; margin: 1rem 0 .3rem; }
-  input[type=text], input[type=email], input[type=password] { width: 100%; box-sizing: border-box; padding: .6rem; border: 1px solid #c3c8d1; border-radius: 6px; font-size: 1rem; }
-  button { margin-top: 1.4rem; width: 100%; padding: .7rem; border: 0; border-radius: 6px; background: #3949ab; color: #fff; font-size: 1rem; cursor: pointer; }
-  button.secondary { background: #e6e8ec; color: #1d2330; }
-  .error { background: #fdecea; color: #8a1c12; padding: .6rem .8rem; border-radius: 6px; }
-  .notice { background: #e8f0fe; padding: .6rem .8rem; border-radius: 6px; }
-  .code { font-family: ui-monospace, monospace; font-size: 1.3rem; letter-spacing: .1rem; }
-  .links { margin-top: 1.2rem; font-size: .9rem; }
-  footer { text-align: center; font-size: .8rem; color: #6b7280; }
-</style>
-</head>
-<body>
-<main>
-<h1>{{.Title}}</h1>
+{{define "head"}}{{template "page-start" .}}<h1>{{.Title}}</h1>
+{{with .Client}}<p class="hint" id="client">to continue to <strong>{{.}}</strong></p>{{end}}
 {{with .Error}}<p class="error" id="error" role="alert">{{.}}</p>{{end}}
 {{with .Notice}}<p class="notice" id="notice">{{.}}</p>{{end}}
 {{end}}
 
-{{define "foot"}}</main>
-<footer>hello sandbox identity provider — for local testing only</footer>
-</body>
-</html>
-{{end}}
+{{define "foot"}}{{template "page-end" .}}{{end}}
 
 {{define "flow"}}<input type="hidden" name="csrf_token" value="{{.CSRF}}">
 {{with .ID}}<input type="hidden" name="id" value="{{.}}">{{end}}
@@ -140,12 +149,17 @@ const pageTemplates = `
 <form method="post" action="/login">
 {{template "flow" .}}
 <label for="username">Email</label>
-<input type="email" id="username" name="username" value="{{.Username}}" autocomplete="username" required autofocus>
+<input type="email" id="username" name="username" value="{{.Username}}" autocomplete="username" required{{if not .FocusPassword}} autofocus{{end}}>
 <label for="password">Password</label>
-<input type="password" id="password" name="password" autocomplete="current-password" required>
+<input type="password" id="password" name="password" autocomplete="current-password" required{{if .FocusPassword}} autofocus{{end}}>
 <button type="submit" id="submit">Log in</button>
 </form>
 <p class="links">No account yet? {{range .Links}}<a id="signup-link" href="{{.Href}}">{{.Label}}</a>{{end}}</p>
+{{with .DemoUsers}}<section class="notice" id="demo-users" aria-label="Demo accounts">
+<p>This is the hello sandbox: try a demo account.</p>
+<ul>{{range .}}<li><code>{{.Email}}</code> / <code>{{.Password}}</code> ({{.Note}})</li>
+{{end}}</ul>
+</section>{{end}}
 {{template "foot" .}}{{end}}
 
 {{define "signup"}}{{template "head" .}}
@@ -156,18 +170,19 @@ const pageTemplates = `
 <label for="email">Email</label>
 <input type="email" id="email" name="email" value="{{.Email}}" autocomplete="email" required>
 <label for="password">Password</label>
-<input type="password" id="password" name="password" autocomplete="new-password" minlength="8" maxlength="72" required>
+<p class="hint" id="password-rule">{{.MinPassword}} to {{.MaxPassword}} characters.</p>
+<input type="password" id="password" name="password" autocomplete="new-password" minlength="{{.MinPassword}}" maxlength="{{.MaxPassword}}" aria-describedby="password-rule" required>
 <button type="submit" id="submit">Sign up</button>
 </form>
 <p class="links">Already have an account? {{range .Links}}<a id="login-link" href="{{.Href}}">{{.Label}}</a>{{end}}</p>
 {{template "foot" .}}{{end}}
 
 {{define "device"}}{{template "head" .}}
-<p>Enter the code shown on your device or terminal.</p>
+<p>Enter the code shown on your device or terminal. It looks like <span class="code">XXXX-XXXX</span>: eight letters, with or without the dash.</p>
 <form method="post" action="/device">
 <input type="hidden" name="csrf_token" value="{{.CSRF}}">
 <label for="user_code">Code</label>
-<input type="text" id="user_code" name="user_code" value="{{.UserCode}}" class="code" autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus>
+<input type="text" id="user_code" name="user_code" value="{{.UserCode}}" class="code" placeholder="XXXX-XXXX" autocomplete="off" autocapitalize="characters" spellcheck="false" required autofocus>
 <button type="submit" id="submit">Continue</button>
 </form>
 {{template "foot" .}}{{end}}
@@ -175,7 +190,9 @@ const pageTemplates = `
 {{define "approve"}}{{template "head" .}}
 <p><strong>{{.Client}}</strong> wants to sign in as <strong>{{.User}}</strong> on a device showing the code</p>
 <p class="code">{{.UserCode}}</p>
-{{with .Scopes}}<p>It asks for: {{range $i, $s := .}}{{if $i}}, {{end}}{{$s}}{{end}}.</p>{{end}}
+{{with .Asks}}<p>It asks for:</p>
+<ul id="asks">{{range .}}<li>{{.}}</li>
+{{end}}</ul>{{end}}
 <p>Only approve if you started this sign-in yourself.</p>
 <form method="post" action="/device/approve">
 {{template "flow" .}}

@@ -6,14 +6,19 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
+
+	"github.com/hello-cli/hello/internal/sandbox/store"
 )
 
 // maxBodyBytes bounds every request body; forms here are tiny.
@@ -65,10 +70,6 @@ func (p *Provider) guard(next http.Handler) http.Handler {
 	})
 }
 
-func supportedScopes() []string {
-	return []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}
-}
-
 func supportedClaims() []string {
 	return []string{"sub", "aud", "exp", "iat", "iss", "auth_time", "nonce", "amr", "azp", "at_hash", "c_hash",
 		"name", "nickname", "updated_at", "email", "email_verified"}
@@ -101,7 +102,8 @@ func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	doc["response_types_supported"] = []string{string(oidc.ResponseTypeCode)}
 	doc["response_modes_supported"] = []string{string(oidc.ResponseModeQuery), string(oidc.ResponseModeFormPost)}
 	doc["code_challenge_methods_supported"] = []string{string(oidc.CodeChallengeMethodS256)}
-	doc["prompt_values_supported"] = []string{oidc.PromptNone, oidc.PromptLogin, PromptCreate}
+	doc["authorization_response_iss_parameter_supported"] = true // RFC 9207
+	doc["prompt_values_supported"] = []string{oidc.PromptNone, oidc.PromptLogin, store.PromptCreate}
 	doc["token_endpoint_auth_methods_supported"] = []string{
 		string(oidc.AuthMethodNone), string(oidc.AuthMethodBasic), string(oidc.AuthMethodPost),
 	}
@@ -120,10 +122,83 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.errorPage(w, http.StatusBadRequest, "The sign-in request is malformed.")
 		return
 	}
-	extras := requestExtras{audience: r.Form.Get("audience"), screenHint: r.Form.Get("screen_hint")}
+	if name := repeatedParam(r.Form); name != "" {
+		p.refuseRepeated(w, r, name)
+		return
+	}
+	// The library would only say it cannot find "the client": name the
+	// value, the likely typo in someone's configuration.
+	if id := r.Form.Get("client_id"); id != "" {
+		if _, known := p.store.Client(id); !known {
+			p.errorPage(w, http.StatusBadRequest, fmt.Sprintf("The application's sign-in request was refused: this sandbox has no application with client_id %s. Its applications are %s and %s.",
+				store.QuoteParam(id), CLIClientID, CIClientID))
+			return
+		}
+	}
+	aud := r.Form.Get("audience")
+	if resource := r.Form.Get("resource"); aud == "" {
+		aud = resource // RFC 8707, as Auth0's audience
+	} else if resource != "" && resource != aud {
+		aud = "(audience and resource differ)" // refused by storage, with a redirect
+	}
+	res := &store.Result{}
+	extras := store.Request{Audience: aud, ScreenHint: r.Form.Get("screen_hint"), Result: res}
 	buf := newBufferedResponse()
-	p.op.ServeHTTP(buf, r.WithContext(withExtras(r.Context(), extras)))
+	p.op.ServeHTTP(buf, r.WithContext(store.WithRequest(r.Context(), extras)))
+	retryAfter(buf, res)
+	p.addIss(buf)
 	p.browserResult(w, buf)
+}
+
+// refuseRepeated answers an /authorize request with a repeated parameter:
+// invalid_request, redirected to the application when its client_id and
+// redirect_uri are single and valid, else on a page (RFC 6749 §4.1.2.1).
+func (p *Provider) refuseRepeated(w http.ResponseWriter, r *http.Request, name string) {
+	desc := "parameter " + name + " given more than once"
+	q := r.Form
+	c, known := p.store.Client(q.Get("client_id"))
+	redirect := q.Get("redirect_uri")
+	if len(q["client_id"]) != 1 || len(q["redirect_uri"]) != 1 || !known || !c.Public() ||
+		!store.IsLoopbackCallback(redirect, "/callback") {
+		p.errorPage(w, http.StatusBadRequest, "The application's sign-in request was refused: "+desc+".")
+		return
+	}
+	v := url.Values{"error": {"invalid_request"}, "error_description": {desc}, "iss": {p.cfg.Issuer}}
+	if len(q["state"]) == 1 {
+		v.Set("state", q.Get("state"))
+	}
+	http.Redirect(w, r, redirect+"?"+v.Encode(), http.StatusFound)
+}
+
+// addIss adds RFC 9207's iss parameter to an authorization response, the
+// library's redirect to the application (code or error) or its form_post
+// page, so that a client talking to several providers can tell which one
+// answered (mix-up attacks).
+func (p *Provider) addIss(buf *bufferedResponse) {
+	switch {
+	case buf.status >= 300 && buf.status < 400:
+		loc, err := url.Parse(buf.header.Get("Location"))
+		if err != nil || !loc.IsAbs() || strings.HasPrefix(loc.String(), p.cfg.Issuer+"/") {
+			return // not a redirect to the application
+		}
+		q := loc.Query()
+		if q.Get("code") == "" && q.Get("error") == "" {
+			return
+		}
+		q.Set("iss", p.cfg.Issuer)
+		loc.RawQuery = q.Encode()
+		buf.header.Set("Location", loc.String())
+	case buf.status == http.StatusOK && strings.HasPrefix(buf.header.Get("Content-Type"), "text/html"):
+		body := buf.body.String()
+		if !strings.Contains(body, `name="code"`) && !strings.Contains(body, `name="error"`) {
+			return
+		}
+		if i := strings.LastIndex(body, "</form>"); i >= 0 {
+			field := `<input type="hidden" name="iss" value="` + html.EscapeString(p.cfg.Issuer) + `"/>` + "\n"
+			buf.body.Reset()
+			buf.body.WriteString(body[:i] + field + body[i:])
+		}
+	}
 }
 
 // handleAuthorizeCallback lets the library issue the authorization code,
@@ -140,20 +215,21 @@ func (p *Provider) handleAuthorizeCallback(w http.ResponseWriter, r *http.Reques
 		p.errorPage(w, http.StatusBadRequest, "The sign-in request is malformed.")
 		return
 	}
-	ar, err := p.store.authRequest(r.Form.Get("id"))
+	ar, err := p.store.AuthRequest(r.Form.Get("id"))
 	if err != nil {
 		p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
 		return
 	}
 	bs, _, ok := p.currentSession(r)
-	if !ar.done || !ok || ar.sessionID == "" || bs.userID != ar.subject ||
-		subtle.ConstantTimeCompare([]byte(bs.id), []byte(ar.sessionID)) != 1 {
-		p.log.Warn("authorization code refused: not the browser that signed in", "client", ar.clientID)
+	if !ar.Done() || !ok || ar.SessionID() == "" || bs.UserID != ar.GetSubject() ||
+		subtle.ConstantTimeCompare([]byte(bs.ID), []byte(ar.SessionID())) != 1 {
+		p.log.Warn("authorization code refused: not the browser that signed in", "client", ar.GetClientID())
 		p.errorPage(w, http.StatusForbidden, msgWrongBrowser)
 		return
 	}
 	buf := newBufferedResponse()
 	p.op.ServeHTTP(buf, r)
+	p.addIss(buf)
 	p.browserResult(w, buf)
 }
 
@@ -195,43 +271,116 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusBadRequest, oidc.ErrUnsupportedGrantType().WithDescription("grant_type not supported"))
 		return
 	}
-	extras := requestExtras{audience: r.PostForm.Get("audience")}
-	if extras.audience != "" && extras.audience != p.cfg.Audience {
-		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidTarget().WithDescription("unknown audience"))
+	aud, e := p.audienceParam(r.PostForm)
+	if e != nil {
+		writeOAuthError(w, http.StatusBadRequest, e)
 		return
 	}
-	if grantType == string(oidc.GrantTypeDeviceCode) {
-		clientID := r.PostForm.Get("client_id")
-		if id, _, ok := r.BasicAuth(); ok {
-			clientID, _ = url.QueryUnescape(id)
-		}
-		if clientID != "" && r.PostForm.Get("device_code") != "" {
-			if e := p.store.checkDevicePoll(clientID, r.PostForm.Get("device_code"), time.Now()); e != nil {
-				writeOAuthError(w, http.StatusBadRequest, e)
-				return
-			}
+	res := &store.Result{}
+	extras := store.Request{Audience: aud, Result: res}
+	clientID := r.PostForm.Get("client_id")
+	if id, _, ok := r.BasicAuth(); ok {
+		clientID, _ = url.QueryUnescape(id)
+	}
+	if grantType == string(oidc.GrantTypeDeviceCode) && clientID != "" && r.PostForm.Get("device_code") != "" {
+		if e := p.store.CheckDevicePoll(clientID, r.PostForm.Get("device_code")); e != nil {
+			writeOAuthError(w, http.StatusBadRequest, e)
+			return
 		}
 	}
 	// RFC 6749 §5.1: token responses must not be cached.
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Pragma", "no-cache")
-	rec := &statusRecorder{ResponseWriter: w}
-	p.op.ServeHTTP(rec, r.WithContext(withExtras(r.Context(), extras)))
-	if rec.status == http.StatusOK {
-		p.store.recordGrant(grantType)
+	refreshing := grantType == string(oidc.GrantTypeRefreshToken)
+	if refreshing {
+		if body, ok := p.store.ReplayRotation(r.PostForm.Get("refresh_token"), clientID); ok {
+			p.log.Info("refresh token used again within the reuse interval; same tokens returned", "client", clientID)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			_, _ = w.Write(body)
+			return
+		}
 	}
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r.WithContext(store.WithRequest(r.Context(), extras)))
+	retryAfter(buf, res)
+	if buf.status == http.StatusOK && refreshing {
+		var tok struct {
+			RefreshToken string `json:"refresh_token"`
+		}
+		if json.Unmarshal(buf.body.Bytes(), &tok) == nil && tok.RefreshToken != "" {
+			p.store.RememberRotation(tok.RefreshToken, buf.body.Bytes())
+		}
+	}
+	status := buf.status
+	buf.flushTo(w)
+	if status == http.StatusOK {
+		p.store.RecordGrant(grantType)
+		p.logGrant(grantType, clientID, res.Subject)
+	}
+}
+
+// audienceParam returns the API a request names with Auth0's audience or
+// RFC 8707's resource parameter (the same thing here), refusing any other
+// with invalid_target. Empty means none.
+func (p *Provider) audienceParam(form url.Values) (string, *oidc.Error) {
+	aud, resource := form.Get("audience"), form.Get("resource")
+	switch {
+	case aud != "" && resource != "" && aud != resource:
+		return "", oidc.ErrInvalidTarget().WithDescription("audience and resource name different APIs")
+	case aud == "":
+		aud = resource
+	}
+	if aud != "" && aud != p.cfg.Audience {
+		return "", oidc.ErrInvalidTarget().WithDescription("unknown audience or resource")
+	}
+	return aud, nil
+}
+
+// logGrant logs an issued token response, one line per grant.
+func (p *Provider) logGrant(grantType, clientID, subject string) {
+	name := map[string]string{
+		string(oidc.GrantTypeCode):              "authorization code",
+		string(oidc.GrantTypeRefreshToken):      "refresh",
+		string(oidc.GrantTypeClientCredentials): "client credentials",
+		string(oidc.GrantTypeDeviceCode):        "device code",
+	}[grantType]
+	p.log.Info("tokens issued", "grant", name, "client", clientID, "user", subject)
+}
+
+// repeatedParam returns the name of a parameter given more than once, if
+// any: RFC 6749 §3.1 says a request parameter must not be, and taking the
+// first or the last silently would let two parties read one request
+// differently.
+func repeatedParam(form url.Values) string {
+	names := make([]string, 0, len(form))
+	for name, values := range form {
+		if len(values) > 1 {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names)
+	return names[0]
 }
 
 func (p *Provider) handleDeviceAuthorization(w http.ResponseWriter, r *http.Request) {
 	if !p.formPreamble(w, r) {
 		return
 	}
-	extras := requestExtras{audience: r.PostForm.Get("audience")}
-	if extras.audience != "" && extras.audience != p.cfg.Audience {
-		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidTarget().WithDescription("unknown audience"))
+	aud, e := p.audienceParam(r.PostForm)
+	if e != nil {
+		writeOAuthError(w, http.StatusBadRequest, e)
 		return
 	}
-	p.op.ServeHTTP(w, r.WithContext(withExtras(r.Context(), extras)))
+	res := &store.Result{}
+	extras := store.Request{Audience: aud, Result: res}
+	buf := newBufferedResponse()
+	p.op.ServeHTTP(buf, r.WithContext(store.WithRequest(r.Context(), extras)))
+	retryAfter(buf, res)
+	buf.flushTo(w)
 }
 
 // handleFormEndpoint fronts revocation.
@@ -256,7 +405,7 @@ func (p *Provider) publicClientInParams(r *http.Request) {
 	if err != nil {
 		return
 	}
-	if c, known := p.store.clients[id]; !known || !c.public() {
+	if c, known := p.store.Client(id); !known || !c.Public() {
 		return
 	}
 	r.Header.Del("Authorization")
@@ -302,6 +451,10 @@ func (p *Provider) formPreamble(w http.ResponseWriter, r *http.Request) bool {
 		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("malformed form body"))
 		return false
 	}
+	if name := repeatedParam(r.Form); name != "" {
+		writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("parameter %s given more than once", name))
+		return false
+	}
 	return true
 }
 
@@ -318,6 +471,10 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	if r.Method == http.MethodPost {
 		if err := r.ParseForm(); err != nil {
 			writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("malformed form body"))
+			return
+		}
+		if name := repeatedParam(r.Form); name != "" {
+			writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("parameter %s given more than once", name))
 			return
 		}
 	}
@@ -369,7 +526,7 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 	}
 	uri := r.Form.Get("post_logout_redirect_uri")
 	if !hinted {
-		if uri != "" && !isLoopbackCallback(uri, "/") {
+		if uri != "" && !store.IsLoopbackCallback(uri, "/") {
 			p.message(w, http.StatusBadRequest, "Logout failed", "The return address is not allowed, so you are still logged in.")
 			return
 		}
@@ -384,7 +541,7 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.endBrowserSession(w, r)
-	if uri != "" && !isLoopbackCallback(uri, "/") {
+	if uri != "" && !store.IsLoopbackCallback(uri, "/") {
 		p.message(w, http.StatusBadRequest, title, "You are logged out. The return address is not allowed, so you stay here.")
 		return
 	}
@@ -403,7 +560,7 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 // request's parameters on, so after the confirmation the library validates
 // and follows the return address as usual. A request the library would
 // refuse is refused now, with the session kept.
-func (p *Provider) confirmLogout(ctx context.Context, w http.ResponseWriter, r *http.Request, u user) {
+func (p *Provider) confirmLogout(ctx context.Context, w http.ResponseWriter, r *http.Request, u store.User) {
 	req, err := op.ParseEndSessionRequest(r, p.op.Decoder())
 	if err == nil {
 		req.IdTokenHint = ""
@@ -485,22 +642,21 @@ func (b *bufferedResponse) flushTo(w http.ResponseWriter) {
 	_, _ = b.body.WriteTo(w)
 }
 
-// statusRecorder remembers the status a handler wrote.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusRecorder) WriteHeader(status int) {
-	if s.status == 0 {
-		s.status = status
+// retryAfter turns the library's answer to a request the storage refused
+// for lack of room into a retryable one: Retry-After, and instead of a 400,
+// 429 when the client's or user's share is used up (only they are refused)
+// or 503 when the whole table is full. A redirect (to the application,
+// with error=temporarily_unavailable) keeps its status.
+func retryAfter(buf *bufferedResponse, res *store.Result) {
+	if res.RetryAfter <= 0 {
+		return
 	}
-	s.ResponseWriter.WriteHeader(status)
-}
-
-func (s *statusRecorder) Write(p []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
+	secs := int((res.RetryAfter + time.Second - 1) / time.Second)
+	buf.header.Set("Retry-After", strconv.Itoa(secs))
+	if buf.status == http.StatusBadRequest {
+		buf.status = http.StatusTooManyRequests
+		if res.Global {
+			buf.status = http.StatusServiceUnavailable
+		}
 	}
-	return s.ResponseWriter.Write(p)
 }

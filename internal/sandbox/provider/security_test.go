@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"github.com/hello-cli/hello/internal/sandbox/store"
+
 	"context"
 	"io"
 	"net/http"
@@ -130,7 +132,7 @@ func TestAuthorizeParamLimits(t *testing.T) {
 	t.Parallel()
 	s := startIDP(t, nil)
 	conf := s.oauthConfig()
-	long := strings.Repeat("x", maxParamLen+1)
+	long := strings.Repeat("x", store.MaxParamLen+1)
 	for name, opt := range map[string]oauth2.AuthCodeOption{
 		"nonce":       oauth2.SetAuthURLParam("nonce", long),
 		"login_hint":  oauth2.SetAuthURLParam("login_hint", long),
@@ -148,7 +150,7 @@ func TestAuthorizeParamLimits(t *testing.T) {
 		t.Errorf("state too long: callback error %q state of %d bytes, want invalid_request without state", q.Get("error"), len(q.Get("state")))
 	}
 	// At the limit is fine.
-	atLimit := strings.Repeat("y", maxParamLen)
+	atLimit := strings.Repeat("y", store.MaxParamLen)
 	p := rawGet(t, conf.AuthCodeURL(atLimit, oauth2.S256ChallengeOption(oauth2.GenerateVerifier()), oauth2.SetAuthURLParam("nonce", atLimit)))
 	if loc := p.header.Get("Location"); p.status != http.StatusFound || !strings.Contains(loc, loginPath+"?id=") {
 		t.Errorf("parameters at the limit: %d Location %q, want the login page", p.status, loc)

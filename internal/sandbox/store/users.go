@@ -1,4 +1,4 @@
-package provider
+package store
 
 import (
 	"context"
@@ -36,14 +36,15 @@ const (
 
 	usersFile = "users.json"
 
-	minPasswordLen = 8
-	maxPasswordLen = 72 // bcrypt ignores anything longer
+	// MinPasswordLen and MaxPasswordLen are the sign-up password rule.
+	MinPasswordLen = 8
+	MaxPasswordLen = 72 // bcrypt ignores anything longer
 	maxNameLen     = 100
 	maxEmailLen    = 254
 )
 
-// user is an account. Email is the login name; ID is the stable sub.
-type user struct {
+// User is an account. Email is the login name; ID is the stable sub.
+type User struct {
 	ID            string    `json:"id"`
 	Email         string    `json:"email"`
 	Name          string    `json:"name"`
@@ -60,32 +61,32 @@ type user struct {
 type userStore struct {
 	persist *stateDir // nil when ephemeral
 	cost    int       // bcrypt cost of new passwords
+	now     func() time.Time
 	log     *slog.Logger
-	// dummyHash is compared against when the email is unknown, so a wrong
-	// email costs as much time as a wrong password of a signed-up user and
-	// timing does not tell which accounts exist.
+	// dummyHash, at the configured cost, is compared against when the
+	// email is unknown or its hash is cheaper (see hashesFor).
 	dummyHash []byte
 
 	mu      sync.RWMutex
-	byEmail map[string]*user // key: lower-cased email
-	byID    map[string]*user
-	signups []*user // persisted, in sign-up order
+	byEmail map[string]*User // key: lower-cased email
+	byID    map[string]*User
+	signups []*User // persisted, in sign-up order
 	// fileMod and fileSize identify the version of the users file last
 	// read or written, to notice another process's sign-ups.
 	fileMod  time.Time
 	fileSize int64
 }
 
-// errEmailTaken is returned by signUp for an email that already has an account.
-var errEmailTaken = errors.New("an account with this email already exists")
+// ErrEmailTaken is returned by signUp for an email that already has an account.
+var ErrEmailTaken = errors.New("an account with this email already exists")
 
-// signupError is a sign-up refusal whose text can be shown to the user.
-type signupError struct{ msg string }
+// SignupError is a sign-up refusal whose text can be shown to the user.
+type SignupError struct{ Msg string }
 
-func (e *signupError) Error() string { return e.msg }
+func (e *SignupError) Error() string { return e.Msg }
 
-func defaultUsers() []*user {
-	return []*user{
+func defaultUsers() []*User {
+	return []*User{
 		{ID: "sandbox|alice", Email: AliceEmail, Name: "Alice Example", PasswordHash: aliceHash,
 			EmailVerified: true, Permissions: []string{PermissionReadAdminMessages}},
 		{ID: "sandbox|bob", Email: BobEmail, Name: "Bob Example", PasswordHash: bobHash,
@@ -93,8 +94,8 @@ func defaultUsers() []*user {
 	}
 }
 
-func loadUsers(persist *stateDir, cost int, logger *slog.Logger) (*userStore, error) {
-	s := &userStore{persist: persist, cost: cost, log: logger, byEmail: map[string]*user{}, byID: map[string]*user{}}
+func loadUsers(persist *stateDir, cost int, now func() time.Time, logger *slog.Logger) (*userStore, error) {
+	s := &userStore{persist: persist, cost: cost, now: now, log: logger, byEmail: map[string]*User{}, byID: map[string]*User{}}
 	secret, err := randomToken()
 	if err != nil {
 		return nil, err
@@ -118,7 +119,7 @@ func loadUsers(persist *stateDir, cost int, logger *slog.Logger) (*userStore, er
 
 // readFileLocked reads and checks the users file (nil when there is none)
 // and remembers which version it read. The caller holds mu or owns s.
-func (s *userStore) readFileLocked() ([]*user, error) {
+func (s *userStore) readFileLocked() ([]*User, error) {
 	// Stat first: should the file change in between, the next check sees
 	// a newer stamp and reads again, which is harmless.
 	mod, size := s.persist.stat(usersFile)
@@ -126,7 +127,7 @@ func (s *userStore) readFileLocked() ([]*user, error) {
 	if err != nil || data == nil {
 		return nil, err
 	}
-	var saved []*user
+	var saved []*User
 	if err := json.Unmarshal(data, &saved); err != nil {
 		return nil, fmt.Errorf("parse %s: %w", s.persist.file(usersFile), err)
 	}
@@ -141,7 +142,7 @@ func (s *userStore) readFileLocked() ([]*user, error) {
 
 // mergeLocked adds the saved users not known yet. The caller holds mu or
 // owns s.
-func (s *userStore) mergeLocked(saved []*user) {
+func (s *userStore) mergeLocked(saved []*User) {
 	for _, u := range saved {
 		if s.byEmail[strings.ToLower(u.Email)] != nil || s.byID[u.ID] != nil {
 			continue // known already, or would shadow a built-in user
@@ -172,36 +173,36 @@ func (s *userStore) reloadIfChanged() {
 }
 
 // add indexes u; the caller holds mu or owns s exclusively.
-func (s *userStore) add(u *user) {
+func (s *userStore) add(u *User) {
 	s.byEmail[strings.ToLower(u.Email)] = u
 	s.byID[u.ID] = u
 }
 
 // get returns a copy of the user with the given sub.
-func (s *userStore) get(id string) (user, bool) {
+func (s *userStore) get(id string) (User, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	u, ok := s.byID[id]
 	if !ok {
-		return user{}, false
+		return User{}, false
 	}
 	return *u, true
 }
 
 // byEmailAddr returns a copy of the user with this email.
-func (s *userStore) byEmailAddr(email string) (user, bool) {
+func (s *userStore) byEmailAddr(email string) (User, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	u, ok := s.byEmail[strings.ToLower(strings.TrimSpace(email))]
 	if !ok {
-		return user{}, false
+		return User{}, false
 	}
 	return *u, true
 }
 
 // authenticate checks an email and password. It does the same bcrypt work
 // whether or not the email exists.
-func (s *userStore) authenticate(email, password string) (user, bool) {
+func (s *userStore) authenticate(email, password string) (User, bool) {
 	found, ok := s.byEmailAddr(email)
 	if !ok && s.persist != nil {
 		// Maybe someone signed up on another sandbox sharing the state
@@ -210,48 +211,66 @@ func (s *userStore) authenticate(email, password string) (user, bool) {
 		found, ok = s.byEmailAddr(email)
 	}
 
-	hash := s.dummyHash
-	if ok {
-		hash = []byte(found.PasswordHash)
-	}
 	// bcrypt rejects passwords over 72 bytes; cut them so the comparison
 	// still runs and simply fails.
 	pw := []byte(password)
-	if len(pw) > maxPasswordLen {
-		pw = pw[:maxPasswordLen]
+	if len(pw) > MaxPasswordLen {
+		pw = pw[:MaxPasswordLen]
 		ok = false
 	}
-	if err := bcrypt.CompareHashAndPassword(hash, pw); err != nil || !ok {
-		return user{}, false
+	hashes := s.hashesFor(found, ok)
+	match := bcrypt.CompareHashAndPassword(hashes[0], pw) == nil
+	for _, h := range hashes[1:] {
+		_ = bcrypt.CompareHashAndPassword(h, pw) // only for the time it takes
+	}
+	if !match || !ok {
+		return User{}, false
 	}
 	return found, true
 }
 
+// hashesFor returns the hashes a login compares the password with, the
+// account's first. Every login does at least the work of one comparison at
+// the configured cost, whether the email is unknown (the dummy hash), a
+// signed-up user's (hashed at that cost) or a built-in user's (hashed at
+// bcrypt's minimum cost, so the dummy hash is compared as well): timing
+// does not tell which accounts exist.
+func (s *userStore) hashesFor(found User, known bool) [][]byte {
+	if !known {
+		return [][]byte{s.dummyHash}
+	}
+	h := []byte(found.PasswordHash)
+	if c, err := bcrypt.Cost(h); err != nil || c < s.cost {
+		return [][]byte{h, s.dummyHash}
+	}
+	return [][]byte{h}
+}
+
 // signUp validates the form, creates the user and persists it. Validation
-// failures are *signupError; a duplicate email is errEmailTaken.
-func (s *userStore) signUp(ctx context.Context, name, email, password string) (user, error) {
+// failures are *SignupError; a duplicate email is ErrEmailTaken.
+func (s *userStore) signUp(ctx context.Context, name, email, password string) (User, error) {
 	name = strings.TrimSpace(name)
 	email = strings.TrimSpace(email)
 	switch {
 	case name == "" || utf8.RuneCountInString(name) > maxNameLen || !utf8.ValidString(name):
-		return user{}, &signupError{fmt.Sprintf("Enter your name (at most %d characters).", maxNameLen)}
+		return User{}, &SignupError{fmt.Sprintf("Enter your name (at most %d characters).", maxNameLen)}
 	case !validEmail(email):
-		return user{}, &signupError{"Enter a valid email address, like name@example.com."}
-	case len(password) < minPasswordLen || len(password) > maxPasswordLen:
-		return user{}, &signupError{fmt.Sprintf("Choose a password of %d to %d characters.", minPasswordLen, maxPasswordLen)}
+		return User{}, &SignupError{"Enter a valid email address, like name@example.com."}
+	case len(password) < MinPasswordLen || len(password) > MaxPasswordLen:
+		return User{}, &SignupError{fmt.Sprintf("Choose a password of %d to %d characters.", MinPasswordLen, MaxPasswordLen)}
 	}
 	// Hash before taking the lock: bcrypt is deliberately slow.
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {
-		return user{}, fmt.Errorf("hash password: %w", err)
+		return User{}, fmt.Errorf("hash password: %w", err)
 	}
 	id, err := randomHex(12)
 	if err != nil {
-		return user{}, err
+		return User{}, err
 	}
-	u := &user{
+	u := &User{
 		ID: "sandbox|" + id, Email: email, Name: name, PasswordHash: string(hash),
-		CreatedAt: time.Now().UTC().Truncate(time.Second),
+		CreatedAt: s.now().UTC().Truncate(time.Second),
 	}
 
 	s.mu.Lock()
@@ -267,11 +286,11 @@ func (s *userStore) signUp(ctx context.Context, name, email, password string) (u
 			}
 			s.mergeLocked(saved)
 			if s.byEmail[strings.ToLower(email)] != nil {
-				return errEmailTaken
+				return ErrEmailTaken
 			}
 			out := slices.Clone(saved)
 			for _, su := range s.signups {
-				if !slices.ContainsFunc(saved, func(o *user) bool { return o.ID == su.ID }) {
+				if !slices.ContainsFunc(saved, func(o *User) bool { return o.ID == su.ID }) {
 					out = append(out, su)
 				}
 			}
@@ -287,10 +306,10 @@ func (s *userStore) signUp(ctx context.Context, name, email, password string) (u
 			return nil
 		})
 		if err != nil {
-			return user{}, err
+			return User{}, err
 		}
 	} else if s.byEmail[strings.ToLower(email)] != nil {
-		return user{}, errEmailTaken
+		return User{}, ErrEmailTaken
 	}
 	s.add(u)
 	s.signups = append(s.signups, u)
@@ -317,4 +336,19 @@ func randomHex(n int) (string, error) {
 		return "", fmt.Errorf("random: %w", err)
 	}
 	return hex.EncodeToString(b), nil
+}
+
+// User returns the user with the given sub.
+func (s *Store) User(id string) (User, bool) { return s.users.get(id) }
+
+// Authenticate checks an email and password, doing the same bcrypt work
+// whether or not the email exists.
+func (s *Store) Authenticate(email, password string) (User, bool) {
+	return s.users.authenticate(email, password)
+}
+
+// SignUp validates the sign-up form, creates the user and persists it.
+// Validation failures are *SignupError; a duplicate email is ErrEmailTaken.
+func (s *Store) SignUp(ctx context.Context, name, email, password string) (User, error) {
+	return s.users.signUp(ctx, name, email, password)
 }

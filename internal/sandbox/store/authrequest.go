@@ -1,4 +1,4 @@
-package provider
+package store
 
 import (
 	"context"
@@ -15,9 +15,9 @@ import (
 // sign-up screen. The library does not define it.
 const PromptCreate = "create"
 
-// authRequest is a pending /authorize request (op.AuthRequest). Storage hands
+// AuthRequest is a pending /authorize request (op.AuthRequest). Storage hands
 // out copies, so the library never shares one with a concurrent login.
-type authRequest struct {
+type AuthRequest struct {
 	id            string
 	created       time.Time
 	clientID      string
@@ -43,47 +43,63 @@ type authRequest struct {
 
 	code      string // the issued authorization code, once there is one
 	exchanged bool   // tokens issued; the code is spent
+
+	phase tokenPhase // of the copy the library is making tokens from
 }
 
-func (a *authRequest) GetID() string                         { return a.id }
-func (a *authRequest) GetACR() string                        { return "" }
-func (a *authRequest) GetAMR() []string                      { return []string{"pwd"} }
-func (a *authRequest) GetAudience() []string                 { return audienceList(a.audience, a.clientID) }
-func (a *authRequest) GetAuthTime() time.Time                { return a.authTime }
-func (a *authRequest) GetClientID() string                   { return a.clientID }
-func (a *authRequest) GetCodeChallenge() *oidc.CodeChallenge { return a.codeChallenge }
-func (a *authRequest) GetNonce() string                      { return a.nonce }
-func (a *authRequest) GetRedirectURI() string                { return a.redirectURI }
-func (a *authRequest) GetResponseType() oidc.ResponseType    { return a.responseType }
-func (a *authRequest) GetResponseMode() oidc.ResponseMode    { return a.responseMode }
-func (a *authRequest) GetScopes() []string                   { return a.scopes }
-func (a *authRequest) GetState() string                      { return a.state }
-func (a *authRequest) GetSubject() string                    { return a.subject }
-func (a *authRequest) Done() bool                            { return a.done }
+func (a *AuthRequest) apiAudience() []string { return apiAudience(a.audience, a.clientID) }
+
+func (a *AuthRequest) GetID() string                         { return a.id }
+func (a *AuthRequest) GetACR() string                        { return "" }
+func (a *AuthRequest) GetAMR() []string                      { return []string{"pwd"} }
+func (a *AuthRequest) GetAudience() []string                 { return a.phase.audience(a.apiAudience(), a.clientID) }
+func (a *AuthRequest) GetAuthTime() time.Time                { return a.authTime }
+func (a *AuthRequest) GetClientID() string                   { return a.clientID }
+func (a *AuthRequest) GetCodeChallenge() *oidc.CodeChallenge { return a.codeChallenge }
+func (a *AuthRequest) GetNonce() string                      { return a.nonce }
+func (a *AuthRequest) GetRedirectURI() string                { return a.redirectURI }
+func (a *AuthRequest) GetResponseType() oidc.ResponseType    { return a.responseType }
+func (a *AuthRequest) GetResponseMode() oidc.ResponseMode    { return a.responseMode }
+func (a *AuthRequest) GetScopes() []string                   { return a.scopes }
+func (a *AuthRequest) GetState() string                      { return a.state }
+func (a *AuthRequest) GetSubject() string                    { return a.subject }
+func (a *AuthRequest) Done() bool                            { return a.done }
+
+// SessionID is the browser session that completed the request, if any.
+func (a *AuthRequest) SessionID() string { return a.sessionID }
+
+// LoginHint is the login_hint parameter, to prefill the form.
+func (a *AuthRequest) LoginHint() string { return a.loginHint }
+
+// Prompts are the prompt values asked for.
+func (a *AuthRequest) Prompts() []string { return a.prompt }
+
+// MaxAge is the max_age parameter, nil when absent.
+func (a *AuthRequest) MaxAge() *uint { return a.maxAge }
 
 // wantsSignup reports whether the client asked for the sign-up screen.
-func (a *authRequest) wantsSignup() bool {
+func (a *AuthRequest) WantsSignup() bool {
 	return a.screenHint == "signup" || slices.Contains(a.prompt, PromptCreate)
 }
 
-// errNotFound marks lookups of unknown or expired ids.
-var errNotFound = errors.New("not found or expired")
+// ErrNotFound marks lookups of unknown or expired ids.
+var ErrNotFound = errors.New("not found or expired")
 
-// errAlreadyDone refuses to complete an auth request a second time.
-var errAlreadyDone = errors.New("auth request already completed")
+// ErrAlreadyDone refuses to complete an auth request a second time.
+var ErrAlreadyDone = errors.New("auth request already completed")
 
-// maxParamLen bounds each free-text /authorize parameter we store (state,
+// MaxParamLen bounds each free-text /authorize parameter we store (state,
 // nonce, login_hint, ...). Legitimate values are tens of bytes; without a
 // bound every pending request could hold up to the URL size limit (1 MiB).
-const maxParamLen = 1024
+const MaxParamLen = 1024
 
 // maxPromptValues bounds the prompt list; only a handful of values exist.
 const maxPromptValues = 8
 
-// errTemporarilyUnavailable is RFC 6749 §4.1.2.1's answer when the provider
+// ErrTemporarilyUnavailable is RFC 6749 §4.1.2.1's answer when the provider
 // is too busy: here, when a table of pending requests is full. The library
 // has no constructor for it.
-func errTemporarilyUnavailable(desc string) *oidc.Error {
+func ErrTemporarilyUnavailable(desc string) *oidc.Error {
 	return (&oidc.Error{ErrorType: "temporarily_unavailable"}).WithDescription("%s", desc)
 }
 
@@ -99,11 +115,11 @@ func checkAuthParams(req *oidc.AuthRequest, screenHint string) *oidc.Error {
 		{"screen_hint", screenHint},
 		{"prompt", strings.Join(req.Prompt, " ")},
 	} {
-		if len(p.value) > maxParamLen {
+		if len(p.value) > MaxParamLen {
 			if p.name == "state" {
 				req.State = ""
 			}
-			return oidc.ErrInvalidRequest().WithDescription("%s is too long (at most %d bytes)", p.name, maxParamLen)
+			return oidc.ErrInvalidRequest().WithDescription("%s is too long (at most %d bytes)", p.name, MaxParamLen)
 		}
 	}
 	if len(req.Prompt) > maxPromptValues {
@@ -115,13 +131,13 @@ func checkAuthParams(req *oidc.AuthRequest, screenHint string) *oidc.Error {
 // CreateAuthRequest stores a validated /authorize request. On top of the
 // library's checks it enforces our policy for the public client: a strict
 // loopback redirect and PKCE with S256.
-func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
+func (s *Store) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ string) (op.AuthRequest, error) {
 	c, ok := s.clients[req.ClientID]
 	if !ok {
-		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client")
+		return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription("unknown client_id %s", QuoteParam(req.ClientID))
 	}
-	if c.public() {
-		if !isLoopbackCallback(req.RedirectURI, "/callback") {
+	if c.Public() {
+		if !IsLoopbackCallback(req.RedirectURI, "/callback") {
 			return nil, oidc.ErrInvalidRequestRedirectURI().WithDescription(
 				"redirect_uri must be http://localhost, 127.0.0.1 or [::1] with a port and the path /callback")
 		}
@@ -132,20 +148,20 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 			return nil, oidc.ErrInvalidRequest().WithDescription("code_challenge_method must be S256")
 		}
 	}
-	extras := extrasFrom(ctx)
-	if extras.audience != "" && extras.audience != s.cfg.Audience {
+	extras := requestFrom(ctx)
+	if extras.Audience != "" && extras.Audience != s.cfg.Audience {
 		return nil, oidc.ErrInvalidTarget().WithDescription("unknown audience")
 	}
-	if e := checkAuthParams(req, extras.screenHint); e != nil {
+	if e := checkAuthParams(req, extras.ScreenHint); e != nil {
 		return nil, e
 	}
 	id, err := randomToken()
 	if err != nil {
 		return nil, err
 	}
-	ar := &authRequest{
+	ar := &AuthRequest{
 		id:           id,
-		created:      time.Now(),
+		created:      s.now(),
 		clientID:     req.ClientID,
 		redirectURI:  req.RedirectURI,
 		state:        req.State,
@@ -156,26 +172,20 @@ func (s *storage) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, 
 		prompt:       dedupe(req.Prompt),
 		maxAge:       req.MaxAge,
 		loginHint:    req.LoginHint,
-		audience:     extras.audience,
-		screenHint:   extras.screenHint,
+		audience:     extras.Audience,
+		screenHint:   extras.ScreenHint,
 	}
 	if req.CodeChallenge != "" {
 		ar.codeChallenge = &oidc.CodeChallenge{Challenge: req.CodeChallenge, Method: req.CodeChallengeMethod}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sweepLocked(ar.created, false)
-	if len(s.authRequests) >= s.limits.authRequests {
-		// Full: drop expired requests now rather than at the next sweep,
-		// and refuse if that does not help. Refusing (not evicting live
-		// requests) means a flood cannot cancel other people's sign-ins.
-		s.sweepLocked(ar.created, true)
-		if len(s.authRequests) >= s.limits.authRequests {
-			s.log.Warn("too many pending auth requests; refusing", "limit", s.limits.authRequests)
-			return nil, errTemporarilyUnavailable("too many sign-ins in progress; try again in a few minutes")
-		}
+	// Refusing (not evicting live requests) means a flood cannot cancel
+	// other people's sign-ins.
+	if f := s.authRequests.full(ar.clientID, ar.created); f.full {
+		return nil, s.busy(ctx, "pending sign-ins", ar.clientID, f, "too many sign-ins in progress; try again in a few minutes")
 	}
-	s.authRequests[id] = ar
+	s.authRequests.add(id, ar.clientID, ar, ar.created)
 	cp := *ar
 	return &cp, nil
 }
@@ -191,21 +201,21 @@ func dedupe(list []string) []string {
 	return out
 }
 
-func (s *storage) AuthRequestByID(_ context.Context, id string) (op.AuthRequest, error) {
-	ar, err := s.authRequest(id)
+func (s *Store) AuthRequestByID(_ context.Context, id string) (op.AuthRequest, error) {
+	ar, err := s.AuthRequest(id)
 	if err != nil {
 		return nil, err
 	}
 	return ar, nil
 }
 
-// authRequest returns a copy of a live auth request.
-func (s *storage) authRequest(id string) (*authRequest, error) {
+// AuthRequest returns a copy of a live auth request.
+func (s *Store) AuthRequest(id string) (*AuthRequest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ar, ok := s.authRequests[id]
-	if !ok || time.Since(ar.created) > authRequestTTL {
-		return nil, errNotFound
+	ar, ok := s.authRequests.get(id)
+	if !ok || s.now().Sub(ar.created) > AuthRequestTTL {
+		return nil, ErrNotFound
 	}
 	cp := *ar
 	return &cp, nil
@@ -217,27 +227,27 @@ func (s *storage) authRequest(id string) (*authRequest, error) {
 // code is spent here, on first presentation: a failed exchange (wrong
 // verifier or redirect_uri) leaves nothing to retry with, as RFC 6749 §10.5
 // asks. A successful exchange deletes the request anyway.
-func (s *storage) AuthRequestByCode(_ context.Context, code string) (op.AuthRequest, error) {
+func (s *Store) AuthRequestByCode(_ context.Context, code string) (op.AuthRequest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id, ok := s.codes[code]
 	if !ok {
-		return nil, errNotFound
+		return nil, ErrNotFound
 	}
 	delete(s.codes, code)
-	ar, ok := s.authRequests[id]
-	if !ok || ar.exchanged || time.Since(ar.created) > authRequestTTL {
-		return nil, errNotFound
+	ar, ok := s.authRequests.get(id)
+	if !ok || ar.exchanged || s.now().Sub(ar.created) > AuthRequestTTL {
+		return nil, ErrNotFound
 	}
 	ar.code = ""
 	cp := *ar
 	return &cp, nil
 }
 
-func (s *storage) SaveAuthCode(_ context.Context, id, code string) error {
+func (s *Store) SaveAuthCode(_ context.Context, id, code string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ar, ok := s.authRequests[id]
+	ar, ok := s.authRequests.get(id)
 	if !ok {
 		return oidc.ErrInvalidRequest().WithDescription("auth request expired")
 	}
@@ -249,34 +259,31 @@ func (s *storage) SaveAuthCode(_ context.Context, id, code string) error {
 	return nil
 }
 
-func (s *storage) DeleteAuthRequest(_ context.Context, id string) error {
+func (s *Store) DeleteAuthRequest(_ context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if ar, ok := s.authRequests[id]; ok && ar.code != "" {
-		delete(s.codes, ar.code)
-	}
-	delete(s.authRequests, id)
+	s.authRequests.delete(id) // and its code
 	return nil
 }
 
-// completeAuthRequest records that the user authenticated in the browser
+// CompleteAuthRequest records that the user authenticated in the browser
 // session sessionID, so the library's callback can issue the code to that
 // browser (and only to it: see handleAuthorizeCallback). A request is
 // completed once: a second completion by another session or user is
 // refused, so nobody can swap the subject of a finished sign-in. The same
 // session completing it again (a reload) changes nothing.
-func (s *storage) completeAuthRequest(id, sessionID, subject string, authTime time.Time) error {
+func (s *Store) CompleteAuthRequest(id, sessionID, subject string, authTime time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ar, ok := s.authRequests[id]
-	if !ok || time.Since(ar.created) > authRequestTTL {
-		return errNotFound
+	ar, ok := s.authRequests.get(id)
+	if !ok || s.now().Sub(ar.created) > AuthRequestTTL {
+		return ErrNotFound
 	}
 	if ar.done {
 		if ar.sessionID == sessionID && ar.subject == subject {
 			return nil
 		}
-		return errAlreadyDone
+		return ErrAlreadyDone
 	}
 	ar.subject = subject
 	ar.authTime = authTime

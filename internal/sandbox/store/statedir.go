@@ -1,4 +1,4 @@
-package provider
+package store
 
 import (
 	"context"
@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/hello-cli/hello/internal/atomicfile"
 )
 
 // lockFile is the cross-process lock guarding read-modify-write of the
@@ -17,8 +19,8 @@ import (
 const lockFile = ".lock"
 
 // stateDir is the directory where the signing key and signed-up users
-// persist. Files are written to a temporary file and renamed, so a crash
-// never leaves half a file behind.
+// persist. Files are replaced atomically, so a crash never leaves half a
+// file behind.
 type stateDir struct {
 	path string
 }
@@ -70,35 +72,13 @@ func (d *stateDir) read(name string) ([]byte, error) {
 	return data, nil
 }
 
-// write replaces the file atomically: directory 0700, file 0600.
-func (d *stateDir) write(name string, data []byte) (err error) {
+// write replaces the file atomically (see package atomicfile): directory
+// 0700, file 0600.
+func (d *stateDir) write(name string, data []byte) error {
 	if err := os.MkdirAll(d.path, 0o700); err != nil {
 		return fmt.Errorf("create state directory: %w", err)
 	}
-	tmp, err := os.CreateTemp(d.path, "."+name+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			_ = tmp.Close()
-			_ = os.Remove(tmp.Name())
-		}
-	}()
-	// CreateTemp already creates 0600 files; say so explicitly, it is the contract.
-	if err := tmp.Chmod(0o600); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), d.file(name)); err != nil {
+	if err := atomicfile.Write(d.file(name), data); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	return nil

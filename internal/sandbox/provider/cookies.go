@@ -2,78 +2,15 @@ package provider
 
 import (
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"net/http"
 	"time"
+
+	"github.com/hello-cli/hello/internal/sandbox/store"
 )
-
-// browserSession is the provider's own login session (like Auth0's SSO
-// cookie): while it lasts, /authorize skips the password form.
-type browserSession struct {
-	id       string
-	userID   string
-	authTime time.Time
-	expires  time.Time
-}
-
-func (s *storage) createSession(userID string, now time.Time) (browserSession, error) {
-	id, err := randomToken()
-	if err != nil {
-		return browserSession{}, err
-	}
-	bs := &browserSession{id: id, userID: userID, authTime: now, expires: now.Add(s.cfg.SessionTTL)}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.sweepLocked(now, false)
-	if len(s.sessions) >= s.limits.sessions {
-		s.sweepLocked(now, true)
-	}
-	if len(s.sessions) >= s.limits.sessions {
-		// Still full: evict the session that would expire first rather than
-		// refuse logins. That browser just has to type its password again.
-		s.log.Warn("too many browser sessions; evicting the oldest", "limit", s.limits.sessions)
-		delete(s.sessions, soonestExpiring(s.sessions, func(b *browserSession) time.Time { return b.expires }))
-	}
-	s.sessions[id] = bs
-	return *bs, nil
-}
-
-// session returns the live session with this id and its user.
-func (s *storage) session(id string) (browserSession, user, bool) {
-	s.mu.Lock()
-	bs, ok := s.sessions[id]
-	var cp browserSession
-	if ok {
-		cp = *bs
-	}
-	s.mu.Unlock()
-	if !ok || time.Now().After(cp.expires) {
-		return browserSession{}, user{}, false
-	}
-	u, ok := s.users.get(cp.userID)
-	if !ok {
-		return browserSession{}, user{}, false
-	}
-	return cp, u, true
-}
-
-func (s *storage) endSession(id string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	delete(s.sessions, id)
-}
-
-func (s *storage) endUserSessions(userID string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for id, bs := range s.sessions {
-		if bs.userID == userID {
-			delete(s.sessions, id)
-		}
-	}
-}
 
 // cookieNames are per issuer: browsers do not separate cookies by port, and
 // several sandboxes on 127.0.0.1 must not read each other's cookies.
@@ -103,28 +40,28 @@ func (p *Provider) cookie(name, value string, maxAge int) *http.Cookie {
 }
 
 // currentSession returns the browser's live provider session, if any.
-func (p *Provider) currentSession(r *http.Request) (browserSession, user, bool) {
+func (p *Provider) currentSession(r *http.Request) (store.Session, store.User, bool) {
 	c, err := r.Cookie(p.cookies.session)
 	if err != nil || c.Value == "" {
-		return browserSession{}, user{}, false
+		return store.Session{}, store.User{}, false
 	}
-	return p.store.session(c.Value)
+	return p.store.Session(c.Value)
 }
 
 // startSession logs the browser in as userID.
-func (p *Provider) startSession(w http.ResponseWriter, userID string) (browserSession, error) {
-	bs, err := p.store.createSession(userID, time.Now())
+func (p *Provider) startSession(w http.ResponseWriter, userID string) (store.Session, error) {
+	bs, err := p.store.CreateSession(userID)
 	if err != nil {
-		return browserSession{}, err
+		return store.Session{}, err
 	}
-	http.SetCookie(w, p.cookie(p.cookies.session, bs.id, int(p.cfg.SessionTTL/time.Second)))
+	http.SetCookie(w, p.cookie(p.cookies.session, bs.ID, int(p.cfg.SessionTTL/time.Second)))
 	return bs, nil
 }
 
 // endBrowserSession forgets the browser's session on both sides.
 func (p *Provider) endBrowserSession(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(p.cookies.session); err == nil {
-		p.store.endSession(c.Value)
+		p.store.EndSession(c.Value)
 	}
 	http.SetCookie(w, p.cookie(p.cookies.session, "", -1))
 }
@@ -159,4 +96,13 @@ func (p *Provider) csrfMAC(seed string) string {
 	m := hmac.New(sha256.New, p.csrfKey[:])
 	m.Write([]byte("csrf:" + seed))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// randomToken returns 256 random bits, base64url-encoded.
+func randomToken() (string, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }

@@ -1,4 +1,4 @@
-package provider
+package store
 
 import (
 	"net/url"
@@ -42,8 +42,8 @@ func TestIsLoopbackCallback(t *testing.T) {
 		{"//localhost:4040/callback", "/callback", false},
 		{"", "/", false},
 	} {
-		if got := isLoopbackCallback(tc.uri, tc.path); got != tc.want {
-			t.Errorf("isLoopbackCallback(%q, %q) = %v, want %v", tc.uri, tc.path, got, tc.want)
+		if got := IsLoopbackCallback(tc.uri, tc.path); got != tc.want {
+			t.Errorf("IsLoopbackCallback(%q, %q) = %v, want %v", tc.uri, tc.path, got, tc.want)
 		}
 	}
 }
@@ -56,7 +56,7 @@ func FuzzIsLoopbackCallback(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		for _, path := range []string{"/callback", "/"} {
-			if !isLoopbackCallback(raw, path) {
+			if !IsLoopbackCallback(raw, path) {
 				continue
 			}
 			u, err := url.Parse(raw)

@@ -1,4 +1,4 @@
-package provider
+package store
 
 import (
 	"net"
@@ -21,8 +21,8 @@ const (
 	DefaultLogout   = "http://localhost:4040/"
 )
 
-// client implements op.Client for the two static clients.
-type client struct {
+// Client implements op.Client for the two static clients.
+type Client struct {
 	id          string
 	secret      string // empty for the public client
 	appType     op.ApplicationType
@@ -39,19 +39,19 @@ type client struct {
 // access tokens (tokenTTL): an ID token is not an API credential, and one
 // that outlived the access token would only widen the window in which a
 // leaked one could be misused.
-func newClients(issuer string, tokenTTL time.Duration) map[string]*client {
-	return map[string]*client{
+func newClients(loginURL string, tokenTTL time.Duration) map[string]*Client {
+	return map[string]*Client{
 		CLIClientID: {
 			id:         CLIClientID,
 			appType:    op.ApplicationTypeNative,
 			authMethod: oidc.AuthMethodNone,
 			grantTypes: []oidc.GrantType{oidc.GrantTypeCode, oidc.GrantTypeRefreshToken, oidc.GrantTypeDeviceCode},
 			// The library matches a native client's loopback redirect on path
-			// alone (RFC 8252 §7.3, any port); storage.CreateAuthRequest then
-			// applies the stricter isLoopbackCallback.
+			// alone (RFC 8252 §7.3, any port); Store.CreateAuthRequest then
+			// applies the stricter IsLoopbackCallback.
 			redirects:  []string{DefaultRedirect},
 			logouts:    []string{DefaultLogout},
-			loginURL:   issuer + loginPath + "?id=",
+			loginURL:   loginURL,
 			idTokenTTL: tokenTTL,
 		},
 		CIClientID: {
@@ -61,46 +61,46 @@ func newClients(issuer string, tokenTTL time.Duration) map[string]*client {
 			authMethod:  oidc.AuthMethodBasic,
 			grantTypes:  []oidc.GrantType{oidc.GrantTypeClientCredentials},
 			permissions: []string{PermissionReadAdminMessages},
-			loginURL:    issuer + loginPath + "?id=",
+			loginURL:    loginURL,
 			idTokenTTL:  tokenTTL,
 		},
 	}
 }
 
-func (c *client) GetID() string                       { return c.id }
-func (c *client) RedirectURIs() []string              { return slices.Clone(c.redirects) }
-func (c *client) PostLogoutRedirectURIs() []string    { return slices.Clone(c.logouts) }
-func (c *client) ApplicationType() op.ApplicationType { return c.appType }
-func (c *client) AuthMethod() oidc.AuthMethod         { return c.authMethod }
-func (c *client) ResponseTypes() []oidc.ResponseType {
+func (c *Client) GetID() string                       { return c.id }
+func (c *Client) RedirectURIs() []string              { return slices.Clone(c.redirects) }
+func (c *Client) PostLogoutRedirectURIs() []string    { return slices.Clone(c.logouts) }
+func (c *Client) ApplicationType() op.ApplicationType { return c.appType }
+func (c *Client) AuthMethod() oidc.AuthMethod         { return c.authMethod }
+func (c *Client) ResponseTypes() []oidc.ResponseType {
 	return []oidc.ResponseType{oidc.ResponseTypeCode}
 }
-func (c *client) GrantTypes() []oidc.GrantType         { return slices.Clone(c.grantTypes) }
-func (c *client) LoginURL(id string) string            { return c.loginURL + url.QueryEscape(id) }
-func (c *client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
-func (c *client) IDTokenLifetime() time.Duration       { return c.idTokenTTL }
-func (c *client) DevMode() bool                        { return false }
-func (c *client) ClockSkew() time.Duration             { return 0 }
-func (c *client) IsScopeAllowed(scope string) bool     { return false }
-func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true } // name and email in the ID token, as Auth0 does
+func (c *Client) GrantTypes() []oidc.GrantType         { return slices.Clone(c.grantTypes) }
+func (c *Client) LoginURL(id string) string            { return c.loginURL + url.QueryEscape(id) }
+func (c *Client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTypeJWT }
+func (c *Client) IDTokenLifetime() time.Duration       { return c.idTokenTTL }
+func (c *Client) DevMode() bool                        { return false }
+func (c *Client) ClockSkew() time.Duration             { return 0 }
+func (c *Client) IsScopeAllowed(scope string) bool     { return false }
+func (c *Client) IDTokenUserinfoClaimsAssertion() bool { return true } // name and email in the ID token, as Auth0 does
 
-func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
+func (c *Client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 	return func(scopes []string) []string { return scopes }
 }
 
-func (c *client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
+func (c *Client) RestrictAdditionalAccessTokenScopes() func([]string) []string {
 	return func(scopes []string) []string { return scopes }
 }
 
-func (c *client) public() bool { return c.authMethod == oidc.AuthMethodNone }
+func (c *Client) Public() bool { return c.authMethod == oidc.AuthMethodNone }
 
-// isLoopbackCallback reports whether raw is an RFC 8252 §7.3 loopback
+// IsLoopbackCallback reports whether raw is an RFC 8252 §7.3 loopback
 // redirect: http, host localhost, 127.0.0.1 or [::1], an explicit port, the
 // exact path, and nothing else (no user info, query or fragment). The
 // library's own check compares only path and query for loopback URIs and
 // also accepts https, any loopback address and user info, so we apply this
 // one on top of it.
-func isLoopbackCallback(raw, path string) bool {
+func IsLoopbackCallback(raw, path string) bool {
 	if strings.ContainsAny(raw, "#\\") {
 		return false
 	}
@@ -120,4 +120,9 @@ func isLoopbackCallback(raw, path string) bool {
 	// Rejects spellings url.Parse tolerates, such as "localhost:80:80" or an
 	// unbracketed IPv6 literal.
 	return u.Host == net.JoinHostPort(host, port)
+}
+
+// SupportedScopes are the scopes the sandbox knows.
+func SupportedScopes() []string {
+	return []string{oidc.ScopeOpenID, oidc.ScopeProfile, oidc.ScopeEmail, oidc.ScopeOfflineAccess}
 }
