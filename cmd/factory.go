@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"runtime"
 	"sync"
 	"time"
 
@@ -58,14 +57,16 @@ type Factory struct {
 func NewFactory() *Factory {
 	io := iostreams.System()
 	getenv := func(k string) string { return os.Getenv(k) }
+	browser := webbrowser.System{Stderr: io.ErrOut, Getenv: getenv}
 	return &Factory{
 		IO:       io,
 		Config:   config.NewLoader(),
-		Browser:  webbrowser.System{Stderr: io.ErrOut, Getenv: getenv},
+		Browser:  browser,
 		Now:      time.Now,
 		CacheDir: tokencache.DefaultDir,
 		CanOpenBrowser: func() bool {
-			return !io.CI() && io.IsStderrTTY() && webbrowser.CanOpen(getenv, runtime.GOOS)
+			// WSL counts: its Windows browser needs no Linux display.
+			return !io.CI() && io.IsStderrTTY() && browser.CanOpen()
 		},
 	}
 }
@@ -128,6 +129,22 @@ func (f *Factory) newSession() (*session.Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find the cache directory: %w", err)
 	}
+	store, err := f.newStore(f.Settings.SessionDir(dir))
+	if err != nil {
+		return nil, err
+	}
+	s := f.Settings
+	return &session.Session{
+		Store:      store,
+		Key:        tokencache.Key{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience},
+		Connect:    func(ctx context.Context) (session.Renewer, error) { return f.AuthClient(ctx) },
+		HaveSecret: s.ClientSecret != "",
+		Now:        f.Now,
+	}, nil
+}
+
+// newStore is the token cache in dir, one profile's directory.
+func (f *Factory) newStore(dir string) (*tokencache.Store, error) {
 	store := tokencache.New(dir)
 	store.Now = f.Now
 	store.Notify = func(msg string) { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", termsafe.Line(msg)) }
@@ -138,14 +155,7 @@ func (f *Factory) newSession() (*session.Session, error) {
 		}
 		store.LockTimeout = d
 	}
-	s := f.Settings
-	return &session.Session{
-		Store:      store,
-		Key:        tokencache.Key{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience},
-		Connect:    func(ctx context.Context) (session.Renewer, error) { return f.AuthClient(ctx) },
-		HaveSecret: s.ClientSecret != "",
-		Now:        f.Now,
-	}, nil
+	return store, nil
 }
 
 // ensureSession is the CLI's requires_auth: a usable session, renewed if

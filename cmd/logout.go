@@ -40,6 +40,9 @@ type LogoutOptions struct {
 	Load     func() (*tokencache.Entry, error)
 	Delete   func(context.Context) error
 	Provider func(context.Context) (LogoutProvider, error)
+	// All ends every cached session of every profile, from Sessions.
+	All      bool
+	Sessions func() ([]CachedSession, error)
 }
 
 // NewCmdLogout builds `hello logout`.
@@ -51,7 +54,11 @@ func NewCmdLogout(f *Factory, runF func(*LogoutOptions) error) *cobra.Command {
 		Long: `Delete the cached session, revoke its refresh token when the provider can,
 and end the provider's browser session so that the next login asks for the
 password again. Without a browser (no terminal, CI) the logout URL is printed
-instead. --local only deletes the cache. Logging out twice is not an error.`,
+instead. --local only deletes the cache. Logging out twice is not an error.
+
+--all ends every cached session of every profile: each refresh token is
+revoked where the provider can (unless --local), each entry deleted, and
+for each provider the URL that ends its browser session is printed.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkPort(opts.Port); err != nil {
@@ -65,13 +72,18 @@ instead. --local only deletes the cache. Logging out twice is not an error.`,
 			opts.CanOpenBrowser = func() bool { return f.IO.Interactive() && f.CanOpenBrowser() }
 			opts.Load, opts.Delete = sess.Load, sess.Delete
 			opts.Provider = func(ctx context.Context) (LogoutProvider, error) { return f.AuthClient(ctx) }
+			opts.Sessions = f.allSessions
 			if runF != nil {
 				return runF(opts)
+			}
+			if opts.All {
+				return logoutAllRun(cmd.Context(), opts)
 			}
 			return logoutRun(cmd.Context(), opts)
 		},
 	}
 	cmd.Flags().BoolVar(&opts.Local, "local", false, "only delete the cached session")
+	cmd.Flags().BoolVar(&opts.All, "all", false, "end every cached session of every profile")
 	cmd.Flags().IntVar(&opts.Port, "port", opts.Port, "port that answers the provider's post-logout redirect")
 	cmd.Flags().DurationVar(&opts.Wait, "wait", opts.Wait, "how long to wait for the browser to finish the provider's logout")
 	return cmd
@@ -175,4 +187,32 @@ func endProviderSession(ctx context.Context, o *LogoutOptions, p LogoutProvider,
 		fmt.Fprintf(o.IO.ErrOut, "Stopped waiting for the browser (%v).\n", err)
 	}
 	return nil
+}
+
+// logoutAllRun logs out of every cached session, one after the other, as
+// logout does for one, without a browser: one browser tab per provider
+// would be more than anyone wants, so their logout URLs are printed.
+func logoutAllRun(ctx context.Context, o *LogoutOptions) error {
+	list, err := o.Sessions()
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(o.IO.ErrOut, "No cached sessions: nothing to do.")
+		return nil
+	}
+	var errs []error
+	for _, cs := range list {
+		k := cs.Session.Key
+		fmt.Fprintf(o.IO.ErrOut, "Profile %s, %s (client %s):\n", cs.Profile, k.Issuer, k.ClientID)
+		one := *o
+		one.All, one.CanOpenBrowser = false, func() bool { return false }
+		one.Load, one.Delete = cs.Session.Load, cs.Session.Delete
+		one.Provider = func(ctx context.Context) (LogoutProvider, error) { return cs.Provider(ctx) }
+		if err := logoutRun(ctx, &one); err != nil {
+			// The others are still logged out: a failure here stops nothing.
+			errs = append(errs, fmt.Errorf("profile %s, %s: %w", cs.Profile, k.Issuer, err))
+		}
+	}
+	return errors.Join(errs...)
 }

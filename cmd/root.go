@@ -36,6 +36,9 @@ variables, the config file (./.config, or else $XDG_CONFIG_HOME/hello/config),
 built-in defaults. The client secret is read only from HELLO_CLIENT_SECRET
 or the config file.
 
+--profile NAME (or HELLO_PROFILE) reads the config file's [profile NAME]
+section instead of [AUTH0] and [WEBAPP]; each profile has its own sessions.
+
 ` + exitcode.Help,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -72,6 +75,7 @@ or the config file.
 	// every run, and reading the build information is not free.
 	root.Flags().Bool("version", false, `print the version, as "hello version" does`)
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(config.OutputFormats(), cobra.ShellCompDirectiveNoFileComp))
+	_ = root.RegisterFlagCompletionFunc(config.FlagProfile, completeProfiles(f))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return exitcode.New(exitcode.Usage, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))
 	})
@@ -85,6 +89,8 @@ or the config file.
 		NewCmdToken(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdSandbox(f, nil),
+		NewCmdExec(f, nil),
+		NewCmdAPI(f, nil),
 		NewCmdVersion(f),
 	)
 	// Cobra's completion command captures its output stream when created.
@@ -143,6 +149,9 @@ func ExecuteArgs(ctx context.Context, f *Factory, args []string) int {
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return exitcode.OK
+	}
+	if code, ok := silentCode(err); ok {
+		return code
 	}
 	code := exitCode(ctx, err)
 	// Errors quote servers (descriptions, bodies, claims): the one sink

@@ -5,14 +5,18 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/hello-cli/hello/internal/claims"
+	"github.com/hello-cli/hello/internal/config"
+	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/output"
 	"github.com/hello-cli/hello/internal/session"
+	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
 	"github.com/hello-cli/hello/pkg/termsafe"
 )
@@ -32,6 +36,18 @@ type StatusOptions struct {
 	// CachePath is the entry file; Load reads it as it is, dead or alive.
 	CachePath string
 	Load      func() (*tokencache.Entry, error)
+
+	// Profile is the profile in use, ProfileSource why: "flag --profile",
+	// "environment HELLO_PROFILE" or "default".
+	Profile, ProfileSource string
+	// MinTTL, when set, renews the token unless it stays valid that long
+	// (the one case where status contacts the provider), through Token:
+	// the session itself, which never starts a login.
+	MinTTL time.Duration
+	Token  func(context.Context, session.Want) (*token.Token, error)
+	// All lists every cached session of every profile instead, from Sessions.
+	All      bool
+	Sessions func() ([]CachedSession, error)
 }
 
 // NewCmdStatus builds `hello status`.
@@ -44,9 +60,22 @@ func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
 access token expires, its scopes and permissions. It reads only the cache
 and contacts nobody. A session is usable when its access token is valid or
 can be renewed (a refresh token, or client credentials), and the provider
-has not refused its renewal.`,
+has not refused its renewal. It also says which profile is in use and why.
+
+--min-ttl D renews the token unless it stays valid for D, and exits 4 when
+the session cannot provide that. --all lists every cached session of every
+profile (exit 0 when one of them is usable).`,
+		Example: `  hello status || hello login
+  hello status --min-ttl 30m
+  hello status --all`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkMinTTL(opts.MinTTL); err != nil {
+				return err
+			}
+			if opts.All && opts.MinTTL > 0 {
+				return exitcode.Newf(exitcode.Usage, "--min-ttl applies to one session: use it without --all")
+			}
 			asJSON, jsonOut, err := f.jsonOutput(cmd)
 			if err != nil {
 				return err
@@ -59,13 +88,20 @@ has not refused its renewal.`,
 			*opts = StatusOptions{IO: f.IO, JSON: asJSON, JSONOut: jsonOut, Now: f.Now,
 				Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience,
 				ConfigFile: s.ConfigFile, Sandbox: s.Sandbox, HaveSecret: s.ClientSecret != "",
-				CachePath: sess.Store.Path(sess.Key), Load: sess.Load}
+				CachePath: sess.Store.Path(sess.Key), Load: sess.Load,
+				Profile: s.ProfileName(), ProfileSource: s.ProfileSource(),
+				MinTTL: opts.MinTTL, Token: sess.Token, All: opts.All, Sessions: f.allSessions}
 			if runF != nil {
 				return runF(opts)
+			}
+			if opts.All {
+				return statusAllRun(cmd.Context(), opts)
 			}
 			return statusRun(cmd.Context(), opts)
 		},
 	}
+	minTTLFlag(cmd, &opts.MinTTL)
+	cmd.Flags().BoolVar(&opts.All, "all", false, "list every cached session of every profile")
 	addJQFlag(cmd)
 	return cmd
 }
@@ -90,10 +126,22 @@ type Status struct {
 	Cache        string    `json:"cache"`
 	ConfigFile   string    `json:"config_file,omitempty"`
 	SandboxInUse bool      `json:"sandbox"`
+	// Profile is the profile the session belongs to; ProfileSource says
+	// why it is in use (not set by --all).
+	Profile       string `json:"profile"`
+	ProfileSource string `json:"profile_source,omitempty"`
 }
 
 func statusRun(ctx context.Context, o *StatusOptions) error {
-	st := Status{Issuer: o.Issuer, ClientID: o.ClientID, Audience: o.Audience, Cache: o.CachePath, ConfigFile: o.ConfigFile, SandboxInUse: o.Sandbox}
+	st := Status{Issuer: o.Issuer, ClientID: o.ClientID, Audience: o.Audience, Cache: o.CachePath, ConfigFile: o.ConfigFile, SandboxInUse: o.Sandbox,
+		Profile: o.Profile, ProfileSource: o.ProfileSource}
+	var ttlErr error
+	if o.MinTTL > 0 {
+		// Renew first, so that what is shown is what a command would get.
+		if _, ttlErr = tokenWithin(ctx, o.Token, o.Now, o.MinTTL); ttlErr != nil {
+			st.Problem = message(ctx, ttlErr)
+		}
+	}
 	e, err := o.Load()
 	var corrupt *session.CorruptError
 	switch {
@@ -109,6 +157,8 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 			err = session.ErrRevoked
 		} else if !st.Usable {
 			err = session.ErrRevoked
+		} else if ttlErr != nil {
+			st.Usable, err = false, ttlErr
 		}
 	}
 	if o.JSON {
@@ -148,11 +198,11 @@ func fillStatus(st *Status, e *tokencache.Entry, now time.Time, haveSecret bool)
 func writeStatusText(o *StatusOptions, st Status) error {
 	w := o.IO.Out
 	if st.Revoked {
-		fmt.Fprintf(w, "The session of %s at %s (client %s) expired or was revoked by the provider.\n", termsafe.Line(st.User), termsafe.Line(st.Issuer), termsafe.Line(st.ClientID))
+		fmt.Fprintf(w, "The session of %s at %s (client %s) expired or was revoked by the provider.\nProfile: %s\n", termsafe.Line(st.User), termsafe.Line(st.Issuer), termsafe.Line(st.ClientID), profileChoice(st.Profile, st.ProfileSource))
 		return nil
 	}
 	if !st.LoggedIn {
-		fmt.Fprintf(w, "Not logged in to %s (client %s).\n", termsafe.Line(st.Issuer), termsafe.Line(st.ClientID))
+		fmt.Fprintf(w, "Not logged in to %s (client %s).\nProfile: %s\n", termsafe.Line(st.Issuer), termsafe.Line(st.ClientID), profileChoice(st.Profile, st.ProfileSource))
 		return nil
 	}
 	expiry := "unknown"
@@ -183,5 +233,87 @@ func writeStatusText(o *StatusOptions, st Status) error {
 	if st.ConfigFile != "" {
 		fields = append(fields, output.Field{Name: "Config file", Value: st.ConfigFile})
 	}
+	fields = append(fields, output.Field{Name: "Profile", Value: profileChoice(st.Profile, st.ProfileSource)})
+	if st.Problem != "" {
+		fields = append(fields, output.Field{Name: "Problem", Value: st.Problem})
+	}
 	return output.WriteFields(w, fields)
+}
+
+// profileChoice says which profile is in use and why, as config does.
+func profileChoice(profile, source string) string {
+	return config.Settings{Profile: profile, Sources: map[string]string{config.KeyProfile: source}}.ProfileChoice()
+}
+
+// statusAllRun lists every cached session: profile, issuer, audience, user,
+// expiry and whether it is usable. It exits 4 when none is.
+func statusAllRun(ctx context.Context, o *StatusOptions) error {
+	list, err := o.Sessions()
+	if err != nil {
+		return err
+	}
+	all := make([]Status, 0, len(list))
+	usable := false
+	for _, cs := range list {
+		k := cs.Session.Key
+		st := Status{Profile: cs.Profile, Issuer: k.Issuer, ClientID: k.ClientID, Audience: k.Audience, Cache: cs.Session.Store.Path(k)}
+		e, err := cs.Session.Load()
+		var corrupt *session.CorruptError
+		switch {
+		case errors.As(err, &corrupt):
+			st.Problem = corrupt.Err.Error()
+		case err != nil:
+			st.Problem = err.Error()
+		default:
+			fillStatus(&st, e, o.Now(), cs.Session.HaveSecret)
+		}
+		usable = usable || st.Usable
+		all = append(all, st)
+	}
+	if o.JSON {
+		if err := o.JSONOut.Value(ctx, o.IO.Out, all); err != nil {
+			return err
+		}
+	} else if err := writeStatusTable(o, all); err != nil {
+		return err
+	}
+	if !usable {
+		return session.ErrNotLoggedIn
+	}
+	return nil
+}
+
+func writeStatusTable(o *StatusOptions, all []Status) error {
+	if len(all) == 0 {
+		_, err := fmt.Fprintln(o.IO.Out, "No cached sessions.")
+		return err
+	}
+	tw := tabwriter.NewWriter(o.IO.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PROFILE\tISSUER\tAUDIENCE\tUSER\tEXPIRES\tUSABLE")
+	for _, st := range all {
+		expires := "-"
+		if !st.Expiry.IsZero() {
+			expires = st.Expiry.Local().Format(time.RFC3339)
+		}
+		usable := "yes"
+		switch {
+		case st.Revoked:
+			usable = "no (revoked)"
+		case st.Problem != "":
+			usable = "no (unreadable)"
+		case !st.Usable:
+			usable = "no (expired)"
+		case st.Expired:
+			usable = "yes (renewed on next use)"
+		}
+		aud, user := st.Audience, st.User
+		if aud == "" {
+			aud = "-"
+		}
+		if user == "" {
+			user = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Profile, termsafe.Line(st.Issuer), termsafe.Line(aud), termsafe.Line(user), expires, usable)
+	}
+	return tw.Flush()
 }

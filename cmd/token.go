@@ -2,11 +2,12 @@ package cmd
 
 import (
 	"context"
-	"fmt"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/hello-cli/hello/internal/childprocess"
 	"github.com/hello-cli/hello/internal/claims"
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
@@ -14,16 +15,21 @@ import (
 	"github.com/hello-cli/hello/internal/output"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/token"
-	"github.com/hello-cli/hello/pkg/termsafe"
+	"github.com/hello-cli/hello/internal/tokenformat"
 )
 
 // TokenOptions are the inputs of `hello token`.
 type TokenOptions struct {
 	IDToken bool
+	// Format is --format: raw, header, env or json; "" means raw, or json
+	// with -o json or --jq.
+	Format  string
+	EnvName string
+	MinTTL  time.Duration
 
 	IO   *iostreams.IOStreams
 	JSON bool
-	// JSONOut prints the token for -o json and --jq.
+	// JSONOut prints the token for --format json, -o json and --jq.
 	JSONOut output.JSON
 	Now     func() time.Time
 	// Token hands out a usable token from the session.
@@ -32,18 +38,37 @@ type TokenOptions struct {
 
 // NewCmdToken builds `hello token`.
 func NewCmdToken(f *Factory, runF func(*TokenOptions) error) *cobra.Command {
-	opts := &TokenOptions{}
+	opts := &TokenOptions{EnvName: DefaultTokenEnv}
 	cmd := &cobra.Command{
 		Use:   "token",
 		Short: "Print the access token (renewed first if needed)",
-		Long: `Print the access token alone on stdout, renewing it first when it has
-expired. This is the only command that prints a token.`,
-		Example: `  curl -H "Authorization: Bearer $(hello token)" ` + config.DefaultAPIURL + `/api/messages/protected`,
-		Args:    noArgs,
+		Long: `Print the access token on stdout, renewing it first when it has expired
+(or when less than --min-ttl of its lifetime remains). This is the only
+command that prints a token. --format chooses its shape:
+  raw     the token alone (the default)
+  header  "Authorization: Bearer <token>", for curl -H @-
+  env     "export HELLO_ACCESS_TOKEN='<token>'" for eval (--env names the variable)
+  json    the token, its type, expiry, seconds left and scopes (also -o json, --jq)`,
+		Example: `  hello token --format header | curl -H @- ` + config.DefaultAPIURL + `/api/messages/protected
+  eval "$(hello token --format env --min-ttl 10m)"
+  hello token --jq .expires_in`,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if opts.Format != "" && !tokenformat.Valid(opts.Format) {
+				return exitcode.Newf(exitcode.Usage, "bad --format %q: expected one of %s", opts.Format, strings.Join(tokenformat.Formats(), ", "))
+			}
+			if !childprocess.ValidName(opts.EnvName) {
+				return exitcode.Newf(exitcode.Usage, "bad --env %q: a variable name is letters, digits and underscores, not starting with a digit", opts.EnvName)
+			}
+			if err := checkMinTTL(opts.MinTTL); err != nil {
+				return err
+			}
 			var err error
 			if opts.JSON, opts.JSONOut, err = f.jsonOutput(cmd); err != nil {
 				return err
+			}
+			if opts.JSONOut.Filter != nil && opts.Format != "" && opts.Format != tokenformat.JSON {
+				return exitcode.Newf(exitcode.Usage, "--jq filters JSON: it cannot be used with --format %s", opts.Format)
 			}
 			opts.IO, opts.Now, opts.Token = f.IO, f.Now, f.tokens
 			if runF != nil {
@@ -53,12 +78,17 @@ expired. This is the only command that prints a token.`,
 		},
 	}
 	cmd.Flags().BoolVar(&opts.IDToken, "id-token", false, "print the ID token instead")
+	cmd.Flags().StringVar(&opts.Format, "format", "", "output shape: raw, header, env or json (default raw, or json with -o json)")
+	cmd.Flags().StringVar(&opts.EnvName, "env", opts.EnvName, "variable that --format env assigns")
+	minTTLFlag(cmd, &opts.MinTTL)
 	addJQFlag(cmd)
+	_ = cmd.RegisterFlagCompletionFunc("format", cobra.FixedCompletions(tokenformat.Formats(), cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("env", envNameCompletion)
 	return cmd
 }
 
 func tokenRun(ctx context.Context, o *TokenOptions) error {
-	t, err := o.Token(ctx, session.Want{})
+	t, err := tokenWithin(ctx, o.Token, o.Now, o.MinTTL)
 	if err != nil {
 		return err
 	}
@@ -75,25 +105,50 @@ func tokenRun(ctx context.Context, o *TokenOptions) error {
 			return exitcode.Newf(exitcode.NoSession, "this session has no ID token (it was made with %s): run \"hello login\"", t.Grant)
 		}
 	}
-	if o.JSON {
-		kind := "access_token"
-		if o.IDToken {
-			kind = "id_token"
+	format := o.Format
+	if format == "" {
+		format = tokenformat.Raw
+		if o.JSON {
+			format = tokenformat.JSON
 		}
-		return o.JSONOut.Value(ctx, o.IO.Out, map[string]any{kind: tok, "token_type": "Bearer", "expiry": t.Expiry})
 	}
-	// A real token is printable ASCII and passes unchanged; a provider
-	// sending escape sequences instead gets them shown, not obeyed.
-	_, err = fmt.Fprintln(o.IO.Out, termsafe.Line(tok))
-	return err
+	out := tokenformat.Token{Value: tok, Type: t.TokenType, Expiry: t.Expiry, Scopes: t.Scopes, EnvName: o.EnvName}
+	if o.IDToken {
+		// An ID token has its own lifetime and no scopes.
+		out.ID, out.Type, out.Scopes, out.Expiry = true, "Bearer", nil, idTokenExpiry(t.IDToken)
+	} else if len(out.Scopes) == 0 {
+		if c, err := claims.Unverified(t.AccessToken); err == nil {
+			out.Scopes = strings.Fields(claims.String(c, "scope"))
+		}
+	}
+	if format == tokenformat.JSON {
+		// Through the JSON printer, so that --jq applies.
+		v, err := tokenformat.JSONValue(out, o.Now())
+		if err != nil {
+			return err
+		}
+		return o.JSONOut.Value(ctx, o.IO.Out, v)
+	}
+	// Every other shape refuses a token with control characters: a real
+	// token is printable ASCII, and anything else would be obeyed by the
+	// terminal or the next program's parser.
+	return tokenformat.Write(o.IO.Out, format, out, o.Now())
+}
+
+// idTokenExpiry is the ID token's exp, zero when it has none.
+func idTokenExpiry(raw string) time.Time {
+	c, err := claims.Unverified(raw)
+	if err != nil {
+		return time.Time{}
+	}
+	if exp, ok := c["exp"].(float64); ok {
+		return time.Unix(int64(exp), 0)
+	}
+	return time.Time{}
 }
 
 // idTokenExpired reports whether the ID token's exp has passed.
 func idTokenExpired(raw string, now time.Time) bool {
-	c, err := claims.Unverified(raw)
-	if err != nil {
-		return false
-	}
-	exp, ok := c["exp"].(float64)
-	return ok && now.After(time.Unix(int64(exp), 0))
+	exp := idTokenExpiry(raw)
+	return !exp.IsZero() && now.After(exp)
 }

@@ -61,6 +61,10 @@ type Settings struct {
 	CAFile string
 	// ConfigFile is the config file actually read, "" when none.
 	ConfigFile string
+	// Profile is the named profile in use, the name of a [profile NAME]
+	// section; "" for the default profile (see ProfileName). When a flag or
+	// HELLO_PROFILE chose it, Sources["profile"] says which.
+	Profile string
 	// Sandbox is true when neither issuer nor domain was configured anywhere.
 	Sandbox bool
 	// Sources maps each key that has a value (issuer, domain, client_id,
@@ -88,6 +92,7 @@ func (s Settings) String() string {
 	r := s.Redacted()
 	var b strings.Builder
 	for _, f := range []struct{ name, value string }{
+		{"profile", r.Profile},
 		{"issuer", r.Issuer},
 		{"domain", r.Domain},
 		{"client_id", r.ClientID},

@@ -31,4 +31,5 @@ func BindFlags(fs *pflag.FlagSet) {
 	fs.String(FlagConfig, "", "INI config file [$HELLO_CONFIG] (default ./.config, or else $XDG_CONFIG_HOME/hello/config)")
 	fs.StringP(FlagOutput, "o", "", `output format: text or json [$HELLO_OUTPUT] (default "text")`)
 	fs.String(FlagCAFile, "", "PEM file of extra root certificates to trust [$HELLO_CA_FILE]")
+	fs.String(FlagProfile, "", `named profile: a [profile NAME] section of the config file [$HELLO_PROFILE] (default "`+DefaultProfile+`": [AUTH0] and [WEBAPP])`)
 }

@@ -54,6 +54,7 @@ func keys() map[string]key {
 		KeyOutput:       {name: KeyOutput, flag: FlagOutput, def: DefaultOutput},
 		KeyCAFile:       {name: KeyCAFile, flag: FlagCAFile, section: "auth0", iniKey: "ca_file"},
 		KeyConfig:       {name: KeyConfig, flag: FlagConfig},
+		KeyProfile:      {name: KeyProfile, flag: FlagProfile},
 	}
 }
 
@@ -89,10 +90,15 @@ func (l Loader) Load(fs *pflag.FlagSet) (*Settings, error) {
 		s.ConfigFile = cfg.val
 		s.Sources[KeyConfig] = cfg.source
 		s.Warnings = unknownKeyWarnings(r.v, cfg.val)
+		s.Warnings = append(s.Warnings, profileKeyWarnings(r.v, cfg.val)...)
 	}
 	if l.Environ != nil {
 		s.Warnings = append(s.Warnings, unknownEnvWarnings(l.Environ())...)
 	}
+	if err := resolveProfile(s, r.lookup(ks[KeyProfile]), cfg.val, profilesIn(r.v)); err != nil {
+		return nil, err
+	}
+	r.profile = s.Profile
 
 	if err := resolveIssuer(s, r.lookup(ks[KeyIssuer]), r.lookup(ks[KeyDomain])); err != nil {
 		return nil, err

@@ -72,6 +72,9 @@ type resolver struct {
 	getenv func(string) (string, bool)
 	v      *viper.Viper
 	file   string // config file read into v, "" when none
+	// profile is the profile whose section the file layer reads; the
+	// default profile reads [AUTH0] and [WEBAPP].
+	profile string
 }
 
 func (r *resolver) lookup(k key) value {
@@ -89,8 +92,12 @@ func (r *resolver) lookup(k key) value {
 		// An empty value in the file (the seed ships "SECRET_KEY=") counts as
 		// unset, like an empty environment variable.
 		path := k.section + "." + k.iniKey
+		section := strings.ToUpper(k.section)
+		if r.profile != "" && r.profile != DefaultProfile {
+			path, section = profileSection(r.profile)+"."+k.iniKey, profileSection(r.profile)
+		}
 		if s := strings.TrimSpace(r.v.GetString(path)); r.v.InConfig(path) && s != "" {
-			src := fmt.Sprintf("config file %s [%s] %s", r.file, strings.ToUpper(k.section), strings.ToUpper(k.iniKey))
+			src := fmt.Sprintf("config file %s [%s] %s", r.file, section, strings.ToUpper(k.iniKey))
 			return value{key: k.name, val: s, level: levelFile, source: src, file: r.file}
 		}
 	}
@@ -126,7 +133,7 @@ func unknownKeyWarnings(v *viper.Viper, file string) []string {
 	slices.Sort(names) // a stable suggestion when two are as close
 	var out []string
 	for _, k := range v.AllKeys() {
-		if known[k] {
+		if known[k] || isProfileKey(k) { // profile keys: see profileKeyWarnings
 			continue
 		}
 		msg := fmt.Sprintf("config file %s: unknown key %s ignored", file, iniName(k))

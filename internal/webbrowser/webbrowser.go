@@ -24,12 +24,23 @@ type Browser interface {
 type System struct {
 	Stderr io.Writer
 	Getenv func(string) string
+
+	// The machine, for tests; zero values mean the real one.
+	GOOS     string
+	ReadFile func(string) ([]byte, error)
+	LookPath func(string) (string, error)
+	// Start, when set, runs a launcher instead of starting a process.
+	Start func(name string, args []string) error
 }
 
-// Open starts the browser and returns once it has been launched.
+// Open starts the browser and returns once it has been launched: $BROWSER
+// first, then on WSL the Windows browser, else the platform's launcher.
 func (s System) Open(url string) error {
 	if cmdline := s.Getenv("BROWSER"); cmdline != "" {
 		return s.openWith(cmdline, url)
+	}
+	if s.IsWSL() {
+		return s.openWSL(url)
 	}
 	browser.Stdout = s.Stderr
 	browser.Stderr = s.Stderr
@@ -46,7 +57,7 @@ func (s System) openWith(cmdline, url string) error {
 	// A path with spaces ("/mnt/c/Program Files/…/chrome.exe" on WSL) is
 	// one command, not a command line.
 	if fi, err := os.Stat(cmdline); err == nil && !fi.IsDir() {
-		return s.start(cmdline, []string{url})
+		return s.launch(cmdline, []string{url})
 	}
 	var lastErr error
 	for _, c := range strings.Split(cmdline, string(listSeparator())) {
@@ -64,7 +75,7 @@ func (s System) openWith(cmdline, url string) error {
 		if !replaced {
 			args = append(args, url)
 		}
-		if lastErr = s.start(fields[0], args); lastErr == nil {
+		if lastErr = s.launch(fields[0], args); lastErr == nil {
 			return nil
 		}
 	}
@@ -72,6 +83,14 @@ func (s System) openWith(cmdline, url string) error {
 		lastErr = fmt.Errorf("no command in $BROWSER")
 	}
 	return fmt.Errorf("open browser with $BROWSER: %w", lastErr)
+}
+
+// launch is start, or the Start hook in tests.
+func (s System) launch(name string, args []string) error {
+	if s.Start != nil {
+		return s.Start(name, args)
+	}
+	return s.start(name, args)
 }
 
 // start runs a launcher, its output to stderr, and returns once it started.

@@ -39,8 +39,11 @@ func TestCanOpen(t *testing.T) {
 // TestBrowserVariable checks the $BROWSER convention: the first command
 // that starts wins, %s takes the URL, a path with spaces is one command, and
 // launcher output goes to stderr.
+//
+// Not parallel on purpose: it writes scripts and then executes them, and a
+// fork by a parallel test while a script is still open for writing would make
+// that exec fail with ETXTBSY ("text file busy", golang.org/issue/22315).
 func TestBrowserVariable(t *testing.T) {
-	t.Parallel()
 	plain := t.TempDir()
 	spaced := filepath.Join(t.TempDir(), "Program Files")
 	if err := os.Mkdir(spaced, 0o700); err != nil {
