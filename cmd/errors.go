@@ -38,8 +38,12 @@ func exitCode(ctx context.Context, err error) int {
 		return exitcode.OK
 	case errors.As(err, &coded):
 		return coded.Code
-	case errors.As(err, &cfgErr), errors.Is(err, oidcclient.ErrNoClientSecret):
+	case errors.As(err, &cfgErr), errors.Is(err, oidcclient.ErrNoClientSecret), errors.Is(err, oidcclient.ErrNoPAR):
 		return exitcode.Usage
+	// A login answer refused before its code was redeemed: no session.
+	case errors.Is(err, oidcclient.ErrResponseIssuer), errors.Is(err, oidcclient.ErrStateMismatch),
+		errors.Is(err, oidcclient.ErrLoginTimeout):
+		return exitcode.NoSession
 	// The session's own failures come before the network's: a renewal that
 	// failed because the disk is full is about the disk.
 	case errors.As(err, &saveErr), errors.Is(err, tokencache.ErrLockTimeout):

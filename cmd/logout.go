@@ -25,6 +25,8 @@ type LogoutProvider interface {
 	Revoke(ctx context.Context, token, hint string) error
 	LogoutURL(returnTo string) string
 	LogoutForm(idToken, returnTo string) (action string, fields url.Values, ok bool)
+	HasRevocation() bool
+	HasEndSession() bool
 }
 
 // LogoutOptions are the inputs of `hello logout`.
@@ -113,7 +115,11 @@ func logoutRun(ctx context.Context, o *LogoutOptions) error {
 	if err := o.Delete(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintln(o.IO.ErrOut, "Removed the cached session.")
+	if e != nil {
+		fmt.Fprintf(o.IO.ErrOut, "Removed the cached session. Logged out %s.\n", termsafe.Line(entryUser(e)))
+	} else {
+		fmt.Fprintln(o.IO.ErrOut, "Removed the cached session.")
+	}
 	if p == nil || e.Token.Grant == token.GrantClientCredentials {
 		return nil
 	}
@@ -138,6 +144,10 @@ func revokeRefreshToken(ctx context.Context, o *LogoutOptions, refreshToken stri
 	if refreshToken == "" {
 		return p
 	}
+	if !p.HasRevocation() {
+		fmt.Fprintln(o.IO.ErrOut, "The provider has no revocation endpoint (RFC 7009), so the refresh token stays valid at the provider until it expires.")
+		return p
+	}
 	switch err := p.Revoke(ctx, refreshToken, "refresh_token"); {
 	case errors.Is(err, oidcclient.ErrNoRevocation):
 	case err != nil:
@@ -153,11 +163,20 @@ func revokeRefreshToken(ctx context.Context, o *LogoutOptions, refreshToken stri
 // id_token_hint; a URL that is printed or handed to a launcher's argv names
 // the client instead, since tokens must never be there.
 func endProviderSession(ctx context.Context, o *LogoutOptions, p LogoutProvider, idToken string) error {
-	returnTo := fmt.Sprintf("http://localhost:%d/", o.Port)
-	if !o.CanOpenBrowser() {
-		fmt.Fprintf(o.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", termsafe.Line(p.LogoutURL(returnTo)))
+	if !p.HasEndSession() {
+		// Nothing to open and nothing to wait for.
+		fmt.Fprintln(o.IO.ErrOut, "The provider offers no way to end its browser session (no end_session_endpoint), so it was not ended: the browser stays signed in there until you sign out on the provider's site or close the browser.")
 		return nil
 	}
+	// A printed URL must work as printed: after hello exits nothing
+	// answers a redirect to localhost, so it asks for none and the browser
+	// ends on the provider's own page.
+	printed := p.LogoutURL("")
+	if !o.CanOpenBrowser() {
+		fmt.Fprintf(o.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", termsafe.Line(printed))
+		return nil
+	}
+	returnTo := fmt.Sprintf("http://localhost:%d/", o.Port)
 	// Listen before opening the browser, so the provider's redirect back
 	// always finds the "logged out" page.
 	srv, err := callback.ListenLoggedOut(ctx, o.Port, o.Wait)
@@ -174,7 +193,7 @@ func endProviderSession(ctx context.Context, o *LogoutOptions, p LogoutProvider,
 		}
 	}
 	if err := o.Browser.Open(url); err != nil {
-		fmt.Fprintf(o.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, termsafe.Line(p.LogoutURL(returnTo)))
+		fmt.Fprintf(o.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, termsafe.Line(printed))
 		return nil
 	}
 	fmt.Fprintln(o.IO.ErrOut, "Ending the provider's session in your browser… (Ctrl-C to stop waiting)")

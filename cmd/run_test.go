@@ -93,16 +93,26 @@ func TestProfileRun(t *testing.T) {
 	t.Parallel()
 	id := jwt(`{"sub":"u1","name":"Alice","email":"a@example.com","email_verified":true,"iss":"x"}`)
 	user := &tokencache.Entry{Token: token.Token{AccessToken: "at", IDToken: id, Grant: token.GrantAuthorizationCode}}
+	userRat := &tokencache.Entry{Token: token.Token{AccessToken: "at", Grant: token.GrantAuthorizationCode,
+		IDToken: jwt(`{"sub":"u1","name":"Alice","email":"a@example.com","email_verified":true,"rat":1,"at_hash":"h","nonce":"n","picture":"p"}`)}}
 	for _, tc := range []struct {
-		name     string
-		entry    *tokencache.Entry
-		info     map[string]any
-		infoErr  error
-		json     bool
-		wantOut  []string
-		wantErr  error
-		wantCode int
+		name       string
+		entry      *tokencache.Entry
+		info       map[string]any
+		infoErr    error
+		json       bool
+		wantOut    []string
+		wantErr    error
+		wantCode   int
+		wantErrOut string
+		notOut     []string
 	}{
+		{name: "userinfo refuses the API token: the ID token's claims", entry: userRat, infoErr: &httperr.Error{What: httperr.UserInfo, StatusCode: 401, Code: "invalid_token"},
+			wantOut: []string{"Alice", "a@example.com (verified)", "u1", "picture"}, notOut: []string{"rat", "at_hash", "nonce"},
+			wantErrOut: "userinfo refused the access token (HTTP 401, invalid_token): showing the claims of the ID token verified at login"},
+		{name: "no userinfo endpoint: the ID token's claims", entry: user, infoErr: oidcclient.ErrNoUserInfo, wantOut: []string{"Alice"}, wantErrOut: "not advertised"},
+		{name: "email only in userinfo", entry: &tokencache.Entry{Token: token.Token{AccessToken: "at", IDToken: jwt(`{"sub":"u1"}`), Grant: token.GrantAuthorizationCode}},
+			info: map[string]any{"sub": "u1", "email": "a@example.com"}, wantOut: []string{"a@example.com (not verified)"}},
 		{name: "merged", entry: user, info: map[string]any{"sub": "u1", "nickname": "al"}, wantOut: []string{"Alice", "a@example.com (verified)", "nickname", "al"}},
 		{name: "json", entry: user, info: map[string]any{"sub": "u1"}, json: true, wantOut: []string{`"iss": "x"`}},
 		{name: "other subject", entry: user, info: map[string]any{"sub": "u2"}, wantErr: errAny},
@@ -111,7 +121,7 @@ func TestProfileRun(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			io, _, out, _ := iostreams.Test()
+			io, _, out, errOut := iostreams.Test()
 			o := &ProfileOptions{IO: io, JSON: tc.json,
 				Entry:    func(context.Context) (*tokencache.Entry, error) { return tc.entry, nil },
 				UserInfo: func(context.Context) (map[string]any, error) { return tc.info, tc.infoErr }}
@@ -124,6 +134,14 @@ func TestProfileRun(t *testing.T) {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("stdout lacks %q:\n%s", w, out)
 				}
+			}
+			for _, w := range tc.notOut {
+				if strings.Contains(out.String(), w) {
+					t.Errorf("stdout has %q:\n%s", w, out)
+				}
+			}
+			if !strings.Contains(errOut.String(), tc.wantErrOut) {
+				t.Errorf("stderr lacks %q:\n%s", tc.wantErrOut, errOut)
 			}
 		})
 	}
@@ -229,9 +247,12 @@ func TestStatusRun(t *testing.T) {
 // fakeAuth is a provider double for login.
 type fakeAuth struct {
 	device  bool
+	signup  bool // has a sign-up screen
 	tok     *token.Token
 	err     error
 	browser *oidcclient.BrowserLoginOptions
+	dev     *oidcclient.DeviceLoginOptions
+	manual  *oidcclient.ManualLoginOptions
 	used    string
 }
 
@@ -240,10 +261,15 @@ func (a *fakeAuth) BrowserLogin(_ context.Context, o oidcclient.BrowserLoginOpti
 	a.used, a.browser = "browser", &o
 	return a.tok, a.err
 }
-func (a *fakeAuth) DeviceLogin(context.Context, oidcclient.DeviceLoginOptions) (*token.Token, error) {
-	a.used = "device"
+func (a *fakeAuth) DeviceLogin(_ context.Context, o oidcclient.DeviceLoginOptions) (*token.Token, error) {
+	a.used, a.dev = "device", &o
 	return a.tok, a.err
 }
+func (a *fakeAuth) ManualLogin(_ context.Context, o oidcclient.ManualLoginOptions) (*token.Token, error) {
+	a.used, a.manual = "manual", &o
+	return a.tok, a.err
+}
+func (a *fakeAuth) HasSignupScreen() bool { return a.signup }
 func (a *fakeAuth) ClientCredentials(context.Context) (*token.Token, error) {
 	a.used = "client_credentials"
 	return a.tok, a.err
@@ -253,15 +279,48 @@ func TestLoginRun(t *testing.T) {
 	t.Parallel()
 	tok := &token.Token{AccessToken: "at", IDToken: jwt(`{"sub":"u1","email":"a@example.com"}`)}
 	for _, tc := range []struct {
-		name      string
-		o         LoginOptions
-		auth      fakeAuth
-		canOpen   bool
-		wantUsed  string
-		wantSaved bool
-		wantErr   error
+		name       string
+		o          LoginOptions
+		auth       fakeAuth
+		canOpen    bool
+		wantUsed   string
+		wantSaved  bool
+		wantErr    error
+		tty        bool   // every stream a terminal
+		here       string // why no browser can be opened here
+		wantErrOut string
+		check      func(t *testing.T, a *fakeAuth)
 	}{
 		{name: "browser", canOpen: true, auth: fakeAuth{tok: tok}, wantUsed: "browser", wantSaved: true},
+		{name: "a terminal and a browser: browser flow", tty: true, auth: fakeAuth{tok: tok, device: true}, wantUsed: "browser", wantSaved: true,
+			check: func(t *testing.T, a *fakeAuth) {
+				if a.browser.Open == nil {
+					t.Error("the browser is not opened")
+				}
+			}},
+		{name: "SSH: device flow, saying why", tty: true, here: "this is an SSH session", auth: fakeAuth{tok: tok, device: true}, wantUsed: "device", wantSaved: true,
+			wantErrOut: "No browser can be opened here (this is an SSH session): using the device flow"},
+		{name: "no terminal: device flow, saying why", auth: fakeAuth{tok: tok, device: true}, wantUsed: "device", wantSaved: true, wantErrOut: "(no terminal)"},
+		{name: "device progress and --timeout", o: LoginOptions{Device: true, Timeout: time.Minute, TimeoutSet: true}, tty: true, auth: fakeAuth{tok: tok, device: true}, wantUsed: "device", wantSaved: true,
+			check: func(t *testing.T, a *fakeAuth) {
+				if !a.dev.Terminal || a.dev.Timeout != time.Minute {
+					t.Errorf("device options %+v", *a.dev)
+				}
+			}},
+		{name: "device without --timeout waits for the code's expiry", o: LoginOptions{Device: true, Timeout: 5 * time.Minute}, auth: fakeAuth{tok: tok, device: true}, wantUsed: "device", wantSaved: true,
+			check: func(t *testing.T, a *fakeAuth) {
+				if a.dev.Timeout != 0 {
+					t.Errorf("device timeout %s without --timeout", a.dev.Timeout)
+				}
+			}},
+		{name: "--manual", o: LoginOptions{Manual: true, Port: 0, Timeout: time.Minute, PAR: true}, auth: fakeAuth{tok: tok}, wantUsed: "manual", wantSaved: true,
+			check: func(t *testing.T, a *fakeAuth) {
+				if a.manual.Port != defaultPort || !a.manual.PAR || a.manual.Timeout != time.Minute || a.manual.In == nil {
+					t.Errorf("manual options %+v", *a.manual)
+				}
+			}},
+		{name: "signup without a sign-up screen: notice", o: LoginOptions{Signup: true}, canOpen: true, auth: fakeAuth{tok: tok}, wantUsed: "browser", wantSaved: true,
+			wantErrOut: "advertises no sign-up screen"},
 		{name: "no browser falls back to device", auth: fakeAuth{tok: tok, device: true}, wantUsed: "device", wantSaved: true},
 		{name: "--no-browser keeps the browser flow", o: LoginOptions{NoBrowser: true}, auth: fakeAuth{tok: tok, device: true}, wantUsed: "browser", wantSaved: true},
 		{name: "--device without device support", o: LoginOptions{Device: true}, auth: fakeAuth{tok: tok}, wantErr: errAny},
@@ -271,14 +330,15 @@ func TestLoginRun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			io, _, _, errOut := iostreams.Test()
+			io.SetTTY(tc.tty || tc.canOpen)
 			auth := tc.auth
 			var saved *token.Token
 			o := tc.o
-			o.IO, o.Browser, o.CanOpenBrowser = io, &webbrowser.Recorder{}, func() bool { return tc.canOpen }
+			o.IO, o.Browser, o.BrowserHere = io, &webbrowser.Recorder{}, func() string { return tc.here }
 			o.Provider = func(context.Context) (Authenticator, error) { return &auth, nil }
 			o.Save = func(_ context.Context, t *token.Token) (*tokencache.Entry, error) {
 				saved = t
-				return &tokencache.Entry{Token: *t, User: who(t, "hello-cli")}, nil
+				return &tokencache.Entry{Token: *t, User: who(t, "hello-cli", nil)}, nil
 			}
 			_, err := loginRun(t.Context(), &o)
 			checkErr(t, err, tc.wantErr)
@@ -288,15 +348,26 @@ func TestLoginRun(t *testing.T) {
 			if tc.wantSaved && !strings.Contains(errOut.String(), "Logged in as a@example.com") {
 				t.Errorf("stderr = %q", errOut)
 			}
+			if !strings.Contains(errOut.String(), tc.wantErrOut) {
+				t.Errorf("stderr lacks %q:\n%s", tc.wantErrOut, errOut)
+			}
+			if tc.check != nil {
+				tc.check(t, &auth)
+			}
 		})
 	}
 }
 
 type fakeLogout struct {
-	revokeErr error
-	revoked   []string
-	endpoint  bool
+	revokeErr    error
+	revoked      []string
+	endpoint     bool
+	noRevocation bool
+	noEndSession bool
 }
+
+func (p *fakeLogout) HasRevocation() bool { return !p.noRevocation }
+func (p *fakeLogout) HasEndSession() bool { return !p.noEndSession }
 
 func (p *fakeLogout) Revoke(_ context.Context, tok, _ string) error {
 	p.revoked = append(p.revoked, tok)
@@ -311,7 +382,7 @@ func (p *fakeLogout) LogoutForm(string, string) (string, url.Values, bool) {
 
 func TestLogoutRun(t *testing.T) {
 	t.Parallel()
-	entry := &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: "id", Grant: token.GrantAuthorizationCode}}
+	entry := &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: "id", Grant: token.GrantAuthorizationCode}, User: "a@example.com"}
 	for _, tc := range []struct {
 		name        string
 		o           LogoutOptions
@@ -322,8 +393,11 @@ func TestLogoutRun(t *testing.T) {
 		wantDeleted bool
 		wantRevoked int
 		wantErrOut  []string
+		notErrOut   []string
 	}{
-		{name: "full", entry: entry, provider: &fakeLogout{}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"Revoked the refresh token", "Removed the cached session", "https://op/logout"}},
+		{name: "full", entry: entry, provider: &fakeLogout{}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"Revoked the refresh token", "Removed the cached session. Logged out a@example.com.", "https://op/logout?returnTo=\n"}},
+		{name: "no revocation, no end_session", entry: entry, provider: &fakeLogout{noRevocation: true, noEndSession: true}, wantDeleted: true,
+			wantErrOut: []string{"stays valid at the provider until it expires", "browser session", "was not ended"}, notErrOut: []string{"open:"}},
 		{name: "local", o: LogoutOptions{Local: true}, entry: entry, provider: &fakeLogout{}, wantDeleted: true},
 		{name: "not logged in", loadErr: session.ErrNotLoggedIn, provider: &fakeLogout{}, wantErrOut: []string{"nothing to do"}},
 		{name: "dead session still logs out", entry: &tokencache.Entry{Dead: true, Token: token.Token{IDToken: "id"}}, provider: &fakeLogout{}, wantDeleted: true, wantErrOut: []string{"Removed the cached session"}},
@@ -361,6 +435,11 @@ func TestLogoutRun(t *testing.T) {
 			for _, w := range tc.wantErrOut {
 				if !strings.Contains(errOut.String(), w) {
 					t.Errorf("stderr lacks %q:\n%s", w, errOut)
+				}
+			}
+			for _, w := range tc.notErrOut {
+				if strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr has %q:\n%s", w, errOut)
 				}
 			}
 			if strings.ContainsAny(errOut.String(), "\x1b\x07") {

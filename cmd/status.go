@@ -227,8 +227,8 @@ func writeStatusText(o *StatusOptions, st Status) error {
 		{Name: "Audience", Value: st.Audience},
 		{Name: "Grant", Value: st.Grant},
 		{Name: "Expires", Value: expiry},
-		{Name: "Scopes", Value: strings.Join(st.Scopes, " ")},
-		{Name: "Permissions", Value: strings.Join(st.Permissions, " ")},
+		{Name: "Scopes", Value: listOrNone(st.Scopes)},
+		{Name: "Permissions", Value: listOrNone(st.Permissions)},
 	}
 	if st.ConfigFile != "" {
 		fields = append(fields, output.Field{Name: "Config file", Value: st.ConfigFile})
@@ -238,6 +238,15 @@ func writeStatusText(o *StatusOptions, st Status) error {
 		fields = append(fields, output.Field{Name: "Problem", Value: st.Problem})
 	}
 	return output.WriteFields(w, fields)
+}
+
+// listOrNone is a list for humans: "(none)" rather than nothing, which
+// reads like a value that failed to print.
+func listOrNone(l []string) string {
+	if len(l) == 0 {
+		return "(none)"
+	}
+	return strings.Join(l, " ")
 }
 
 // profileChoice says which profile is in use and why, as config does.

@@ -55,6 +55,11 @@ func keys() map[string]key {
 		KeyCAFile:       {name: KeyCAFile, flag: FlagCAFile, section: "auth0", iniKey: "ca_file"},
 		KeyConfig:       {name: KeyConfig, flag: FlagConfig},
 		KeyProfile:      {name: KeyProfile, flag: FlagProfile},
+		// How the provider wants the API and offline access asked for
+		// (see the README's "Any other OpenID provider"), and whether to
+		// push authorization requests; the login flag --par overrides.
+		KeyProvider: {name: KeyProvider, section: "auth0", iniKey: "provider"},
+		KeyPAR:      {name: KeyPAR, section: "auth0", iniKey: "par"},
 	}
 }
 
@@ -115,6 +120,8 @@ func (l Loader) Load(fs *pflag.FlagSet) (*Settings, error) {
 		{KeyAPIURL, &s.APIURL, checkAPIURL},
 		{KeyOutput, &s.Output, checkOutput},
 		{KeyCAFile, &s.CAFile, l.checkCAFile},
+		{KeyProvider, &s.Provider, checkProvider},
+		{KeyPAR, &s.PAR, checkBool},
 	}
 	for _, st := range steps {
 		v := r.lookup(ks[st.key])

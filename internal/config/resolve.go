@@ -22,6 +22,8 @@ const (
 	KeyOutput       = "output"
 	KeyCAFile       = "ca_file"
 	KeyConfig       = "config"
+	KeyProvider     = "provider"
+	KeyPAR          = "par"
 )
 
 // level orders the places a value can come from; higher wins.
@@ -117,6 +119,8 @@ func knownINIKeys() map[string]bool {
 		"auth0.client_secret":   true,
 		"auth0.audience":        true,
 		"auth0.ca_file":         true,
+		"auth0.provider":        true,
+		"auth0.par":             true,
 		"webapp.api_server_url": true,
 		"webapp.secret_key":     true,
 	}

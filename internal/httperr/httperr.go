@@ -26,6 +26,7 @@ const (
 	Device     What = "the provider's device authorization endpoint"
 	UserInfo   What = "the provider's userinfo endpoint"
 	Revocation What = "the provider's revocation endpoint"
+	PAR        What = "the provider's pushed authorization request endpoint"
 	API        What = "the API"
 )
 

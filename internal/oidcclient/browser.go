@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -27,6 +28,9 @@ type BrowserLoginOptions struct {
 	NoBrowser bool
 	// Stderr receives the instructions for the user; io.Discard when nil.
 	Stderr io.Writer
+	// PAR pushes the authorization request (RFC 9126) even where the
+	// provider does not require it; ErrNoPAR when it has no endpoint.
+	PAR bool
 }
 
 // BrowserLogin runs the authorization code flow with PKCE (RFC 7636), state
@@ -41,14 +45,24 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*toke
 
 	// Listen before anything else: a busy port must fail before a browser
 	// tab is opened for a login that could never complete.
-	srv, err := callback.Listen(ctx, callback.Options{Port: o.Port, Path: "/callback", Timeout: o.Timeout, State: state})
+	if o.PAR && c.meta.PushedAuthorizationRequestEndpoint == "" {
+		return nil, ErrNoPAR
+	}
+	srv, err := callback.Listen(ctx, callback.Options{
+		Port: o.Port, Path: "/callback", Timeout: o.Timeout, State: state,
+		// RFC 9207: refuse a response from another issuer before its code
+		// is redeemed.
+		Check: c.checkIssuer,
+	})
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Close()
 
-	conf := c.oauth2Config(srv.RedirectURL(), Scopes)
-	authURL := conf.AuthCodeURL(state, asOptions(c.authorizeParams(authorizeRequest{verifier: verifier, nonce: nonce, signup: o.Signup}))...)
+	authURL, err := c.authorizationURL(ctx, srv.RedirectURL(), state, verifier, nonce, o.Signup, o.PAR)
+	if err != nil {
+		return nil, err
+	}
 
 	// The URL holds only public values (client ID, state, nonce, challenge),
 	// so printing it is safe.
@@ -82,6 +96,38 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*toke
 	// The browser tab shows this outcome, not merely that a code arrived.
 	srv.Finish(err)
 	return out, err
+}
+
+// authorizationURL is the URL the browser opens: the authorization request
+// itself, or, pushed (RFC 9126) when the provider requires it or par asks,
+// a reference to it.
+func (c *Client) authorizationURL(ctx context.Context, redirectURL, state, verifier, nonce string, signup, par bool) (string, error) {
+	conf := c.oauth2Config(redirectURL, Scopes)
+	authURL := conf.AuthCodeURL(state, asOptions(c.authorizeParams(authorizeRequest{verifier: verifier, nonce: nonce, signup: signup}))...)
+	if !c.pushes(par) {
+		return authURL, nil
+	}
+	push := PushedRequest{
+		Endpoint: c.meta.PushedAuthorizationRequestEndpoint,
+		Auth:     ClientAuth{ClientID: c.cfg.ClientID, ClientSecret: c.cfg.ClientSecret, InBody: c.authStyle() == oauth2.AuthStyleInParams},
+		HTTP:     c.cfg.HTTPClient,
+		Now:      c.cfg.Now,
+	}
+	return push.Push(ctx, authURL)
+}
+
+// pushes reports whether authorization requests go through PAR: when the
+// provider requires it, or when asked and the provider has the endpoint.
+func (c *Client) pushes(asked bool) bool {
+	if c.meta.PushedAuthorizationRequestEndpoint == "" {
+		return false
+	}
+	return asked || c.meta.RequirePushedAuthorizationRequests
+}
+
+// checkIssuer applies RFC 9207 to an authorization response.
+func (c *Client) checkIssuer(q url.Values) error {
+	return CheckResponseIssuer(q, c.meta.Issuer, c.meta.AuthorizationResponseIssParameterSupported)
 }
 
 // redeem exchanges the code and verifies the ID token it brings.

@@ -50,12 +50,15 @@ func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 	return httperr.FromResponse(httperr.Revocation, resp, c.cfg.Now())
 }
 
-// LogoutURL is where the browser goes to end the provider's session. With an
-// end_session_endpoint (RP-Initiated Logout 1.0) it carries
-// post_logout_redirect_uri and client_id; otherwise it is Auth0's
-// /v2/logout with client_id and returnTo. An empty returnTo is left out.
-// It never carries the ID token: URLs get printed, logged and put in argv;
-// LogoutForm posts the hint instead.
+// LogoutURL is where the browser goes to end the provider's session, or ""
+// when the provider has no way: with an end_session_endpoint (RP-Initiated
+// Logout 1.0) it carries client_id and, when given, post_logout_redirect_uri;
+// for Auth0 without one, its /v2/logout with client_id and returnTo. An
+// empty returnTo gives a URL that works as printed, ending on the
+// provider's own page: Auth0's /v2/logout then has no client_id either,
+// since with one it sends the browser to the first Allowed Logout URL,
+// where nothing listens once hello has exited. It never carries the ID
+// token: URLs get printed, logged and put in argv; LogoutForm posts it.
 func (c *Client) LogoutURL(returnTo string) string {
 	if ep := c.meta.EndSessionEndpoint; ep != "" {
 		u, err := url.Parse(ep)
@@ -69,13 +72,17 @@ func (c *Client) LogoutURL(returnTo string) string {
 			return u.String()
 		}
 	}
+	if !c.params.Auth0() {
+		return ""
+	}
 	u, err := url.Parse(c.cfg.Issuer)
 	if err != nil || u.Host == "" {
 		// New succeeded with this issuer, so it is a URL; this is a guard.
 		return ""
 	}
-	q := url.Values{"client_id": {c.cfg.ClientID}}
+	q := url.Values{}
 	if returnTo != "" {
+		q.Set("client_id", c.cfg.ClientID)
 		q.Set("returnTo", returnTo)
 	}
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/v2/logout", RawQuery: q.Encode()}).String()

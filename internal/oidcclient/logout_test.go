@@ -78,10 +78,32 @@ func TestLogoutURL(t *testing.T) {
 			t.Errorf("LogoutURL() =\n%s\nwant\n%s", got, want)
 		}
 	})
+	t.Run("printed end_session URL: no redirect", func(t *testing.T) {
+		t.Parallel()
+		op := newFakeOP(t)
+		op.endSession = "https://op.example/oidc/logout"
+		if got, want := newClient(t, op).LogoutURL(""), "https://op.example/oidc/logout?client_id=hello-cli"; got != want {
+			t.Errorf("LogoutURL() = %s, want %s", got, want)
+		}
+	})
+	t.Run("neither end_session nor Auth0", func(t *testing.T) {
+		t.Parallel()
+		if got := newClient(t, newFakeOP(t)).LogoutURL("http://localhost:4040/"); got != "" {
+			t.Errorf("LogoutURL() = %s for a provider with no logout", got)
+		}
+	})
+	t.Run("Auth0 printed v2/logout: no client_id, no returnTo", func(t *testing.T) {
+		t.Parallel()
+		op := newFakeOP(t)
+		c := newClient(t, op, func(c *Config) { c.Dialect = DialectAuth0 })
+		if got := c.LogoutURL(""); !strings.HasSuffix(got, "/v2/logout") {
+			t.Errorf("LogoutURL() = %s, want a bare /v2/logout", got)
+		}
+	})
 	t.Run("Auth0 v2/logout", func(t *testing.T) {
 		t.Parallel()
 		op := newFakeOP(t)
-		c := newClient(t, op)
+		c := newClient(t, op, func(c *Config) { c.Dialect = DialectAuth0 })
 		got, err := url.Parse(c.LogoutURL("http://localhost:4040/"))
 		if err != nil {
 			t.Fatal(err)
