@@ -48,8 +48,11 @@ func exitCode(ctx context.Context, err error) int {
 	// failed because the disk is full is about the disk.
 	case errors.As(err, &saveErr), errors.Is(err, tokencache.ErrLockTimeout):
 		return exitcode.Failure
-	case errors.Is(err, session.ErrNotLoggedIn), errors.Is(err, session.ErrRevoked):
+	case errors.Is(err, session.ErrNotLoggedIn), errors.Is(err, session.ErrRevoked), errors.Is(err, session.ErrNeedSecret):
 		return exitcode.NoSession
+	case errors.As(err, &apiErr) && apiErr.Anonymous && apiErr.Err.StatusCode == 401:
+		// No token was sent: no session is at fault, the API URL is.
+		return exitcode.Failure
 	case errors.As(err, &httpErr):
 		return httpExitCode(httpErr, errors.As(err, &apiErr))
 	case errors.As(err, &mismatch):

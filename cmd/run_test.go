@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -190,6 +192,60 @@ func TestTokenRun(t *testing.T) {
 			}
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("stdout = %q, want %q", out, want)
+			}
+		})
+	}
+}
+
+func TestTokenRunNeverPrintsAnExpiredIDToken(t *testing.T) {
+	t.Parallel()
+	expiredID := jwt(`{"sub":"u","exp":1}`)
+	for _, tc := range []struct {
+		name string
+		tok  token.Token
+		// renewed is what the renewal hands back.
+		renewed   token.Token
+		wantCalls int
+		wantCode  int
+		wantMsg   string
+	}{
+		{name: "the renewal's ID token failed verification",
+			tok:       token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: expiredID},
+			renewed:   token.Token{AccessToken: "at2", RefreshToken: "rt2", IDToken: expiredID, IDTokenRejected: errors.New("bad signature")},
+			wantCalls: 2, wantCode: 4, wantMsg: "failed verification"},
+		{name: "the renewal's ID token could not be verified for now",
+			tok:       token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: expiredID},
+			renewed:   token.Token{AccessToken: "at2", RefreshToken: "rt2", IDToken: expiredID, IDTokenRejected: &httperr.Error{What: httperr.JWKS, StatusCode: 503}},
+			wantCalls: 2, wantCode: 3, wantMsg: "try again later"},
+		{name: "the renewal brought no ID token",
+			tok:       token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: expiredID},
+			renewed:   token.Token{AccessToken: "at2", RefreshToken: "rt2", IDToken: expiredID},
+			wantCalls: 2, wantCode: 4, wantMsg: "brought no new one"},
+		{name: "no refresh token to renew it",
+			tok:       token.Token{AccessToken: "at", IDToken: expiredID, Grant: token.GrantDeviceCode},
+			wantCalls: 1, wantCode: 4, wantMsg: "cannot renew it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			io, _, out, _ := iostreams.Test()
+			calls := 0
+			o := &TokenOptions{IDToken: true, IO: io, Now: func() time.Time { return testNow },
+				Token: func(_ context.Context, w session.Want) (*token.Token, error) {
+					calls++
+					if w.Stale != "" {
+						return &tc.renewed, nil
+					}
+					return &tc.tok, nil
+				}}
+			err := tokenRun(t.Context(), o)
+			if out.Len() != 0 {
+				t.Errorf("stdout = %q; an expired ID token must not be printed", out)
+			}
+			if got := exitCode(t.Context(), err); got != tc.wantCode || err == nil || !strings.Contains(err.Error(), tc.wantMsg) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %v (exit %d); want exit %d and one sentence with %q", err, got, tc.wantCode, tc.wantMsg)
+			}
+			if calls != tc.wantCalls {
+				t.Errorf("%d calls to the session, want %d", calls, tc.wantCalls)
 			}
 		})
 	}
@@ -446,5 +502,65 @@ func TestLogoutRun(t *testing.T) {
 				t.Errorf("stderr holds a control character: %q", errOut)
 			}
 		})
+	}
+}
+
+// TestLogoutBusyPortAsksForNoRedirect: when hello cannot answer the
+// post-logout redirect (its port is taken), the browser is not sent back
+// to that port, where another program would answer: the logout asks for no
+// redirect and ends on the provider's own page.
+func TestLogoutBusyPortAsksForNoRedirect(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	io, _, _, errOut := iostreams.Test()
+	rec := &webbrowser.Recorder{}
+	entry := &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: "id", Grant: token.GrantAuthorizationCode}, User: "a@example.com"}
+	o := LogoutOptions{
+		Port: busy.Addr().(*net.TCPAddr).Port, Wait: time.Minute,
+		IO: io, Browser: rec, CanOpenBrowser: func() bool { return true },
+		Load:     func() (*tokencache.Entry, error) { return entry, nil },
+		Delete:   func(context.Context) error { return nil },
+		Provider: func(context.Context) (LogoutProvider, error) { return &fakeLogout{}, nil },
+	}
+	if err := logoutRun(t.Context(), &o); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"https://op/logout?returnTo="}; !slices.Equal(rec.URLs, want) {
+		t.Errorf("opened %q, want %q\nstderr: %s", rec.URLs, want, errOut)
+	}
+	if !strings.Contains(errOut.String(), "is busy") {
+		t.Errorf("stderr does not say the port is busy:\n%s", errOut)
+	}
+}
+
+// TestLogoutWithoutEndSessionOpensNothing: with a browser at hand and a
+// provider that cannot end its browser session, logout says so and neither
+// opens a browser nor waits for one.
+func TestLogoutWithoutEndSessionOpensNothing(t *testing.T) {
+	t.Parallel()
+	io, _, _, errOut := iostreams.Test()
+	rec := &webbrowser.Recorder{}
+	entry := &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: "id", Grant: token.GrantAuthorizationCode}, User: "a@example.com"}
+	o := LogoutOptions{
+		// A wait far beyond the test's own timeout: a logout that waited
+		// would fail the test instead of passing slowly.
+		Port: 0, Wait: 24 * time.Hour,
+		IO: io, Browser: rec, CanOpenBrowser: func() bool { return true },
+		Load:     func() (*tokencache.Entry, error) { return entry, nil },
+		Delete:   func(context.Context) error { return nil },
+		Provider: func(context.Context) (LogoutProvider, error) { return &fakeLogout{noEndSession: true}, nil },
+	}
+	if err := logoutRun(t.Context(), &o); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.URLs) != 0 {
+		t.Errorf("opened %q for a provider without end_session", rec.URLs)
+	}
+	if !strings.Contains(errOut.String(), "was not ended") {
+		t.Errorf("stderr does not say the browser session stays:\n%s", errOut)
 	}
 }

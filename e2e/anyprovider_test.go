@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hello-cli/hello/internal/iostreams"
 )
 
 // stopAtLoopback is a browser that signs in on the sandbox but does not
@@ -92,6 +94,38 @@ func TestManualLoginRefusesAnotherLoginsRedirect(t *testing.T) {
 	}
 }
 
+// TestManualLoginRefusesAnotherIssuer: a pasted redirect of this very
+// login (its state) that names another issuer is refused before its code
+// is redeemed.
+func TestManualLoginRefusesAnotherIssuer(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	u := newUser(t, sb)
+	bg := u.start("login", "--manual", "--port", "4040", "--timeout", "1m")
+	authURL := bg.waitStderr(t, loginURL)
+	bg.waitStderr(t, addressPrompt)
+	forged, err := url.Parse(stopAtLoopback(t, authURL, "alice@example.com", "alice-password"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := forged.Query()
+	q.Set("iss", "https://attacker.example/")
+	forged.RawQuery = q.Encode()
+	if _, err := bg.stdin.Write([]byte(forged.String() + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	r := bg.wait(t)
+	if r.Code != 4 || !strings.Contains(r.Stderr, "attacker.example") {
+		t.Fatalf("pasted redirect with another iss: exit %d\n%s", r.Code, r.Stderr)
+	}
+	if n := sb.grants(t, "authorization_code"); n != 0 {
+		t.Errorf("the code was redeemed %d times", n)
+	}
+	if st := u.run("status"); st.Code != 4 {
+		t.Errorf("a session was saved from a refused paste: exit %d", st.Code)
+	}
+}
+
 func TestManualLoginTimeout(t *testing.T) {
 	t.Parallel()
 	sb := startSandbox(t)
@@ -108,7 +142,7 @@ func TestManualLoginTimeout(t *testing.T) {
 func needScript(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("script"); err != nil {
-		if os.Getenv("CI") != "" {
+		if iostreams.IsCI(os.Getenv("CI")) {
 			t.Fatal("script (util-linux) is needed to give hello a terminal, and CI must run this test")
 		}
 		t.Skip("script (util-linux) is needed to give hello a terminal")

@@ -122,6 +122,7 @@ func runSuite(t *testing.T, sh shape) {
 	s.flow(t, "RFC 9207 iss (wrong)", func(t *testing.T) string { return e.wrongIss(t) })
 	s.flow(t, "PAR", func(t *testing.T) string { return e.parLogin(t) })
 	s.flow(t, "pasted redirect (--manual)", func(t *testing.T) string { return e.manualLogin(t) })
+	s.flow(t, "pasted redirect, wrong iss", func(t *testing.T) string { return e.manualWrongIss(t) })
 	s.flow(t, "signup", func(t *testing.T) string { return e.signup(t) })
 	s.flow(t, "device --timeout", func(t *testing.T) string { return e.deviceTimeout(t) })
 }
@@ -267,7 +268,7 @@ func (e *env) profile(t *testing.T, u *user) string {
 	t.Helper()
 	u = u.in(t)
 	r := u.mustRun("profile")
-	want(t, r.Stdout, "alice")
+	want(t, r.Stdout, "alice@example.com")
 	want(t, r.Stdout, "Alice Example")
 	for _, protocol := range []string{"at_hash", "nonce", "auth_time", "azp", "sid"} {
 		if regexp.MustCompile(`(?m)^\s*` + protocol + `\b`).MatchString(r.Stdout) {
@@ -285,7 +286,8 @@ func (e *env) status(t *testing.T, u *user) string {
 	u = u.in(t)
 	r := u.mustRun("status")
 	out := r.Stdout + r.Stderr
-	want(t, out, "alice")
+	// The e-mail, not the subject ("alice"), names the person.
+	want(t, out, "alice@example.com")
 	if regexp.MustCompile(`(?m)^\s*Permissions:\s*$`).MatchString(out) {
 		t.Fatalf("empty Permissions line:\n%s", out)
 	}
@@ -299,7 +301,7 @@ func (e *env) logout(t *testing.T, u *user, b *browser) string {
 	u = u.in(t)
 	refreshToken, _ := u.cacheEntry()["refresh_token"].(string)
 	r := u.mustRun("logout")
-	want(t, r.Stderr, "alice")
+	want(t, r.Stderr, "Logged out alice@example.com")
 	var notes []string
 
 	// Revocation: the refresh token must be dead, or hello must say it
@@ -542,9 +544,47 @@ func (e *env) manualLogin(t *testing.T) string {
 		t.Fatalf("manual login: %s", r)
 	}
 	want(t, r.Stderr, "Logged in as alice@example.com")
-	r = u.mustRun("messages", "protected")
-	want(t, r.Stdout, protectedMsg)
+	r2 := u.mustRun("messages", "protected")
+	want(t, r2.Stdout, protectedMsg)
+	if e.parRequired {
+		// The pushed request lives 60 seconds at oidc-provider: a person
+		// carrying the URL to another machine must know.
+		want(t, r.Stderr, "works for 1m0s")
+		return "pushed (PAR), its 60s lifetime said; state and iss checked, code redeemed; API accepted the token"
+	}
 	return "state and iss checked, code redeemed; API accepted the token"
+}
+
+// manualWrongIss pastes this login's own redirect (right state) with
+// another iss: hello must refuse it (that the code stays unspent is
+// counted against the sandbox, in e2e).
+func (e *env) manualWrongIss(t *testing.T) string {
+	t.Helper()
+	u := newUser(t, e.p, e.api)
+	bg := u.start("login", "--manual", "--port", "4040", "--timeout", "1m")
+	raw := bg.waitStderr(t, loginURLRe)
+	bg.waitStderr(t, regexp.MustCompile(`(Address: )`))
+	cb := newBrowser(t, e.p.Issuer).signIn(raw, "alice")
+	forged, err := url.Parse(cb.Left)
+	if err != nil || forged.Query().Get("code") == "" {
+		t.Fatalf("no code in the provider's redirect %q (%v)", cb.Left, err)
+	}
+	q := forged.Query()
+	q.Set("iss", "https://attacker.example/")
+	forged.RawQuery = q.Encode()
+	if _, err := bg.stdin.Write([]byte(forged.String() + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	r := bg.wait(t)
+	if r.Code != 4 {
+		t.Fatalf("pasted redirect with a wrong iss: want exit 4, got %s", r)
+	}
+	want(t, r.Stderr, "attacker.example")
+	wantNot(t, r.Stderr, q.Get("code"))
+	if st := u.run("status"); st.Code != 4 {
+		t.Fatalf("a session was saved from a refused paste: %s", st)
+	}
+	return "refused (exit 4), no session saved"
 }
 
 // signup starts on the sign-up screen, or says the provider has none.
@@ -612,4 +652,35 @@ func TestEmailOnlyInUserinfo(t *testing.T) {
 	prof := u.mustRun("profile", "--audience", "")
 	want(t, prof.Stdout, "alice@example.com")
 	t.Logf("interop summary, provider strict with claims in userinfo only (%s):\n  email only in userinfo  ok  login, status and profile name alice@example.com", p.Issuer)
+}
+
+// TestConfidentialClientLogout: a browser login with a client secret (the
+// seed's .config has one) pushes its request, redeems, renews and revokes
+// with the client authenticated. (oidc-provider takes the secret in the
+// body or as Basic alike, so this does not tell the two apart.)
+func TestConfidentialClientLogout(t *testing.T) {
+	t.Parallel()
+	requireSuite(t)
+	p := startProvider(t, "strict")
+	e := &env{shape: shapes["strict"], p: p, api: startAPI(t, p.Issuer)}
+	u := newUser(t, p, e.api)
+	u.setenv("HELLO_CLIENT_ID", "hello-web")
+	u.setenv("HELLO_CLIENT_SECRET", "hello-web-secret")
+	b := newBrowser(t, p.Issuer)
+	bg, au := e.startLogin(t, u, "--par")
+	cb := b.signIn(au.String(), "alice")
+	if cb.Left == "" {
+		t.Fatalf("the provider did not redirect to hello; last page %s:\n%s", cb.URL, cb.Body)
+	}
+	b.get(cb.Left)
+	if r := bg.wait(t); r.Code != 0 {
+		t.Fatalf("login: %s", r)
+	}
+	u.expireToken()
+	want(t, u.mustRun("messages", "protected").Stdout, protectedMsg)
+	r := u.mustRun("logout")
+	wantNot(t, r.Stderr, "warning")
+	want(t, r.Stderr, "Revoked the refresh token")
+	wantNot(t, r.Stderr, "hello-web-secret")
+	t.Logf("interop summary, provider strict with a confidential client (%s):\n  client secret  ok  PAR, code exchange, refresh and revocation with the client authenticated", p.Issuer)
 }

@@ -50,9 +50,12 @@ func TestPushedRequest(t *testing.T) {
 	}
 	for _, tt := range tests {
 		// Sequential: the handler records into shared variables.
-		u, err := PushedRequest{Endpoint: srv.URL, Auth: tt.auth, HTTP: srv.Client()}.Push(context.Background(), auth)
+		u, lifetime, err := PushedRequest{Endpoint: srv.URL, Auth: tt.auth, HTTP: srv.Client()}.PushFor(context.Background(), auth)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
+		}
+		if lifetime != time.Minute {
+			t.Errorf("%s: lifetime %s, want the provider's expires_in, 1m0s", tt.name, lifetime)
 		}
 		if want := "https://op.example/authorize?client_id=cli&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Aabc"; u != want {
 			t.Errorf("%s: URL %s, want %s", tt.name, u, want)
@@ -72,6 +75,22 @@ func TestPushedRequest(t *testing.T) {
 	var oe *httperr.Error
 	if !errors.As(err, &oe) || oe.Code != "invalid_request" || oe.StatusCode != 400 {
 		t.Fatalf("refused push: %v", err)
+	}
+}
+
+func TestPushedLinkNotice(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		lifetime time.Duration
+		want     string
+	}{
+		{0, ""},
+		{time.Minute, `It works for 1m0s (a pushed request, RFC 9126): open it before then, or run "hello login" again for a new one.`},
+		{90 * time.Second, `It works for 1m30s (a pushed request, RFC 9126): open it before then, or run "hello login" again for a new one.`},
+	} {
+		if got := pushedLinkNotice(tc.lifetime); got != tc.want {
+			t.Errorf("pushedLinkNotice(%s) = %q, want %q", tc.lifetime, got, tc.want)
+		}
 	}
 }
 

@@ -59,10 +59,11 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*toke
 	}
 	defer srv.Close()
 
-	authURL, err := c.authorizationURL(ctx, srv.RedirectURL(), state, verifier, nonce, o.Signup, o.PAR)
+	authURL, lifetime, err := c.authorizationURL(ctx, srv.RedirectURL(), state, verifier, nonce, o.Signup, o.PAR)
 	if err != nil {
 		return nil, err
 	}
+	notice := pushedLinkNotice(lifetime)
 
 	// The URL holds only public values (client ID, state, nonce, challenge),
 	// so printing it is safe.
@@ -72,11 +73,11 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*toke
 		// hold up the wait for the callback.
 		go func() {
 			if err := o.Open(authURL); err != nil {
-				fmt.Fprintf(stderr, "Could not open a browser (%v).\nOpen this URL to log in: %s\n", err, termsafe.Line(authURL))
+				fmt.Fprintf(stderr, "Could not open a browser (%v).\nOpen this URL to log in: %s\n%s", err, termsafe.Line(authURL), noticeLine(notice))
 			}
 		}()
 	} else {
-		fmt.Fprintf(stderr, "Open this URL to log in: %s\n", termsafe.Line(authURL))
+		fmt.Fprintf(stderr, "Open this URL to log in: %s\n%s", termsafe.Line(authURL), noticeLine(notice))
 	}
 
 	code, err := srv.Wait(ctx)
@@ -101,11 +102,12 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*toke
 // authorizationURL is the URL the browser opens: the authorization request
 // itself, or, pushed (RFC 9126) when the provider requires it or par asks,
 // a reference to it.
-func (c *Client) authorizationURL(ctx context.Context, redirectURL, state, verifier, nonce string, signup, par bool) (string, error) {
+// lifetime is how long a pushed request's URL works, zero when not pushed.
+func (c *Client) authorizationURL(ctx context.Context, redirectURL, state, verifier, nonce string, signup, par bool) (u string, lifetime time.Duration, err error) {
 	conf := c.oauth2Config(redirectURL, Scopes)
 	authURL := conf.AuthCodeURL(state, asOptions(c.authorizeParams(authorizeRequest{verifier: verifier, nonce: nonce, signup: signup}))...)
 	if !c.pushes(par) {
-		return authURL, nil
+		return authURL, 0, nil
 	}
 	push := PushedRequest{
 		Endpoint: c.meta.PushedAuthorizationRequestEndpoint,
@@ -113,7 +115,15 @@ func (c *Client) authorizationURL(ctx context.Context, redirectURL, state, verif
 		HTTP:     c.cfg.HTTPClient,
 		Now:      c.cfg.Now,
 	}
-	return push.Push(ctx, authURL)
+	return push.PushFor(ctx, authURL)
+}
+
+// noticeLine puts a notice that follows a printed URL on its own line.
+func noticeLine(notice string) string {
+	if notice == "" {
+		return ""
+	}
+	return notice + "\n"
 }
 
 // pushes reports whether authorization requests go through PAR: when the

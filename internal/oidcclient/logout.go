@@ -6,7 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
+
+	"golang.org/x/oauth2"
 
 	"github.com/hello-cli/hello/internal/httperr"
 )
@@ -21,21 +22,18 @@ func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 	if c.meta.RevocationEndpoint == "" {
 		return ErrNoRevocation
 	}
-	form := url.Values{"token": {token}, "client_id": {c.cfg.ClientID}}
+	form := url.Values{"token": {token}}
 	if hint != "" {
 		form.Set("token_type_hint", hint)
 	}
-	// The secret goes in the body, the form Auth0 documents for /oauth/revoke
-	// and which RFC 7009 allows for every client.
-	if c.cfg.ClientSecret != "" {
-		form.Set("client_secret", c.cfg.ClientSecret)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.meta.RevocationEndpoint, strings.NewReader(form.Encode()))
+	// RFC 7009 §2.1: the client authenticates as at the token endpoint
+	// (providers that hold a client to its registered method refuse any
+	// other). Auth0 documents the secret in the body for /oauth/revoke.
+	auth := ClientAuth{ClientID: c.cfg.ClientID, ClientSecret: c.cfg.ClientSecret, InBody: c.params.Auth0() || c.authStyle() == oauth2.AuthStyleInParams}
+	req, err := auth.post(ctx, c.meta.RevocationEndpoint, form)
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/hello-cli/hello/internal/callback"
 	"github.com/hello-cli/hello/internal/token"
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 var (
@@ -54,11 +55,11 @@ func (c *Client) ManualLogin(ctx context.Context, o ManualLoginOptions) (*token.
 	}
 	state, nonce, verifier := randomString(), randomString(), oauth2.GenerateVerifier()
 	redirectURL := "http://localhost:" + strconv.Itoa(o.Port) + "/callback"
-	authURL, err := c.authorizationURL(ctx, redirectURL, state, verifier, nonce, o.Signup, o.PAR)
+	authURL, lifetime, err := c.authorizationURL(ctx, redirectURL, state, verifier, nonce, o.Signup, o.PAR)
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(stderr, "Open this URL in a browser on any machine to log in: %s\n", authURL)
+	fmt.Fprintf(stderr, "Open this URL in a browser on any machine to log in: %s\n%s", termsafe.Line(authURL), noticeLine(pushedLinkNotice(lifetime)))
 	fmt.Fprintf(stderr, "After you sign in, that browser fails to load %s?code=…: copy the whole address from its address bar and paste it here.\nAddress: ", redirectURL)
 
 	if o.Timeout > 0 {

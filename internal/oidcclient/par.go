@@ -40,6 +40,22 @@ func (a ClientAuth) apply(req *http.Request, form url.Values) {
 	}
 }
 
+// post is a form POST to endpoint, the client authenticated.
+func (a ClientAuth) post(ctx context.Context, endpoint string, form url.Values) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, nil)
+	if err != nil {
+		return nil, err
+	}
+	a.apply(req, form)
+	body := form.Encode()
+	req.Body = io.NopCloser(strings.NewReader(body))
+	req.ContentLength = int64(len(body))
+	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	return req, nil
+}
+
 // PushedRequest is a pushed authorization request (RFC 9126).
 type PushedRequest struct {
 	Endpoint string       // pushed_authorization_request_endpoint
@@ -55,29 +71,29 @@ type PushedRequest struct {
 // (PKCE challenge, nonce, resource, prompt) thus never pass through the
 // browser, and a provider that requires PAR gets it.
 func (p PushedRequest) Push(ctx context.Context, authURL string) (string, error) {
+	u, _, err := p.PushFor(ctx, authURL)
+	return u, err
+}
+
+// PushFor is Push, and also returns how long the provider keeps the
+// request (its expires_in; zero when it gave none): the URL is useless
+// after that, which a person carrying it to another machine must know.
+func (p PushedRequest) PushFor(ctx context.Context, authURL string) (string, time.Duration, error) {
 	u, err := url.Parse(authURL)
 	if err != nil {
-		return "", fmt.Errorf("pushed authorization request: %w", err)
+		return "", 0, fmt.Errorf("pushed authorization request: %w", err)
 	}
-	form := u.Query()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, p.Endpoint, nil)
+	req, err := p.Auth.post(ctx, p.Endpoint, u.Query())
 	if err != nil {
-		return "", fmt.Errorf("pushed authorization request: %w", err)
+		return "", 0, fmt.Errorf("pushed authorization request: %w", err)
 	}
-	p.Auth.apply(req, form)
-	body := form.Encode()
-	req.Body = io.NopCloser(strings.NewReader(body))
-	req.ContentLength = int64(len(body))
-	req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(body)), nil }
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
 	hc := p.HTTP
 	if hc == nil {
 		hc = http.DefaultClient
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
-		return "", unreachable(httperr.PAR, err)
+		return "", 0, unreachable(httperr.PAR, err)
 	}
 	defer resp.Body.Close()
 	// RFC 9126 §2.2: 201 Created; some providers answer 200.
@@ -86,19 +102,28 @@ func (p PushedRequest) Push(ctx context.Context, authURL string) (string, error)
 		if p.Now != nil {
 			now = p.Now
 		}
-		return "", httperr.FromResponse(httperr.PAR, resp, now())
+		return "", 0, httperr.FromResponse(httperr.PAR, resp, now())
 	}
 	var out struct {
 		RequestURI string `json:"request_uri"`
 		ExpiresIn  int64  `json:"expires_in"`
 	}
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody)).Decode(&out); err != nil {
-		return "", fmt.Errorf("pushed authorization request: read the answer: %w", err)
+		return "", 0, fmt.Errorf("pushed authorization request: read the answer: %w", err)
 	}
 	if out.RequestURI == "" {
-		return "", errors.New("pushed authorization request: the provider returned no request_uri")
+		return "", 0, errors.New("pushed authorization request: the provider returned no request_uri")
 	}
 	// §4: only client_id and request_uri; the rest is at the provider.
 	u.RawQuery = url.Values{"client_id": {p.Auth.ClientID}, "request_uri": {out.RequestURI}}.Encode()
-	return u.String(), nil
+	return u.String(), time.Duration(max(out.ExpiresIn, 0)) * time.Second, nil
+}
+
+// pushedLinkNotice is the sentence that follows a printed URL of a pushed
+// request: how long it works, or "" when the provider did not say.
+func pushedLinkNotice(lifetime time.Duration) string {
+	if lifetime <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("It works for %s (a pushed request, RFC 9126): open it before then, or run \"hello login\" again for a new one.", lifetime)
 }

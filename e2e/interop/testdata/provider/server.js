@@ -85,6 +85,20 @@ const clients = [
     post_logout_redirect_uris: postLogout,
   },
   {
+    // A confidential web client, as the seed's .config has (CLIENT_SECRET),
+    // registered with the default client authentication,
+    // client_secret_basic, which oidc-provider then requires at every
+    // endpoint that authenticates the client (token, PAR, revocation).
+    client_id: 'hello-web',
+    application_type: 'native', // so the loopback redirect takes any port (RFC 8252 §7.3)
+    client_secret: 'hello-web-secret',
+    token_endpoint_auth_method: 'client_secret_basic',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: redirects,
+    post_logout_redirect_uris: postLogout,
+  },
+  {
     client_id: 'hello-ci',
     client_secret: 'hello-ci-secret',
     token_endpoint_auth_method: 'client_secret_basic',
