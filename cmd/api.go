@@ -86,6 +86,10 @@ body is printed in every case.`,
 			if opts.JSON, opts.JSONOut, err = f.jsonOutput(cmd); err != nil {
 				return err
 			}
+			if opts.Include && opts.JSON {
+				// -o json is JSON or a failure: headers would make it neither.
+				return exitcode.Newf(exitcode.Usage, "--include prints the status line and headers, which are not JSON: use it with -o text and without --jq")
+			}
 			s := f.Settings
 			opts.IO, opts.Now, opts.Token = f.IO, f.Now, f.tokens
 			opts.APIURL, opts.Issuer, opts.Audience = s.APIURL, s.Issuer, s.Audience
@@ -101,7 +105,7 @@ body is printed in every case.`,
 	fl.StringArrayVarP(&opts.Request.Headers, "header", "H", nil, "add a request header, 'Name: value' (repeatable)")
 	fl.StringArrayVarP(&opts.Request.Fields, "field", "f", nil, "add a string field, key=value (repeatable)")
 	fl.StringVar(&opts.Request.Input, "input", "", "file to send as the request body, - for standard input")
-	fl.BoolVarP(&opts.Include, "include", "i", false, "print the status line and response headers before the body")
+	fl.BoolVarP(&opts.Include, "include", "i", false, "print the status line and response headers before the body (text output only)")
 	minTTLFlag(cmd, &opts.MinTTL)
 	addJQFlag(cmd)
 	_ = cmd.RegisterFlagCompletionFunc("method", cobra.FixedCompletions([]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"}, cobra.ShellCompDirectiveNoFileComp))
@@ -155,7 +159,12 @@ func apiRun(ctx context.Context, o *APIOptions) error {
 	}
 	defer resp.Body.Close()
 	// Read whole or refused, never cut (output.ReadBody).
+	what := req.Method + " " + req.URL.Path
 	body, err := output.ReadBody(resp.Body, maxAPIResponse)
+	var tooLarge *output.TooLargeError
+	if errors.As(err, &tooLarge) {
+		return &apiBodyError{err: err, msg: fmt.Sprintf(`the API's answer to %s is larger than %s, more than hello api accepts: fetch it with curl -H @- and "hello token --format header"`, what, tooLarge.Size())}
+	}
 	if err != nil {
 		return fmt.Errorf("read the API's answer: %w", err)
 	}
@@ -164,10 +173,17 @@ func apiRun(ctx context.Context, o *APIOptions) error {
 			return err
 		}
 	}
-	if err := writeAPIBody(ctx, o, resp, body); err != nil {
-		return err
+	ok := resp.StatusCode >= 200 && resp.StatusCode < 300
+	if err := writeAPIBody(ctx, o, what, resp, body); err != nil {
+		// With -o json an error answer that is not JSON (a proxy's HTML
+		// page) prints nothing, and its status still decides the exit
+		// code: a script retries on 3 as it does for "hello messages".
+		var notJSON *output.NotJSONError
+		if ok || !errors.As(err, &notJSON) {
+			return err
+		}
 	}
-	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+	if ok {
 		return nil
 	}
 	e := &APIAnswerError{Method: req.Method, Path: req.URL.Path, APIURL: o.APIURL, Issuer: o.Issuer, Audience: o.Audience,
@@ -179,12 +195,16 @@ func apiRun(ctx context.Context, o *APIOptions) error {
 // writeAPIBody prints the body: as the API sent it, made safe for a
 // terminal; or with -o json (or --jq) as JSON, which fails (exit 1) for a
 // body that is not JSON.
-func writeAPIBody(ctx context.Context, o *APIOptions, resp *http.Response, body []byte) error {
+func writeAPIBody(ctx context.Context, o *APIOptions, what string, resp *http.Response, body []byte) error {
 	if len(body) == 0 {
 		return nil
 	}
 	if o.JSON {
 		if err := output.CheckJSON(body, resp.Header.Get("Content-Type")); err != nil {
+			var notJSON *output.NotJSONError
+			if errors.As(err, &notJSON) {
+				return &apiBodyError{err: err, msg: fmt.Sprintf("the API's answer to %s is not JSON: run the command without -o json and --jq to see it (%s)", what, notJSON.TypeName())}
+			}
 			return err
 		}
 		return o.JSONOut.Document(ctx, o.IO.Out, body)
@@ -198,6 +218,16 @@ func writeAPIBody(ctx context.Context, o *APIOptions, resp *http.Response, body 
 	}
 	return nil
 }
+
+// apiBodyError is an answer's body that hello api does not print, said in
+// plain words; err is the output package's own error, for errors.As.
+type apiBodyError struct {
+	msg string
+	err error
+}
+
+func (e *apiBodyError) Error() string { return e.msg }
+func (e *apiBodyError) Unwrap() error { return e.err }
 
 // APIAnswerError is an answer of hello api's that is not 2xx. Its body has
 // been printed already; this says what it means. The exit code follows the

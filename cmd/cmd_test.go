@@ -196,6 +196,30 @@ func TestNotLoggedInExit4WithoutContactingProvider(t *testing.T) {
 	}
 }
 
+func TestExpiredMachineSessionWithoutSecret(t *testing.T) {
+	t.Parallel()
+	// messages and status agree: exit 4, and the advice is the secret,
+	// not a login that a machine client cannot do.
+	for _, args := range [][]string{{"messages", "protected"}, {"status"}, {"token"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			idp, hits := countingProvider(t)
+			h.env["HELLO_ISSUER"] = idp.URL
+			h.saveEntry(t, idp.URL, &tokencache.Entry{Token: token.Token{AccessToken: "at", Expiry: time.Now().Add(-time.Minute), Grant: token.GrantClientCredentials}})
+			if code := h.run(args...); code != 4 {
+				t.Errorf("exit %d, want 4; stderr %s", code, h.err)
+			}
+			if all := h.out.String() + h.err.String(); !strings.Contains(h.err.String(), "set HELLO_CLIENT_SECRET") || strings.Contains(all, "hello login") {
+				t.Errorf("stdout %q, stderr %q; want the advice to set HELLO_CLIENT_SECRET, never hello login", h.out, h.err)
+			}
+			if hits.Load() != 0 {
+				t.Errorf("the provider got %d requests", hits.Load())
+			}
+		})
+	}
+}
+
 func TestOnATerminalAMissingSessionStartsLogin(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
@@ -267,6 +291,24 @@ func TestPublicMessageSendsNoToken(t *testing.T) {
 	}
 	if got := auth.Load(); got != "" {
 		t.Errorf("public message sent Authorization %q", got)
+	}
+}
+
+func TestPublicMessage401IsNotAFreshTokenRefused(t *testing.T) {
+	t.Parallel()
+	// No token was sent, so nothing fresh was refused; the API at that URL
+	// wants one even for the public message.
+	h := newHarness(t)
+	idp, hits := countingProvider(t)
+	srv, _ := api(t, 401, `{"message":"Requires authentication"}`)
+	h.env["HELLO_ISSUER"], h.env["HELLO_API_URL"] = idp.URL, srv.URL
+	code := h.run("messages", "public")
+	msg := h.err.String()
+	if code != 1 || strings.Contains(msg, "fresh") || strings.Contains(msg, "hello login") || !strings.Contains(msg, "check the API URL") || !strings.Contains(msg, srv.URL) {
+		t.Errorf("exit %d, stderr %q; want 1 and a message that no token was sent, pointing at the API URL", code, msg)
+	}
+	if hits.Load() != 0 {
+		t.Errorf("the provider got %d requests", hits.Load())
 	}
 }
 

@@ -38,14 +38,21 @@ func exitCode(ctx context.Context, err error) int {
 		return exitcode.OK
 	case errors.As(err, &coded):
 		return coded.Code
-	case errors.As(err, &cfgErr), errors.Is(err, oidcclient.ErrNoClientSecret):
+	case errors.As(err, &cfgErr), errors.Is(err, oidcclient.ErrNoClientSecret), errors.Is(err, oidcclient.ErrNoPAR):
 		return exitcode.Usage
+	// A login answer refused before its code was redeemed: no session.
+	case errors.Is(err, oidcclient.ErrResponseIssuer), errors.Is(err, oidcclient.ErrStateMismatch),
+		errors.Is(err, oidcclient.ErrLoginTimeout):
+		return exitcode.NoSession
 	// The session's own failures come before the network's: a renewal that
 	// failed because the disk is full is about the disk.
 	case errors.As(err, &saveErr), errors.Is(err, tokencache.ErrLockTimeout):
 		return exitcode.Failure
-	case errors.Is(err, session.ErrNotLoggedIn), errors.Is(err, session.ErrRevoked):
+	case errors.Is(err, session.ErrNotLoggedIn), errors.Is(err, session.ErrRevoked), errors.Is(err, session.ErrNeedSecret):
 		return exitcode.NoSession
+	case errors.As(err, &apiErr) && apiErr.Anonymous && apiErr.Err.StatusCode == 401:
+		// No token was sent: no session is at fault, the API URL is.
+		return exitcode.Failure
 	case errors.As(err, &httpErr):
 		return httpExitCode(httpErr, errors.As(err, &apiErr))
 	case errors.As(err, &mismatch):

@@ -38,6 +38,9 @@ type Factory struct {
 	CacheDir func() (string, error)
 	// CanOpenBrowser reports whether this machine can show the user a browser.
 	CanOpenBrowser func() bool
+	// BrowserHere says why this machine cannot open a browser (SSH, no
+	// display), "" when it can; CI and terminals are the caller's question.
+	BrowserHere func() string
 	// Keyring is the OS keyring; nil means go-keyring's for this system.
 	Keyring keystore.Backend
 
@@ -76,8 +79,9 @@ func NewFactory() *Factory {
 		CacheDir: tokencache.DefaultDir,
 		CanOpenBrowser: func() bool {
 			// WSL counts: its Windows browser needs no Linux display.
-			return !io.CI() && io.IsStderrTTY() && browser.CanOpen()
+			return !io.CI() && io.AnyTTY() && browser.CanOpen()
 		},
+		BrowserHere: browser.Unavailable,
 	}
 }
 
@@ -109,9 +113,15 @@ func (f *Factory) AuthClient(ctx context.Context) (*oidcclient.Client, error) {
 			ClientID:     s.ClientID,
 			ClientSecret: s.ClientSecret,
 			Audience:     s.Audience,
+			Dialect:      oidcclient.Dialect(s.Provider),
 			HTTPClient:   hc,
 			Now:          f.Now,
 		})
+		if f.authErr == nil && f.Verbose {
+			// Which dialect detection chose is the first thing to know
+			// when a provider refuses what hello asks for.
+			fmt.Fprintf(f.IO.ErrOut, "* provider %s: %s (PROVIDER=auth0|standard overrides)\n", s.Issuer, f.authClient.Dialect())
+		}
 		if f.authErr != nil && s.Sandbox && unreachable(f.authErr) {
 			f.authErr = &hintError{err: f.authErr, hint: `hello talks to the local sandbox by default: start it with "hello sandbox", or configure your provider (see "hello --help")`}
 		}
@@ -157,6 +167,7 @@ func (f *Factory) newSession() (*session.Session, error) {
 		Connect:    func(ctx context.Context) (session.Renewer, error) { return f.AuthClient(ctx) },
 		HaveSecret: s.ClientSecret != "",
 		Now:        f.Now,
+		Notify:     store.Notify,
 	}, nil
 }
 
@@ -233,6 +244,7 @@ func (f *Factory) messageAPI(ctx context.Context, kind string) (MessageAPI, erro
 		api.HTTP, err = f.authenticated(ctx, s.APIURL)
 	} else {
 		api.HTTP, err = f.HTTPClient()
+		api.Anonymous = true
 	}
 	if err != nil {
 		return nil, err
@@ -280,7 +292,58 @@ func (f *Factory) save(ctx context.Context, t *token.Token) (*tokencache.Entry, 
 	if err != nil {
 		return nil, err
 	}
-	return s.Save(ctx, t, who(t, f.Settings.ClientID))
+	return s.Save(ctx, t, who(t, f.Settings.ClientID, f.loginUserInfo(ctx, t)))
+}
+
+// loginUserInfo is the userinfo of a fresh login when its ID token does not
+// name the person's e-mail (some providers put it only in userinfo), so
+// that login and status can say who logged in. Best effort: nil on any
+// failure, or when userinfo describes another subject.
+func (f *Factory) loginUserInfo(ctx context.Context, t *token.Token) map[string]any {
+	id, err := claims.Unverified(t.IDToken)
+	if err != nil || claims.String(id, "email") != "" || t.AccessToken == "" {
+		return nil
+	}
+	c, err := f.AuthClient(ctx)
+	if err != nil || c.UserInfoEndpoint() == "" {
+		return nil
+	}
+	hc, err := f.HTTPClient()
+	if err != nil {
+		return nil
+	}
+	u, err := url.Parse(c.UserInfoEndpoint())
+	if err != nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	bearer := &http.Client{Transport: bearerTransport{base: hc, origin: u.Scheme + "://" + u.Host, token: t.AccessToken}, Timeout: hc.Timeout}
+	info, err := c.UserInfo(ctx, bearer)
+	if err != nil || claims.String(info, "sub") != claims.String(id, "sub") {
+		return nil
+	}
+	return info
+}
+
+// bearerTransport adds a token not yet saved, to its origin only.
+type bearerTransport struct {
+	base   *http.Client
+	origin string
+	token  string
+}
+
+func (b bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme+"://"+req.URL.Host != b.origin {
+		return nil, fmt.Errorf("refusing to send the access token to %s", req.URL.Host)
+	}
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	rt := b.base.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	return rt.RoundTrip(r)
 }
 
 // sealer is the sealing codec of the token cache in dir, one profile's
@@ -334,23 +397,26 @@ func forgetKeyOf(s *session.Session) (forget func(context.Context) (bool, error)
 // also takes --jq: use addJQFlag and jsonOutput, which handle both.
 func (f *Factory) JSON() bool { return f.Settings != nil && f.Settings.Output == config.OutputJSON }
 
-// who names the logged-in subject for humans, without any token.
-func who(t *token.Token, clientID string) string {
-	if c, err := claims.Unverified(t.IDToken); err == nil {
-		email, name := claims.String(c, "email"), claims.String(c, "name")
-		switch {
-		case email != "" && name != "" && name != email:
-			return fmt.Sprintf("%s (%s)", email, name)
-		case email != "":
-			return email
-		case name != "":
-			return name
-		}
-		if sub := claims.String(c, "sub"); sub != "" {
-			return sub
-		}
+// who names the logged-in subject for humans, without any token: the
+// e-mail from whichever source has it (ID token, userinfo, access token),
+// with the name, else the subject.
+func who(t *token.Token, clientID string, userinfo map[string]any) string {
+	id, _ := claims.Unverified(t.IDToken)
+	at, _ := claims.Unverified(t.AccessToken)
+	email, _ := claims.Email(id, userinfo, at)
+	name := claims.String(id, "name")
+	if name == "" {
+		name = claims.String(userinfo, "name")
 	}
-	if c, err := claims.Unverified(t.AccessToken); err == nil {
+	switch {
+	case email != "" && name != "" && name != email:
+		return fmt.Sprintf("%s (%s)", email, name)
+	case email != "":
+		return email
+	case name != "":
+		return name
+	}
+	for _, c := range []map[string]any{id, at} {
 		if sub := claims.String(c, "sub"); sub != "" {
 			return sub
 		}
@@ -363,5 +429,5 @@ func entryUser(e *tokencache.Entry) string {
 	if e.User != "" {
 		return e.User
 	}
-	return who(&e.Token, e.ClientID)
+	return who(&e.Token, e.ClientID, nil)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/loginflow"
 	"github.com/hello-cli/hello/internal/oidcclient"
 	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
@@ -28,7 +29,9 @@ type Authenticator interface {
 	SupportsDevice() bool
 	BrowserLogin(ctx context.Context, o oidcclient.BrowserLoginOptions) (*token.Token, error)
 	DeviceLogin(ctx context.Context, o oidcclient.DeviceLoginOptions) (*token.Token, error)
+	ManualLogin(ctx context.Context, o oidcclient.ManualLoginOptions) (*token.Token, error)
 	ClientCredentials(ctx context.Context) (*token.Token, error)
+	HasSignupScreen() bool
 }
 
 // LoginOptions are the inputs of login and signup.
@@ -39,11 +42,20 @@ type LoginOptions struct {
 	Device            bool
 	ClientCredentials bool
 	Signup            bool
+	// Manual prints the URL and reads the redirect pasted back (--manual).
+	Manual bool
+	// PAR pushes the authorization request (--par, or PAR in the config).
+	PAR bool
+	// TimeoutSet: --timeout was given, so it bounds the device flow too
+	// (which otherwise waits as long as its code lives).
+	TimeoutSet bool
 
-	IO             *iostreams.IOStreams
-	Browser        webbrowser.Browser
-	CanOpenBrowser func() bool
-	Provider       func(context.Context) (Authenticator, error)
+	IO      *iostreams.IOStreams
+	Browser webbrowser.Browser
+	// BrowserHere says why no browser can be opened on this machine (SSH,
+	// no display), "" when one can; CI and the terminals are read from IO.
+	BrowserHere func() string
+	Provider    func(context.Context) (Authenticator, error)
 	// ClientID and ClientIDSource name the client in advice when the
 	// provider does not accept it.
 	ClientID, ClientIDSource string
@@ -53,7 +65,10 @@ type LoginOptions struct {
 
 // loginOptions fills the Factory's part of o.
 func (f *Factory) loginOptions(o *LoginOptions) *LoginOptions {
-	o.IO, o.Browser, o.CanOpenBrowser = f.IO, f.Browser, f.CanOpenBrowser
+	o.IO, o.Browser, o.BrowserHere = f.IO, f.Browser, f.BrowserHere
+	if f.Settings != nil && f.Settings.PAR == "true" {
+		o.PAR = true
+	}
 	o.Provider = func(ctx context.Context) (Authenticator, error) { return f.AuthClient(ctx) }
 	o.Save = f.save
 	if s := f.Settings; s != nil {
@@ -73,20 +88,28 @@ on the provider's login page and listens on http://localhost:4040/callback
 (loopback only) for the answer.
 
 With no browser on this machine (SSH, a Linux box without a display) hello
-uses the device flow instead: open the printed URL on any device and type
-the code. --no-browser keeps the browser flow and only prints the URL.
+uses the device flow instead, and says why: open the printed URL on any
+device and type the code. --no-browser keeps the browser flow and only
+prints the URL. --manual works where the provider has no device flow: sign
+in on any machine, then paste the address its browser failed to load
+(http://localhost:4040/callback?code=…) back here.
+
+A provider that requires pushed authorization requests (RFC 9126) gets
+them; --par (or PAR=true in the config) uses them wherever it can.
 
 Machines use --client-credentials with the client secret from
 HELLO_CLIENT_SECRET or the config file.`,
 		Example: `  hello login
   hello login --no-browser
   hello login --device
+  hello login --manual
   HELLO_CLIENT_SECRET=... hello login --client-credentials`,
 		Args: noArgs,
 		RunE: runLogin(f, opts, runF),
 	}
 	addLoginFlags(cmd, opts)
 	cmd.Flags().BoolVar(&opts.Device, "device", false, "use the device authorization flow (RFC 8628)")
+	cmd.Flags().BoolVar(&opts.Manual, "manual", false, "sign in on any machine and paste the redirect address back here")
 	cmd.Flags().BoolVar(&opts.ClientCredentials, "client-credentials", false, "use the client credentials grant (machines, CI)")
 	return cmd
 }
@@ -97,6 +120,7 @@ func runLogin(f *Factory, opts *LoginOptions, runF func(*LoginOptions) error) fu
 		if err := opts.validate(); err != nil {
 			return err
 		}
+		opts.TimeoutSet = cmd.Flags().Changed("timeout")
 		f.loginOptions(opts)
 		if runF != nil {
 			return runF(opts)
@@ -109,16 +133,20 @@ func runLogin(f *Factory, opts *LoginOptions, runF func(*LoginOptions) error) fu
 func addLoginFlags(cmd *cobra.Command, opts *LoginOptions) {
 	fs := cmd.Flags()
 	fs.IntVar(&opts.Port, "port", opts.Port, "port of the loopback callback server (0 picks a free one)")
-	fs.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "how long to wait for the browser")
+	fs.DurationVar(&opts.Timeout, "timeout", opts.Timeout, "how long to wait for the login to finish (browser, pasted redirect; device flow when given)")
 	fs.BoolVar(&opts.NoBrowser, "no-browser", false, "print the login URL instead of opening a browser")
+	fs.BoolVar(&opts.PAR, "par", false, "push the authorization request to the provider first (RFC 9126)")
 }
 
 func (o *LoginOptions) validate() error {
 	if err := checkPort(o.Port); err != nil {
 		return err
 	}
-	if o.ClientCredentials && (o.Device || o.NoBrowser) {
-		return exitcode.Newf(exitcode.Usage, "--client-credentials logs in a machine with no browser: it cannot be combined with --device or --no-browser")
+	if o.ClientCredentials && (o.Device || o.NoBrowser || o.Manual) {
+		return exitcode.Newf(exitcode.Usage, "--client-credentials logs in a machine with no browser: it cannot be combined with --device, --manual or --no-browser")
+	}
+	if o.Manual && o.Device {
+		return exitcode.Newf(exitcode.Usage, "--manual and --device are two ways to log in from another machine: choose one")
 	}
 	if o.Timeout <= 0 {
 		return exitcode.Newf(exitcode.Usage, "bad --timeout %s: expected a positive duration such as 5m", o.Timeout)
@@ -149,23 +177,51 @@ func (o *LoginOptions) authenticate(ctx context.Context, p Authenticator) (*toke
 	if o.ClientCredentials {
 		return p.ClientCredentials(ctx)
 	}
-	// No prompt and no browser without a person at a terminal (SPEC §4):
-	// CanOpenBrowser says no in CI.
-	canOpen := o.CanOpenBrowser()
-	device := o.Device
-	if !device && !o.NoBrowser && !o.Signup && !canOpen && p.SupportsDevice() {
-		fmt.Fprintln(o.IO.ErrOut, "No browser can be opened here: using the device flow (--no-browser keeps the browser flow and prints the URL).")
-		device = true
+	here := ""
+	if o.BrowserHere != nil {
+		here = o.BrowserHere()
 	}
+	// No browser without a person at a terminal (SPEC §4); but a person
+	// who only redirected stdout or stderr is still there.
+	d, err := loginflow.Choose(loginflow.Inputs{
+		Device: o.Device, NoBrowser: o.NoBrowser, Manual: o.Manual, Signup: o.Signup,
+		CI: o.IO.CI(), Terminal: o.IO.AnyTTY(), NoBrowserHere: here,
+		DeviceSupported: p.SupportsDevice(),
+	})
+	if err != nil {
+		return nil, exitcode.New(exitcode.Usage, err)
+	}
+	if d.Reason != "" {
+		fmt.Fprintln(o.IO.ErrOut, d.Reason)
+	}
+	if o.Signup && !p.HasSignupScreen() {
+		fmt.Fprintln(o.IO.ErrOut, "The provider advertises no sign-up screen (it knows neither Auth0's screen_hint nor prompt=create): its login page opens instead; sign up there if it offers a way, or ask its administrator for an account.")
+	}
+	// A browser may open verification_uri_complete in the device flow too.
+	canOpen := here == "" && !o.IO.CI() && o.IO.AnyTTY()
 	var open func(string) error
-	if canOpen && !o.NoBrowser {
+	if canOpen && (d.Flow == loginflow.Browser || d.Flow == loginflow.Device) {
 		open = o.Browser.Open
 	}
-	if device {
-		if !p.SupportsDevice() {
-			return nil, exitcode.Newf(exitcode.Usage, "the provider does not support the device flow: use \"hello login --no-browser\"")
+	switch d.Flow {
+	case loginflow.Device:
+		var timeout time.Duration
+		if o.TimeoutSet {
+			timeout = o.Timeout
 		}
-		return p.DeviceLogin(ctx, oidcclient.DeviceLoginOptions{Open: open, NoBrowser: open == nil, Stderr: o.IO.ErrOut})
+		return p.DeviceLogin(ctx, oidcclient.DeviceLoginOptions{
+			Open: open, NoBrowser: open == nil, Stderr: o.IO.ErrOut,
+			Terminal: o.IO.IsStderrTTY(), Timeout: timeout,
+		})
+	case loginflow.Manual:
+		port := o.Port
+		if port == 0 {
+			port = defaultPort
+		}
+		return p.ManualLogin(ctx, oidcclient.ManualLoginOptions{
+			Port: port, Timeout: o.Timeout, Signup: o.Signup, PAR: o.PAR,
+			In: o.IO.In, Stderr: o.IO.ErrOut,
+		})
 	}
 	return p.BrowserLogin(ctx, oidcclient.BrowserLoginOptions{
 		Port:      o.Port,
@@ -174,6 +230,7 @@ func (o *LoginOptions) authenticate(ctx context.Context, p Authenticator) (*toke
 		Open:      open,
 		NoBrowser: open == nil,
 		Stderr:    o.IO.ErrOut,
+		PAR:       o.PAR,
 	})
 }
 

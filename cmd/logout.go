@@ -25,6 +25,8 @@ type LogoutProvider interface {
 	Revoke(ctx context.Context, token, hint string) error
 	LogoutURL(returnTo string) string
 	LogoutForm(idToken, returnTo string) (action string, fields url.Values, ok bool)
+	HasRevocation() bool
+	HasEndSession() bool
 }
 
 // LogoutOptions are the inputs of `hello logout`.
@@ -119,7 +121,11 @@ func logoutRun(ctx context.Context, o *LogoutOptions) error {
 	if err := o.Delete(ctx); err != nil {
 		return err
 	}
-	fmt.Fprintln(o.IO.ErrOut, "Removed the cached session.")
+	if e != nil {
+		fmt.Fprintf(o.IO.ErrOut, "Removed the cached session. Logged out %s.\n", termsafe.Line(entryUser(e)))
+	} else {
+		fmt.Fprintln(o.IO.ErrOut, "Removed the cached session.")
+	}
 	if o.ForgetKey != nil {
 		// The session is gone either way; a key left behind is only untidy.
 		switch removed, err := o.ForgetKey(ctx); {
@@ -153,6 +159,10 @@ func revokeRefreshToken(ctx context.Context, o *LogoutOptions, refreshToken stri
 	if refreshToken == "" {
 		return p
 	}
+	if !p.HasRevocation() {
+		fmt.Fprintln(o.IO.ErrOut, "The provider has no revocation endpoint (RFC 7009), so the refresh token stays valid at the provider until it expires.")
+		return p
+	}
 	switch err := p.Revoke(ctx, refreshToken, "refresh_token"); {
 	case errors.Is(err, oidcclient.ErrNoRevocation):
 	case err != nil:
@@ -168,16 +178,26 @@ func revokeRefreshToken(ctx context.Context, o *LogoutOptions, refreshToken stri
 // id_token_hint; a URL that is printed or handed to a launcher's argv names
 // the client instead, since tokens must never be there.
 func endProviderSession(ctx context.Context, o *LogoutOptions, p LogoutProvider, idToken string) error {
-	returnTo := fmt.Sprintf("http://localhost:%d/", o.Port)
+	if !p.HasEndSession() {
+		// Nothing to open and nothing to wait for.
+		fmt.Fprintln(o.IO.ErrOut, "The provider offers no way to end its browser session (no end_session_endpoint), so it was not ended: the browser stays signed in there until you sign out on the provider's site or close the browser.")
+		return nil
+	}
+	// A printed URL must work as printed: after hello exits nothing
+	// answers a redirect to localhost, so it asks for none and the browser
+	// ends on the provider's own page.
+	printed := p.LogoutURL("")
 	if !o.CanOpenBrowser() {
-		fmt.Fprintf(o.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", termsafe.Line(p.LogoutURL(returnTo)))
+		fmt.Fprintf(o.IO.ErrOut, "To end the provider's browser session too, open:\n  %s\n", termsafe.Line(printed))
 		return nil
 	}
 	// Listen before opening the browser, so the provider's redirect back
-	// always finds the "logged out" page.
+	// always finds the "logged out" page. Without the port, no redirect
+	// is asked for: whatever holds the port would answer it.
+	returnTo := ""
 	srv, err := callback.ListenLoggedOut(ctx, o.Port, o.Wait)
 	if err != nil {
-		fmt.Fprintf(o.IO.ErrOut, "warning: %s; the browser will not find hello's \"logged out\" page\n", termsafe.Line(err.Error()))
+		fmt.Fprintf(o.IO.ErrOut, "warning: %s; the browser ends on the provider's own page instead of hello's \"logged out\" page\n", termsafe.Line(err.Error()))
 	} else {
 		defer func() { _ = srv.Close() }()
 		returnTo = srv.RedirectURL()
@@ -189,7 +209,7 @@ func endProviderSession(ctx context.Context, o *LogoutOptions, p LogoutProvider,
 		}
 	}
 	if err := o.Browser.Open(url); err != nil {
-		fmt.Fprintf(o.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, termsafe.Line(p.LogoutURL(returnTo)))
+		fmt.Fprintf(o.IO.ErrOut, "Could not open a browser (%v). To end the provider's browser session too, open:\n  %s\n", err, termsafe.Line(printed))
 		return nil
 	}
 	fmt.Fprintln(o.IO.ErrOut, "Ending the provider's session in your browser… (Ctrl-C to stop waiting)")
@@ -219,7 +239,8 @@ func logoutAllRun(ctx context.Context, o *LogoutOptions) error {
 	var errs []error
 	for _, cs := range list {
 		k := cs.Session.Key
-		fmt.Fprintf(o.IO.ErrOut, "Profile %s, %s (client %s):\n", cs.Profile, k.Issuer, k.ClientID)
+		// The issuer and client ID come from a cache file: print them safely.
+		fmt.Fprintf(o.IO.ErrOut, "Profile %s, %s (client %s):\n", cs.Profile, termsafe.Line(k.Issuer), termsafe.Line(k.ClientID))
 		one := *o
 		one.All, one.CanOpenBrowser = false, func() bool { return false }
 		one.Load, one.Delete = cs.Session.Load, cs.Session.Delete
@@ -229,7 +250,7 @@ func logoutAllRun(ctx context.Context, o *LogoutOptions) error {
 		one.Provider = func(ctx context.Context) (LogoutProvider, error) { return cs.Provider(ctx) }
 		if err := logoutRun(ctx, &one); err != nil {
 			// The others are still logged out: a failure here stops nothing.
-			errs = append(errs, fmt.Errorf("profile %s, %s: %w", cs.Profile, k.Issuer, err))
+			errs = append(errs, fmt.Errorf("profile %s, %s: %w", cs.Profile, termsafe.Line(k.Issuer), err))
 		}
 	}
 	return errors.Join(errs...)

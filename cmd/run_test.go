@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -93,16 +95,26 @@ func TestProfileRun(t *testing.T) {
 	t.Parallel()
 	id := jwt(`{"sub":"u1","name":"Alice","email":"a@example.com","email_verified":true,"iss":"x"}`)
 	user := &tokencache.Entry{Token: token.Token{AccessToken: "at", IDToken: id, Grant: token.GrantAuthorizationCode}}
+	userRat := &tokencache.Entry{Token: token.Token{AccessToken: "at", Grant: token.GrantAuthorizationCode,
+		IDToken: jwt(`{"sub":"u1","name":"Alice","email":"a@example.com","email_verified":true,"rat":1,"at_hash":"h","nonce":"n","picture":"p"}`)}}
 	for _, tc := range []struct {
-		name     string
-		entry    *tokencache.Entry
-		info     map[string]any
-		infoErr  error
-		json     bool
-		wantOut  []string
-		wantErr  error
-		wantCode int
+		name       string
+		entry      *tokencache.Entry
+		info       map[string]any
+		infoErr    error
+		json       bool
+		wantOut    []string
+		wantErr    error
+		wantCode   int
+		wantErrOut string
+		notOut     []string
 	}{
+		{name: "userinfo refuses the API token: the ID token's claims", entry: userRat, infoErr: &httperr.Error{What: httperr.UserInfo, StatusCode: 401, Code: "invalid_token"},
+			wantOut: []string{"Alice", "a@example.com (verified)", "u1", "picture"}, notOut: []string{"rat", "at_hash", "nonce"},
+			wantErrOut: "userinfo refused the access token (HTTP 401, invalid_token): showing the claims of the ID token verified at login"},
+		{name: "no userinfo endpoint: the ID token's claims", entry: user, infoErr: oidcclient.ErrNoUserInfo, wantOut: []string{"Alice"}, wantErrOut: "not advertised"},
+		{name: "email only in userinfo", entry: &tokencache.Entry{Token: token.Token{AccessToken: "at", IDToken: jwt(`{"sub":"u1"}`), Grant: token.GrantAuthorizationCode}},
+			info: map[string]any{"sub": "u1", "email": "a@example.com"}, wantOut: []string{"a@example.com (not verified)"}},
 		{name: "merged", entry: user, info: map[string]any{"sub": "u1", "nickname": "al"}, wantOut: []string{"Alice", "a@example.com (verified)", "nickname", "al"}},
 		{name: "json", entry: user, info: map[string]any{"sub": "u1"}, json: true, wantOut: []string{`"iss": "x"`}},
 		{name: "other subject", entry: user, info: map[string]any{"sub": "u2"}, wantErr: errAny},
@@ -111,7 +123,7 @@ func TestProfileRun(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			io, _, out, _ := iostreams.Test()
+			io, _, out, errOut := iostreams.Test()
 			o := &ProfileOptions{IO: io, JSON: tc.json,
 				Entry:    func(context.Context) (*tokencache.Entry, error) { return tc.entry, nil },
 				UserInfo: func(context.Context) (map[string]any, error) { return tc.info, tc.infoErr }}
@@ -124,6 +136,14 @@ func TestProfileRun(t *testing.T) {
 				if !strings.Contains(out.String(), w) {
 					t.Errorf("stdout lacks %q:\n%s", w, out)
 				}
+			}
+			for _, w := range tc.notOut {
+				if strings.Contains(out.String(), w) {
+					t.Errorf("stdout has %q:\n%s", w, out)
+				}
+			}
+			if !strings.Contains(errOut.String(), tc.wantErrOut) {
+				t.Errorf("stderr lacks %q:\n%s", tc.wantErrOut, errOut)
 			}
 		})
 	}
@@ -172,6 +192,60 @@ func TestTokenRun(t *testing.T) {
 			}
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("stdout = %q, want %q", out, want)
+			}
+		})
+	}
+}
+
+func TestTokenRunNeverPrintsAnExpiredIDToken(t *testing.T) {
+	t.Parallel()
+	expiredID := jwt(`{"sub":"u","exp":1}`)
+	for _, tc := range []struct {
+		name string
+		tok  token.Token
+		// renewed is what the renewal hands back.
+		renewed   token.Token
+		wantCalls int
+		wantCode  int
+		wantMsg   string
+	}{
+		{name: "the renewal's ID token failed verification",
+			tok:       token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: expiredID},
+			renewed:   token.Token{AccessToken: "at2", RefreshToken: "rt2", IDToken: expiredID, IDTokenRejected: errors.New("bad signature")},
+			wantCalls: 2, wantCode: 4, wantMsg: "failed verification"},
+		{name: "the renewal's ID token could not be verified for now",
+			tok:       token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: expiredID},
+			renewed:   token.Token{AccessToken: "at2", RefreshToken: "rt2", IDToken: expiredID, IDTokenRejected: &httperr.Error{What: httperr.JWKS, StatusCode: 503}},
+			wantCalls: 2, wantCode: 3, wantMsg: "try again later"},
+		{name: "the renewal brought no ID token",
+			tok:       token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: expiredID},
+			renewed:   token.Token{AccessToken: "at2", RefreshToken: "rt2", IDToken: expiredID},
+			wantCalls: 2, wantCode: 4, wantMsg: "brought no new one"},
+		{name: "no refresh token to renew it",
+			tok:       token.Token{AccessToken: "at", IDToken: expiredID, Grant: token.GrantDeviceCode},
+			wantCalls: 1, wantCode: 4, wantMsg: "cannot renew it"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			io, _, out, _ := iostreams.Test()
+			calls := 0
+			o := &TokenOptions{IDToken: true, IO: io, Now: func() time.Time { return testNow },
+				Token: func(_ context.Context, w session.Want) (*token.Token, error) {
+					calls++
+					if w.Stale != "" {
+						return &tc.renewed, nil
+					}
+					return &tc.tok, nil
+				}}
+			err := tokenRun(t.Context(), o)
+			if out.Len() != 0 {
+				t.Errorf("stdout = %q; an expired ID token must not be printed", out)
+			}
+			if got := exitCode(t.Context(), err); got != tc.wantCode || err == nil || !strings.Contains(err.Error(), tc.wantMsg) || strings.Contains(err.Error(), "\n") {
+				t.Errorf("error %v (exit %d); want exit %d and one sentence with %q", err, got, tc.wantCode, tc.wantMsg)
+			}
+			if calls != tc.wantCalls {
+				t.Errorf("%d calls to the session, want %d", calls, tc.wantCalls)
 			}
 		})
 	}
@@ -229,9 +303,12 @@ func TestStatusRun(t *testing.T) {
 // fakeAuth is a provider double for login.
 type fakeAuth struct {
 	device  bool
+	signup  bool // has a sign-up screen
 	tok     *token.Token
 	err     error
 	browser *oidcclient.BrowserLoginOptions
+	dev     *oidcclient.DeviceLoginOptions
+	manual  *oidcclient.ManualLoginOptions
 	used    string
 }
 
@@ -240,10 +317,15 @@ func (a *fakeAuth) BrowserLogin(_ context.Context, o oidcclient.BrowserLoginOpti
 	a.used, a.browser = "browser", &o
 	return a.tok, a.err
 }
-func (a *fakeAuth) DeviceLogin(context.Context, oidcclient.DeviceLoginOptions) (*token.Token, error) {
-	a.used = "device"
+func (a *fakeAuth) DeviceLogin(_ context.Context, o oidcclient.DeviceLoginOptions) (*token.Token, error) {
+	a.used, a.dev = "device", &o
 	return a.tok, a.err
 }
+func (a *fakeAuth) ManualLogin(_ context.Context, o oidcclient.ManualLoginOptions) (*token.Token, error) {
+	a.used, a.manual = "manual", &o
+	return a.tok, a.err
+}
+func (a *fakeAuth) HasSignupScreen() bool { return a.signup }
 func (a *fakeAuth) ClientCredentials(context.Context) (*token.Token, error) {
 	a.used = "client_credentials"
 	return a.tok, a.err
@@ -253,15 +335,48 @@ func TestLoginRun(t *testing.T) {
 	t.Parallel()
 	tok := &token.Token{AccessToken: "at", IDToken: jwt(`{"sub":"u1","email":"a@example.com"}`)}
 	for _, tc := range []struct {
-		name      string
-		o         LoginOptions
-		auth      fakeAuth
-		canOpen   bool
-		wantUsed  string
-		wantSaved bool
-		wantErr   error
+		name       string
+		o          LoginOptions
+		auth       fakeAuth
+		canOpen    bool
+		wantUsed   string
+		wantSaved  bool
+		wantErr    error
+		tty        bool   // every stream a terminal
+		here       string // why no browser can be opened here
+		wantErrOut string
+		check      func(t *testing.T, a *fakeAuth)
 	}{
 		{name: "browser", canOpen: true, auth: fakeAuth{tok: tok}, wantUsed: "browser", wantSaved: true},
+		{name: "a terminal and a browser: browser flow", tty: true, auth: fakeAuth{tok: tok, device: true}, wantUsed: "browser", wantSaved: true,
+			check: func(t *testing.T, a *fakeAuth) {
+				if a.browser.Open == nil {
+					t.Error("the browser is not opened")
+				}
+			}},
+		{name: "SSH: device flow, saying why", tty: true, here: "this is an SSH session", auth: fakeAuth{tok: tok, device: true}, wantUsed: "device", wantSaved: true,
+			wantErrOut: "No browser can be opened here (this is an SSH session): using the device flow"},
+		{name: "no terminal: device flow, saying why", auth: fakeAuth{tok: tok, device: true}, wantUsed: "device", wantSaved: true, wantErrOut: "(no terminal)"},
+		{name: "device progress and --timeout", o: LoginOptions{Device: true, Timeout: time.Minute, TimeoutSet: true}, tty: true, auth: fakeAuth{tok: tok, device: true}, wantUsed: "device", wantSaved: true,
+			check: func(t *testing.T, a *fakeAuth) {
+				if !a.dev.Terminal || a.dev.Timeout != time.Minute {
+					t.Errorf("device options %+v", *a.dev)
+				}
+			}},
+		{name: "device without --timeout waits for the code's expiry", o: LoginOptions{Device: true, Timeout: 5 * time.Minute}, auth: fakeAuth{tok: tok, device: true}, wantUsed: "device", wantSaved: true,
+			check: func(t *testing.T, a *fakeAuth) {
+				if a.dev.Timeout != 0 {
+					t.Errorf("device timeout %s without --timeout", a.dev.Timeout)
+				}
+			}},
+		{name: "--manual", o: LoginOptions{Manual: true, Port: 0, Timeout: time.Minute, PAR: true}, auth: fakeAuth{tok: tok}, wantUsed: "manual", wantSaved: true,
+			check: func(t *testing.T, a *fakeAuth) {
+				if a.manual.Port != defaultPort || !a.manual.PAR || a.manual.Timeout != time.Minute || a.manual.In == nil {
+					t.Errorf("manual options %+v", *a.manual)
+				}
+			}},
+		{name: "signup without a sign-up screen: notice", o: LoginOptions{Signup: true}, canOpen: true, auth: fakeAuth{tok: tok}, wantUsed: "browser", wantSaved: true,
+			wantErrOut: "advertises no sign-up screen"},
 		{name: "no browser falls back to device", auth: fakeAuth{tok: tok, device: true}, wantUsed: "device", wantSaved: true},
 		{name: "--no-browser keeps the browser flow", o: LoginOptions{NoBrowser: true}, auth: fakeAuth{tok: tok, device: true}, wantUsed: "browser", wantSaved: true},
 		{name: "--device without device support", o: LoginOptions{Device: true}, auth: fakeAuth{tok: tok}, wantErr: errAny},
@@ -271,14 +386,15 @@ func TestLoginRun(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			io, _, _, errOut := iostreams.Test()
+			io.SetTTY(tc.tty || tc.canOpen)
 			auth := tc.auth
 			var saved *token.Token
 			o := tc.o
-			o.IO, o.Browser, o.CanOpenBrowser = io, &webbrowser.Recorder{}, func() bool { return tc.canOpen }
+			o.IO, o.Browser, o.BrowserHere = io, &webbrowser.Recorder{}, func() string { return tc.here }
 			o.Provider = func(context.Context) (Authenticator, error) { return &auth, nil }
 			o.Save = func(_ context.Context, t *token.Token) (*tokencache.Entry, error) {
 				saved = t
-				return &tokencache.Entry{Token: *t, User: who(t, "hello-cli")}, nil
+				return &tokencache.Entry{Token: *t, User: who(t, "hello-cli", nil)}, nil
 			}
 			_, err := loginRun(t.Context(), &o)
 			checkErr(t, err, tc.wantErr)
@@ -288,15 +404,26 @@ func TestLoginRun(t *testing.T) {
 			if tc.wantSaved && !strings.Contains(errOut.String(), "Logged in as a@example.com") {
 				t.Errorf("stderr = %q", errOut)
 			}
+			if !strings.Contains(errOut.String(), tc.wantErrOut) {
+				t.Errorf("stderr lacks %q:\n%s", tc.wantErrOut, errOut)
+			}
+			if tc.check != nil {
+				tc.check(t, &auth)
+			}
 		})
 	}
 }
 
 type fakeLogout struct {
-	revokeErr error
-	revoked   []string
-	endpoint  bool
+	revokeErr    error
+	revoked      []string
+	endpoint     bool
+	noRevocation bool
+	noEndSession bool
 }
+
+func (p *fakeLogout) HasRevocation() bool { return !p.noRevocation }
+func (p *fakeLogout) HasEndSession() bool { return !p.noEndSession }
 
 func (p *fakeLogout) Revoke(_ context.Context, tok, _ string) error {
 	p.revoked = append(p.revoked, tok)
@@ -311,7 +438,7 @@ func (p *fakeLogout) LogoutForm(string, string) (string, url.Values, bool) {
 
 func TestLogoutRun(t *testing.T) {
 	t.Parallel()
-	entry := &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: "id", Grant: token.GrantAuthorizationCode}}
+	entry := &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: "id", Grant: token.GrantAuthorizationCode}, User: "a@example.com"}
 	for _, tc := range []struct {
 		name        string
 		o           LogoutOptions
@@ -322,8 +449,11 @@ func TestLogoutRun(t *testing.T) {
 		wantDeleted bool
 		wantRevoked int
 		wantErrOut  []string
+		notErrOut   []string
 	}{
-		{name: "full", entry: entry, provider: &fakeLogout{}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"Revoked the refresh token", "Removed the cached session", "https://op/logout"}},
+		{name: "full", entry: entry, provider: &fakeLogout{}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"Revoked the refresh token", "Removed the cached session. Logged out a@example.com.", "https://op/logout?returnTo=\n"}},
+		{name: "no revocation, no end_session", entry: entry, provider: &fakeLogout{noRevocation: true, noEndSession: true}, wantDeleted: true,
+			wantErrOut: []string{"stays valid at the provider until it expires", "browser session", "was not ended"}, notErrOut: []string{"open:"}},
 		{name: "local", o: LogoutOptions{Local: true}, entry: entry, provider: &fakeLogout{}, wantDeleted: true},
 		{name: "not logged in", loadErr: session.ErrNotLoggedIn, provider: &fakeLogout{}, wantErrOut: []string{"nothing to do"}},
 		{name: "dead session still logs out", entry: &tokencache.Entry{Dead: true, Token: token.Token{IDToken: "id"}}, provider: &fakeLogout{}, wantDeleted: true, wantErrOut: []string{"Removed the cached session"}},
@@ -363,9 +493,74 @@ func TestLogoutRun(t *testing.T) {
 					t.Errorf("stderr lacks %q:\n%s", w, errOut)
 				}
 			}
+			for _, w := range tc.notErrOut {
+				if strings.Contains(errOut.String(), w) {
+					t.Errorf("stderr has %q:\n%s", w, errOut)
+				}
+			}
 			if strings.ContainsAny(errOut.String(), "\x1b\x07") {
 				t.Errorf("stderr holds a control character: %q", errOut)
 			}
 		})
+	}
+}
+
+// TestLogoutBusyPortAsksForNoRedirect: when hello cannot answer the
+// post-logout redirect (its port is taken), the browser is not sent back
+// to that port, where another program would answer: the logout asks for no
+// redirect and ends on the provider's own page.
+func TestLogoutBusyPortAsksForNoRedirect(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	io, _, _, errOut := iostreams.Test()
+	rec := &webbrowser.Recorder{}
+	entry := &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: "id", Grant: token.GrantAuthorizationCode}, User: "a@example.com"}
+	o := LogoutOptions{
+		Port: busy.Addr().(*net.TCPAddr).Port, Wait: time.Minute,
+		IO: io, Browser: rec, CanOpenBrowser: func() bool { return true },
+		Load:     func() (*tokencache.Entry, error) { return entry, nil },
+		Delete:   func(context.Context) error { return nil },
+		Provider: func(context.Context) (LogoutProvider, error) { return &fakeLogout{}, nil },
+	}
+	if err := logoutRun(t.Context(), &o); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"https://op/logout?returnTo="}; !slices.Equal(rec.URLs, want) {
+		t.Errorf("opened %q, want %q\nstderr: %s", rec.URLs, want, errOut)
+	}
+	if !strings.Contains(errOut.String(), "is busy") {
+		t.Errorf("stderr does not say the port is busy:\n%s", errOut)
+	}
+}
+
+// TestLogoutWithoutEndSessionOpensNothing: with a browser at hand and a
+// provider that cannot end its browser session, logout says so and neither
+// opens a browser nor waits for one.
+func TestLogoutWithoutEndSessionOpensNothing(t *testing.T) {
+	t.Parallel()
+	io, _, _, errOut := iostreams.Test()
+	rec := &webbrowser.Recorder{}
+	entry := &tokencache.Entry{Token: token.Token{AccessToken: "at", RefreshToken: "rt", IDToken: "id", Grant: token.GrantAuthorizationCode}, User: "a@example.com"}
+	o := LogoutOptions{
+		// A wait far beyond the test's own timeout: a logout that waited
+		// would fail the test instead of passing slowly.
+		Port: 0, Wait: 24 * time.Hour,
+		IO: io, Browser: rec, CanOpenBrowser: func() bool { return true },
+		Load:     func() (*tokencache.Entry, error) { return entry, nil },
+		Delete:   func(context.Context) error { return nil },
+		Provider: func(context.Context) (LogoutProvider, error) { return &fakeLogout{noEndSession: true}, nil },
+	}
+	if err := logoutRun(t.Context(), &o); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.URLs) != 0 {
+		t.Errorf("opened %q for a provider without end_session", rec.URLs)
+	}
+	if !strings.Contains(errOut.String(), "was not ended") {
+		t.Errorf("stderr does not say the browser session stays:\n%s", errOut)
 	}
 }

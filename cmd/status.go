@@ -193,7 +193,9 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 		if e.Dead {
 			err = session.ErrRevoked
 		} else if !st.Usable {
-			err = session.ErrRevoked
+			// The reason renewal would give: a machine session lacks
+			// its secret, any other has nothing left to renew with.
+			err = session.CannotRenew(&e.Token, o.HaveSecret)
 		} else if ttlErr != nil {
 			st.Usable, err = false, ttlErr
 		}
@@ -247,9 +249,12 @@ func writeStatusText(o *StatusOptions, st Status) error {
 		left := st.Expiry.Sub(o.Now()).Round(time.Second)
 		if st.Expired {
 			expiry = fmt.Sprintf("%s (expired", st.Expiry.Local().Format(time.RFC3339))
-			if st.Renewable {
+			switch {
+			case st.Renewable:
 				expiry += "; renewed on next use)"
-			} else {
+			case st.Grant == token.GrantClientCredentials:
+				expiry += "; renewing it needs the client secret: set HELLO_CLIENT_SECRET)"
+			default:
 				expiry += "; cannot be renewed: run \"hello login\")"
 			}
 		} else {
@@ -264,8 +269,8 @@ func writeStatusText(o *StatusOptions, st Status) error {
 		{Name: "Audience", Value: st.Audience},
 		{Name: "Grant", Value: st.Grant},
 		{Name: "Expires", Value: expiry},
-		{Name: "Scopes", Value: strings.Join(st.Scopes, " ")},
-		{Name: "Permissions", Value: strings.Join(st.Permissions, " ")},
+		{Name: "Scopes", Value: listOrNone(st.Scopes)},
+		{Name: "Permissions", Value: listOrNone(st.Permissions)},
 	}
 	if st.Storage != nil {
 		fields = append(fields, output.Field{Name: "Stored in", Value: st.Storage.Text})
@@ -278,6 +283,15 @@ func writeStatusText(o *StatusOptions, st Status) error {
 		fields = append(fields, output.Field{Name: "Problem", Value: st.Problem})
 	}
 	return output.WriteFields(w, fields)
+}
+
+// listOrNone is a list for humans: "(none)" rather than nothing, which
+// reads like a value that failed to print.
+func listOrNone(l []string) string {
+	if len(l) == 0 {
+		return "(none)"
+	}
+	return strings.Join(l, " ")
 }
 
 // profileChoice says which profile is in use and why, as config does.

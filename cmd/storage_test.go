@@ -219,7 +219,7 @@ func TestLogoutRunForgetsTheKey(t *testing.T) {
 		want    string
 	}{
 		{name: "last session", removed: true, want: "Removed the token key from the Secret Service"},
-		{name: "other sessions use it", want: "Removed the cached session.\n"},
+		{name: "other sessions use it", want: "Removed the cached session. Logged out alice@example.com.\n"},
 		{name: "keyring fails", err: errors.New("bus gone"), want: "warning: the token key could not be removed from the Secret Service (bus gone)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

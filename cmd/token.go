@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"time"
 
@@ -94,10 +95,16 @@ func tokenRun(ctx context.Context, o *TokenOptions) error {
 	}
 	tok := t.AccessToken
 	if o.IDToken {
-		if idTokenExpired(t.IDToken, o.Now()) && t.RefreshToken != "" {
+		if t.IDToken != "" && idTokenExpired(t.IDToken, o.Now()) {
+			if t.RefreshToken == "" {
+				return exitcode.Newf(exitcode.NoSession, "the ID token has expired and this session cannot renew it (it has no refresh token): run \"hello login\" for a new one")
+			}
 			// ID tokens are short-lived; a refresh brings a new one.
 			if t, err = o.Token(ctx, session.Want{Stale: t.AccessToken}); err != nil {
 				return err
+			}
+			if idTokenExpired(t.IDToken, o.Now()) {
+				return expiredIDTokenError(ctx, t)
 			}
 		}
 		tok = t.IDToken
@@ -133,6 +140,19 @@ func tokenRun(ctx context.Context, o *TokenOptions) error {
 	// token is printable ASCII, and anything else would be obeyed by the
 	// terminal or the next program's parser.
 	return tokenformat.Write(o.IO.Out, format, out, o.Now())
+}
+
+// expiredIDTokenError says why the renewal that should have replaced an
+// expired ID token did not: the session itself was renewed and saved, only
+// its ID token is still the old one, which is never printed.
+func expiredIDTokenError(ctx context.Context, t *token.Token) error {
+	if bad := t.IDTokenRejected; bad != nil {
+		if exitCode(ctx, bad) == exitcode.Unavailable {
+			return exitcode.New(exitcode.Unavailable, fmt.Errorf("the ID token has expired and the new one could not be verified now, so none is printed: try again later (%w)", bad))
+		}
+		return exitcode.New(exitcode.NoSession, fmt.Errorf("the ID token has expired and the new one the provider sent failed verification, so none is printed: run \"hello login\" for a verified one (%w)", bad))
+	}
+	return exitcode.Newf(exitcode.NoSession, "the ID token has expired and renewing the session brought no new one, so none is printed: run \"hello login\" for a fresh one")
 }
 
 // idTokenExpiry is the ID token's exp, zero when it has none.

@@ -209,7 +209,10 @@ type background struct {
 	cmd    *exec.Cmd
 	stdout *syncBuffer
 	stderr *syncBuffer
-	done   chan result
+	// stdin is the process's input, open until it exits (a pasted
+	// redirect is written here).
+	stdin io.WriteCloser
+	done  chan result
 }
 
 func (u *user) start(args ...string) *background {
@@ -224,6 +227,11 @@ func (u *user) startProgram(name string, args ...string) *background {
 	cmd.Env, cmd.Dir = u.env, u.dir
 	b := &background{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan result, 1)}
 	cmd.Stdout, cmd.Stderr = b.stdout, b.stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		u.t.Fatal(err)
+	}
+	b.stdin = stdin
 	if err := cmd.Start(); err != nil {
 		u.t.Fatal(err)
 	}

@@ -34,7 +34,10 @@ type Client struct {
 	HTTP *http.Client
 	// Issuer and Audience are named when the API refuses a fresh token.
 	Issuer, Audience string
-	Now              func() time.Time
+	// Anonymous says that HTTP sends no token (the public message): a 401
+	// then refuses no token at all, fresh or not.
+	Anonymous bool
+	Now       func() time.Time
 }
 
 // Response is the API's successful answer.
@@ -106,13 +109,17 @@ type Error struct {
 	BaseURL  string
 	Issuer   string
 	Audience string
-	Err      *httperr.Error
+	// Anonymous is a request sent without a token.
+	Anonymous bool
+	Err       *httperr.Error
 }
 
 func (e *Error) Unwrap() error { return e.Err }
 
 func (e *Error) Error() string {
 	switch s := e.Err.StatusCode; {
+	case s == http.StatusUnauthorized && e.Anonymous:
+		return fmt.Sprintf("the API at %s asks for a token for the %s message, which needs none, and hello sent none: check the API URL (%s)", e.BaseURL, e.Kind, e.Err.Detail())
 	case s == http.StatusUnauthorized:
 		// The authenticated client already renewed the token and retried:
 		// this token is fresh, so logging in again would not help.
@@ -158,7 +165,7 @@ func (c *Client) Message(ctx context.Context, kind string) (*Response, error) {
 		if c.Now != nil {
 			now = c.Now
 		}
-		return nil, &Error{Kind: kind, BaseURL: c.BaseURL, Issuer: c.Issuer, Audience: c.Audience,
+		return nil, &Error{Kind: kind, BaseURL: c.BaseURL, Issuer: c.Issuer, Audience: c.Audience, Anonymous: c.Anonymous,
 			Err: httperr.FromResponse(httperr.API, resp, now())}
 	}
 	// Never a cut copy: an answer over the limit is an error.

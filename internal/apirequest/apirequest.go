@@ -249,7 +249,7 @@ func readInput(name string, stdin io.Reader) ([]byte, error) {
 	} else {
 		f, err := os.Open(name)
 		if err != nil {
-			return nil, fmt.Errorf("read --input: %w", err)
+			return nil, fmt.Errorf("cannot read the --input file %s: check its name and permissions (%w)", name, err)
 		}
 		defer f.Close()
 		r = f

@@ -172,7 +172,7 @@ func TestBadArguments(t *testing.T) {
 			t.Errorf("%s: err = %v, want usage error %q", tt.name, err, tt.want)
 		}
 	}
-	if _, err := Build(context.Background(), base, Spec{Path: "/x", Input: filepath.Join(t.TempDir(), "missing")}); err == nil || !strings.Contains(err.Error(), "read --input") {
+	if _, err := Build(context.Background(), base, Spec{Path: "/x", Input: filepath.Join(t.TempDir(), "missing")}); err == nil || !strings.Contains(err.Error(), "cannot read the --input file") {
 		t.Errorf("missing input file: %v", err)
 	}
 }

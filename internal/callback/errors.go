@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // ErrTimeout reports that no callback arrived within Options.Timeout.
@@ -66,8 +68,10 @@ func (e *CallbackError) NextStep() string {
 
 // protocol is the provider's answer as sent: error code and description.
 func (e *CallbackError) protocol() string {
+	// On one line: a line break in the provider's words would start a
+	// line that looks like hello's own.
 	if e.Description == "" {
-		return e.Code
+		return termsafe.Line(e.Code)
 	}
-	return e.Code + ": " + e.Description
+	return termsafe.Line(e.Code + ": " + e.Description)
 }

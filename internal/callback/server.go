@@ -39,6 +39,10 @@ type Options struct {
 	Timeout time.Duration
 	// State is the value the callback must carry; requests without it are refused.
 	State string
+	// Check, when set, vets a callback with the right state before its
+	// code is handed over (RFC 9207's iss, say): an error ends the login
+	// with that error, and the browser tab shows it.
+	Check func(url.Values) error
 	// SuccessPage and FailurePage render the page the browser tab shows.
 	// Security headers are set before they are called. Nil uses the defaults.
 	SuccessPage, FailurePage func(w http.ResponseWriter, detail string)
@@ -218,7 +222,13 @@ func (s *Server) serveCallback(w http.ResponseWriter, r *http.Request) {
 	}
 
 	var res result
+	var checkErr error
+	if s.opts.Check != nil {
+		checkErr = s.opts.Check(q)
+	}
 	switch {
+	case checkErr != nil:
+		res.err = checkErr
 	case q.Get("error") != "":
 		res.err = &CallbackError{Code: q.Get("error"), Description: q.Get("error_description")}
 	case q.Get("code") == "":

@@ -463,3 +463,27 @@ func TestLoggedOutPortBusy(t *testing.T) {
 		t.Fatalf("ListenLoggedOut() = %v, want *PortInUseError", err)
 	}
 }
+
+func TestCheckRefusesBeforeTheCodeIsHandedOver(t *testing.T) {
+	t.Parallel()
+	refused := errors.New("names the issuer <i>evil</i>")
+	var seen url.Values
+	s := listen(t, Options{Timeout: time.Minute, Check: func(q url.Values) error {
+		seen = q
+		if q.Get("iss") != "https://op.example" {
+			return refused
+		}
+		return nil
+	}})
+	status, _, body := get(t, callbackURL(s, url.Values{"code": {"c"}, "state": {testState}, "iss": {"https://evil.example"}}))
+	if status != http.StatusBadRequest || !strings.Contains(body, "names the issuer") || strings.Contains(body, "<i>") {
+		t.Errorf("refused callback: status %d, page:\n%s", status, body)
+	}
+	code, err := s.Wait(t.Context())
+	if code != "" || !errors.Is(err, refused) {
+		t.Fatalf("Wait() = %q, %v; want no code and the Check's error", code, err)
+	}
+	if seen.Get("code") != "c" {
+		t.Errorf("Check saw %v", seen)
+	}
+}

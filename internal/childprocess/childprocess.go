@@ -69,7 +69,7 @@ func (e *StartError) Error() string {
 	if errors.Is(e.Err, exec.ErrDot) {
 		return fmt.Sprintf("command %q was found only in the current directory, which is not trusted: use ./%s", e.Name, e.Name)
 	}
-	return fmt.Sprintf("cannot run %q: %v", e.Name, e.Err)
+	return fmt.Sprintf("cannot run %q: check that it is a program you may execute (%v)", e.Name, e.Err)
 }
 
 func (e *StartError) Unwrap() error { return e.Err }

@@ -91,7 +91,21 @@ type Settings struct {
 	Sources map[string]string
 	// Warnings are notes for stderr, such as unknown keys in the config file.
 	Warnings []string
+
+	// Provider is how the provider wants the API and offline access asked
+	// for: ProviderAuto or "" (detect Auth0), ProviderAuth0 or ProviderStandard.
+	Provider string
+	// PAR is "true" to push every authorization request (RFC 9126) where
+	// the provider can take it, "false" or "" otherwise.
+	PAR string
 }
+
+// Provider dialects accepted by PROVIDER / HELLO_PROVIDER.
+const (
+	ProviderAuto     = "auto"
+	ProviderAuth0    = "auth0"
+	ProviderStandard = "standard"
+)
 
 // Redacted returns a copy safe to print or encode: the client secret, when
 // set, is replaced by a placeholder.
@@ -119,6 +133,8 @@ func (s Settings) String() string {
 		{"api_url", r.APIURL},
 		{"output", r.Output},
 		{"ca_file", r.CAFile},
+		{"provider", r.Provider},
+		{"par", r.PAR},
 		{"token_storage", r.TokenStorage},
 		{"config", r.ConfigFile},
 	} {

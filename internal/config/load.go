@@ -56,6 +56,11 @@ func keys() map[string]key {
 		KeyConfig:       {name: KeyConfig, flag: FlagConfig},
 		KeyTokenStorage: {name: KeyTokenStorage, flag: FlagTokenStorage, section: machineSection, iniKey: "token_storage"},
 		KeyProfile:      {name: KeyProfile, flag: FlagProfile},
+		// How the provider wants the API and offline access asked for
+		// (see the README's "Any other OpenID provider"), and whether to
+		// push authorization requests; the login flag --par overrides.
+		KeyProvider: {name: KeyProvider, section: "auth0", iniKey: "provider"},
+		KeyPAR:      {name: KeyPAR, section: "auth0", iniKey: "par"},
 	}
 }
 
@@ -116,6 +121,8 @@ func (l Loader) Load(fs *pflag.FlagSet) (*Settings, error) {
 		{KeyAPIURL, &s.APIURL, checkAPIURL},
 		{KeyOutput, &s.Output, checkOutput},
 		{KeyCAFile, &s.CAFile, l.checkCAFile},
+		{KeyProvider, &s.Provider, checkProvider},
+		{KeyPAR, &s.PAR, checkBool},
 		{KeyTokenStorage, &s.TokenStorage, checkTokenStorage},
 	}
 	for _, st := range steps {

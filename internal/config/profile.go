@@ -63,6 +63,8 @@ func profileKeys() map[string]bool {
 	return map[string]bool{
 		"issuer": true, "domain": true, "client_id": true, "client_secret": true,
 		"audience": true, "ca_file": true, "api_server_url": true,
+		// A provider's dialect and PAR belong with its profile.
+		"provider": true, "par": true,
 		"token_storage": true, // overrides [HELLO] TOKEN_STORAGE for this profile
 	}
 }

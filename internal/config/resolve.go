@@ -22,6 +22,8 @@ const (
 	KeyOutput       = "output"
 	KeyCAFile       = "ca_file"
 	KeyConfig       = "config"
+	KeyProvider     = "provider"
+	KeyPAR          = "par"
 	KeyTokenStorage = "token_storage"
 )
 
@@ -138,6 +140,8 @@ func knownINIKeys() map[string]bool {
 		"auth0.client_secret":   true,
 		"auth0.audience":        true,
 		"auth0.ca_file":         true,
+		"auth0.provider":        true,
+		"auth0.par":             true,
 		"webapp.api_server_url": true,
 		"webapp.secret_key":     true,
 		"hello.token_storage":   true,

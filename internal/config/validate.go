@@ -120,3 +120,23 @@ func (l Loader) checkCAFile(v value) (string, error) {
 	}
 	return p, nil
 }
+
+// checkProvider accepts auto, auth0 or standard, in any case.
+func checkProvider(v value) (string, error) {
+	switch s := strings.ToLower(v.val); s {
+	case ProviderAuto, ProviderAuth0, ProviderStandard:
+		return s, nil
+	}
+	return "", bad(v, "expected auto, auth0 or standard")
+}
+
+// checkBool accepts the usual spellings of yes and no, as "true"/"false".
+func checkBool(v value) (string, error) {
+	switch strings.ToLower(v.val) {
+	case "1", "true", "yes", "on":
+		return "true", nil
+	case "0", "false", "no", "off":
+		return "false", nil
+	}
+	return "", bad(v, "expected true or false")
+}

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // What names the endpoint that answered, in words a person reads.
@@ -26,6 +28,7 @@ const (
 	Device     What = "the provider's device authorization endpoint"
 	UserInfo   What = "the provider's userinfo endpoint"
 	Revocation What = "the provider's revocation endpoint"
+	PAR        What = "the provider's pushed authorization request endpoint"
 	API        What = "the API"
 )
 
@@ -78,11 +81,13 @@ func (e *Error) Error() string {
 // Detail is the protocol detail: "HTTP 400 Bad Request: invalid_grant: text".
 func (e *Error) Detail() string {
 	s := fmt.Sprintf("HTTP %d %s", e.StatusCode, http.StatusText(e.StatusCode))
+	// The server's words are kept on one line: a line break in them would
+	// start a line that looks like hello's own.
 	if e.Code != "" {
-		s += ": " + e.Code
+		s += ": " + termsafe.Line(e.Code)
 	}
 	if e.Description != "" {
-		s += ": " + e.Description
+		s += ": " + termsafe.Line(e.Description)
 	}
 	return s
 }

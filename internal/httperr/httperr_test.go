@@ -79,3 +79,11 @@ func TestFromResponse(t *testing.T) {
 		})
 	}
 }
+
+func TestDetailIsOneSafeLine(t *testing.T) {
+	t.Parallel()
+	e := FromBody(API, 500, nil, []byte(`{"error":"bad\ncode","error_description":"one\r\nhello: two\u001b[2J"}`), time.Now())
+	if got, want := e.Detail(), "HTTP 500 Internal Server Error: bad^Jcode: one^M^Jhello: two^[[2J"; got != want {
+		t.Errorf("Detail() = %q, want %q", got, want)
+	}
+}

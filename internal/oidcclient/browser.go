@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -27,6 +28,9 @@ type BrowserLoginOptions struct {
 	NoBrowser bool
 	// Stderr receives the instructions for the user; io.Discard when nil.
 	Stderr io.Writer
+	// PAR pushes the authorization request (RFC 9126) even where the
+	// provider does not require it; ErrNoPAR when it has no endpoint.
+	PAR bool
 }
 
 // BrowserLogin runs the authorization code flow with PKCE (RFC 7636), state
@@ -41,14 +45,25 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*toke
 
 	// Listen before anything else: a busy port must fail before a browser
 	// tab is opened for a login that could never complete.
-	srv, err := callback.Listen(ctx, callback.Options{Port: o.Port, Path: "/callback", Timeout: o.Timeout, State: state})
+	if o.PAR && c.meta.PushedAuthorizationRequestEndpoint == "" {
+		return nil, ErrNoPAR
+	}
+	srv, err := callback.Listen(ctx, callback.Options{
+		Port: o.Port, Path: "/callback", Timeout: o.Timeout, State: state,
+		// RFC 9207: refuse a response from another issuer before its code
+		// is redeemed.
+		Check: c.checkIssuer,
+	})
 	if err != nil {
 		return nil, err
 	}
 	defer srv.Close()
 
-	conf := c.oauth2Config(srv.RedirectURL(), Scopes)
-	authURL := conf.AuthCodeURL(state, asOptions(c.authorizeParams(authorizeRequest{verifier: verifier, nonce: nonce, signup: o.Signup}))...)
+	authURL, lifetime, err := c.authorizationURL(ctx, srv.RedirectURL(), state, verifier, nonce, o.Signup, o.PAR)
+	if err != nil {
+		return nil, err
+	}
+	notice := pushedLinkNotice(lifetime)
 
 	// The URL holds only public values (client ID, state, nonce, challenge),
 	// so printing it is safe.
@@ -58,11 +73,11 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*toke
 		// hold up the wait for the callback.
 		go func() {
 			if err := o.Open(authURL); err != nil {
-				fmt.Fprintf(stderr, "Could not open a browser (%v).\nOpen this URL to log in: %s\n", err, termsafe.Line(authURL))
+				fmt.Fprintf(stderr, "Could not open a browser (%v).\nOpen this URL to log in: %s\n%s", err, termsafe.Line(authURL), noticeLine(notice))
 			}
 		}()
 	} else {
-		fmt.Fprintf(stderr, "Open this URL to log in: %s\n", termsafe.Line(authURL))
+		fmt.Fprintf(stderr, "Open this URL to log in: %s\n%s", termsafe.Line(authURL), noticeLine(notice))
 	}
 
 	code, err := srv.Wait(ctx)
@@ -82,6 +97,47 @@ func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*toke
 	// The browser tab shows this outcome, not merely that a code arrived.
 	srv.Finish(err)
 	return out, err
+}
+
+// authorizationURL is the URL the browser opens: the authorization request
+// itself, or, pushed (RFC 9126) when the provider requires it or par asks,
+// a reference to it.
+// lifetime is how long a pushed request's URL works, zero when not pushed.
+func (c *Client) authorizationURL(ctx context.Context, redirectURL, state, verifier, nonce string, signup, par bool) (u string, lifetime time.Duration, err error) {
+	conf := c.oauth2Config(redirectURL, Scopes)
+	authURL := conf.AuthCodeURL(state, asOptions(c.authorizeParams(authorizeRequest{verifier: verifier, nonce: nonce, signup: signup}))...)
+	if !c.pushes(par) {
+		return authURL, 0, nil
+	}
+	push := PushedRequest{
+		Endpoint: c.meta.PushedAuthorizationRequestEndpoint,
+		Auth:     ClientAuth{ClientID: c.cfg.ClientID, ClientSecret: c.cfg.ClientSecret, InBody: c.authStyle() == oauth2.AuthStyleInParams},
+		HTTP:     c.cfg.HTTPClient,
+		Now:      c.cfg.Now,
+	}
+	return push.PushFor(ctx, authURL)
+}
+
+// noticeLine puts a notice that follows a printed URL on its own line.
+func noticeLine(notice string) string {
+	if notice == "" {
+		return ""
+	}
+	return notice + "\n"
+}
+
+// pushes reports whether authorization requests go through PAR: when the
+// provider requires it, or when asked and the provider has the endpoint.
+func (c *Client) pushes(asked bool) bool {
+	if c.meta.PushedAuthorizationRequestEndpoint == "" {
+		return false
+	}
+	return asked || c.meta.RequirePushedAuthorizationRequests
+}
+
+// checkIssuer applies RFC 9207 to an authorization response.
+func (c *Client) checkIssuer(q url.Values) error {
+	return CheckResponseIssuer(q, c.meta.Issuer, c.meta.AuthorizationResponseIssParameterSupported)
 }
 
 // redeem exchanges the code and verifies the ID token it brings.

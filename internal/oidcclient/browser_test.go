@@ -54,6 +54,10 @@ func TestBrowserLogin(t *testing.T) {
 		"scope":                 "openid profile email offline_access",
 		"code_challenge_method": "S256",
 		"audience":              testAudience,
+		// A standard provider: the API as an RFC 8707 resource too, and
+		// the consent OIDC Core §11 needs for offline_access.
+		"resource": testAudience,
+		"prompt":   "consent",
 	} {
 		if got := q.Get(k); got != want {
 			t.Errorf("authorize %s = %q, want %q", k, got, want)
@@ -70,7 +74,7 @@ func TestBrowserLogin(t *testing.T) {
 	if redirect := q.Get("redirect_uri"); !strings.HasPrefix(redirect, "http://localhost:") || !strings.HasSuffix(redirect, "/callback") {
 		t.Errorf("redirect_uri = %q", redirect)
 	}
-	for _, k := range []string{"screen_hint", "prompt"} {
+	for _, k := range []string{"screen_hint"} {
 		if q.Has(k) {
 			t.Errorf("login sent %s=%q", k, q.Get(k))
 		}
@@ -290,12 +294,14 @@ func TestBrowserLoginPromptParameters(t *testing.T) {
 		wantPromptGiven bool
 	}{
 		{name: "signup, create advertised", advertised: []string{"none", "login", "consent", "create"},
-			opts: BrowserLoginOptions{Signup: true}, wantScreenHint: "signup", wantPrompt: "create", wantPromptGiven: true},
-		{name: "signup, create not advertised", advertised: []string{"none", "login"},
+			opts: BrowserLoginOptions{Signup: true}, wantScreenHint: "signup", wantPrompt: "create consent", wantPromptGiven: true},
+		{name: "signup, create and consent not advertised", advertised: []string{"none", "login"},
 			opts: BrowserLoginOptions{Signup: true}, wantScreenHint: "signup"},
-		{name: "signup, no prompt_values_supported",
-			opts: BrowserLoginOptions{Signup: true}, wantScreenHint: "signup"},
-		{name: "login sends no prompt", advertised: []string{"create"}, opts: BrowserLoginOptions{}},
+		{name: "signup, no prompt_values_supported: consent for offline_access",
+			opts: BrowserLoginOptions{Signup: true}, wantScreenHint: "signup", wantPrompt: "consent", wantPromptGiven: true},
+		{name: "login, consent not advertised: no prompt", advertised: []string{"create"}, opts: BrowserLoginOptions{}},
+		{name: "login, consent advertised", advertised: []string{"login", "consent"}, opts: BrowserLoginOptions{},
+			wantPrompt: "consent", wantPromptGiven: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

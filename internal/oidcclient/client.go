@@ -49,7 +49,10 @@ type Config struct {
 	Issuer       string
 	ClientID     string
 	ClientSecret string // empty for a public client
-	Audience     string // API identifier; sent as "audience" (Auth0) when set
+	Audience     string // API identifier: "audience" (Auth0), RFC 8707 "resource" (others)
+	// Dialect says how the provider wants the API and offline access asked
+	// for; DialectAuto (or "") detects Auth0.
+	Dialect Dialect
 	// HTTPClient carries every request (discovery, JWKS, token, …);
 	// http.DefaultClient when nil.
 	HTTPClient *http.Client
@@ -71,6 +74,13 @@ type Metadata struct {
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 	IDTokenSigningAlgValuesSupported  []string `json:"id_token_signing_alg_values_supported"`
+
+	// RFC 9126 (PAR), RFC 9207 (iss in the authorization response), and
+	// Auth0's own field that tells an Auth0 tenant on a custom domain.
+	PushedAuthorizationRequestEndpoint         string `json:"pushed_authorization_request_endpoint"`
+	RequirePushedAuthorizationRequests         bool   `json:"require_pushed_authorization_requests"`
+	AuthorizationResponseIssParameterSupported bool   `json:"authorization_response_iss_parameter_supported"`
+	MFAChallengeEndpoint                       string `json:"mfa_challenge_endpoint"`
 }
 
 // Client runs the flows against one discovered provider.
@@ -79,6 +89,7 @@ type Client struct {
 	meta     Metadata
 	keys     *keySet
 	verifier *oidc.IDTokenVerifier
+	params   RequestParams // provider-specific parameters, see dialect.go
 }
 
 // IssuerMismatchError is a discovery document for another issuer than the
@@ -114,6 +125,11 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	if err := c.checkEndpoints(); err != nil {
 		return nil, fmt.Errorf("the provider's discovery document is unsafe: %w", err)
 	}
+	c.params = NewRequestParams(cfg.Dialect, ProviderFacts{
+		Issuer:                c.meta.Issuer,
+		MFAChallengeEndpoint:  c.meta.MFAChallengeEndpoint,
+		PromptValuesSupported: c.meta.PromptValuesSupported,
+	}, cfg.Audience)
 	c.keys = &keySet{hc: cfg.HTTPClient, url: c.meta.JWKSURI, now: cfg.Now}
 	c.verifier = oidc.NewVerifier(c.meta.Issuer, c.keys, &oidc.Config{
 		ClientID:             cfg.ClientID,
@@ -190,6 +206,30 @@ func (c *Client) SupportsDevice() bool {
 
 // UserInfoEndpoint is the provider's userinfo URL, "" when it has none.
 func (c *Client) UserInfoEndpoint() string { return c.meta.UserInfoEndpoint }
+
+// Auth0 reports whether the provider is treated as Auth0 (see Dialect).
+func (c *Client) Auth0() bool { return c.params.Auth0() }
+
+// Dialect says in a few words how the API and offline access are asked
+// for, for --verbose.
+func (c *Client) Dialect() string { return c.params.Describe() }
+
+// Issuer is the provider's issuer URL.
+func (c *Client) Issuer() string { return c.meta.Issuer }
+
+// HasRevocation reports whether the provider can revoke tokens (RFC 7009).
+func (c *Client) HasRevocation() bool { return c.meta.RevocationEndpoint != "" }
+
+// HasEndSession reports whether the provider can end its browser session
+// (RP-Initiated Logout), or, for Auth0, through its /v2/logout.
+func (c *Client) HasEndSession() bool { return c.meta.EndSessionEndpoint != "" || c.params.Auth0() }
+
+// HasSignupScreen reports whether a login can start on the provider's
+// sign-up screen: Auth0 reads screen_hint=signup, others must advertise
+// prompt=create (OIDC Prompt Create 1.0).
+func (c *Client) HasSignupScreen() bool {
+	return c.params.Auth0() || slices.Contains(c.meta.PromptValuesSupported, "create")
+}
 
 // ctx attaches the configured HTTP client where x/oauth2 looks for it.
 func (c *Client) ctx(ctx context.Context) context.Context {
@@ -299,13 +339,14 @@ func randomString() string {
 // issuer is no protection if its token endpoint is http.
 func (c *Client) checkEndpoints() error {
 	endpoints := map[string]string{
-		"authorization_endpoint":        c.meta.AuthorizationEndpoint,
-		"token_endpoint":                c.meta.TokenEndpoint,
-		"userinfo_endpoint":             c.meta.UserInfoEndpoint,
-		"device_authorization_endpoint": c.meta.DeviceAuthorizationEndpoint,
-		"revocation_endpoint":           c.meta.RevocationEndpoint,
-		"end_session_endpoint":          c.meta.EndSessionEndpoint,
-		"jwks_uri":                      c.meta.JWKSURI,
+		"authorization_endpoint":                c.meta.AuthorizationEndpoint,
+		"token_endpoint":                        c.meta.TokenEndpoint,
+		"userinfo_endpoint":                     c.meta.UserInfoEndpoint,
+		"device_authorization_endpoint":         c.meta.DeviceAuthorizationEndpoint,
+		"revocation_endpoint":                   c.meta.RevocationEndpoint,
+		"end_session_endpoint":                  c.meta.EndSessionEndpoint,
+		"jwks_uri":                              c.meta.JWKSURI,
+		"pushed_authorization_request_endpoint": c.meta.PushedAuthorizationRequestEndpoint,
 	}
 	for name, raw := range endpoints {
 		if err := checkEndpoint(name, raw); err != nil {

@@ -24,6 +24,12 @@ type DeviceLoginOptions struct {
 	NoBrowser bool
 	// Stderr receives the verification URL and user code; io.Discard when nil.
 	Stderr io.Writer
+	// Terminal: Stderr is a terminal, so a live "Waiting for approval…"
+	// line can count down the code's lifetime.
+	Terminal bool
+	// Timeout bounds the wait for approval (--timeout); zero waits until
+	// the code expires or ctx ends.
+	Timeout time.Duration
 }
 
 // DeviceLogin runs the device authorization grant (RFC 8628). Polling obeys
@@ -71,9 +77,24 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*token.
 		}
 	}
 
-	tok, err := conf.DeviceAccessToken(c.ctx(ctx), da)
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, o.Timeout, ErrLoginTimeout)
+		defer cancel()
+	}
+	pctx, stopProgress := context.WithCancel(ctx)
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		DeviceProgress{W: stderr, Terminal: o.Terminal, Expiry: da.Expiry, Now: c.cfg.Now}.Run(pctx)
+	}()
+	tok, err := conf.DeviceAccessToken(c.ctx(ctx), da, c.deviceTokenParams()...)
+	stopProgress()
+	<-progressDone
 	if err != nil {
 		switch {
+		case errors.Is(context.Cause(ctx), ErrLoginTimeout):
+			return nil, fmt.Errorf("device login: %w", ErrLoginTimeout)
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("device login: %w", ctx.Err())
 		case errors.Is(err, context.DeadlineExceeded) && !c.cfg.Now().Before(da.Expiry):

@@ -81,7 +81,13 @@ type fakeOP struct {
 	devicePolls   []time.Time
 	ccReqs        []*http.Request
 	revokeReqs    []url.Values
+	revokeAuth    []basicAuth // the Authorization header of each revocation
 	requests      int
+}
+
+type basicAuth struct {
+	user, pass string
+	ok         bool
 }
 
 type codeGrant struct {
@@ -351,6 +357,8 @@ func (op *fakeOP) revoke(w http.ResponseWriter, r *http.Request) {
 	}
 	op.mu.Lock()
 	op.revokeReqs = append(op.revokeReqs, r.PostForm)
+	user, pass, ok := r.BasicAuth()
+	op.revokeAuth = append(op.revokeAuth, basicAuth{user, pass, ok})
 	delete(op.refreshTokens, r.PostForm.Get("token"))
 	op.mu.Unlock()
 	if op.revokeStatus != 0 {

@@ -6,7 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
+
+	"golang.org/x/oauth2"
 
 	"github.com/hello-cli/hello/internal/httperr"
 )
@@ -21,21 +22,18 @@ func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 	if c.meta.RevocationEndpoint == "" {
 		return ErrNoRevocation
 	}
-	form := url.Values{"token": {token}, "client_id": {c.cfg.ClientID}}
+	form := url.Values{"token": {token}}
 	if hint != "" {
 		form.Set("token_type_hint", hint)
 	}
-	// The secret goes in the body, the form Auth0 documents for /oauth/revoke
-	// and which RFC 7009 allows for every client.
-	if c.cfg.ClientSecret != "" {
-		form.Set("client_secret", c.cfg.ClientSecret)
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.meta.RevocationEndpoint, strings.NewReader(form.Encode()))
+	// RFC 7009 §2.1: the client authenticates as at the token endpoint
+	// (providers that hold a client to its registered method refuse any
+	// other). Auth0 documents the secret in the body for /oauth/revoke.
+	auth := ClientAuth{ClientID: c.cfg.ClientID, ClientSecret: c.cfg.ClientSecret, InBody: c.params.Auth0() || c.authStyle() == oauth2.AuthStyleInParams}
+	req, err := auth.post(ctx, c.meta.RevocationEndpoint, form)
 	if err != nil {
 		return fmt.Errorf("revoke token: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
 	resp, err := c.cfg.HTTPClient.Do(req)
 	if err != nil {
 		return err
@@ -50,12 +48,15 @@ func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 	return httperr.FromResponse(httperr.Revocation, resp, c.cfg.Now())
 }
 
-// LogoutURL is where the browser goes to end the provider's session. With an
-// end_session_endpoint (RP-Initiated Logout 1.0) it carries
-// post_logout_redirect_uri and client_id; otherwise it is Auth0's
-// /v2/logout with client_id and returnTo. An empty returnTo is left out.
-// It never carries the ID token: URLs get printed, logged and put in argv;
-// LogoutForm posts the hint instead.
+// LogoutURL is where the browser goes to end the provider's session, or ""
+// when the provider has no way: with an end_session_endpoint (RP-Initiated
+// Logout 1.0) it carries client_id and, when given, post_logout_redirect_uri;
+// for Auth0 without one, its /v2/logout with client_id and returnTo. An
+// empty returnTo gives a URL that works as printed, ending on the
+// provider's own page: Auth0's /v2/logout then has no client_id either,
+// since with one it sends the browser to the first Allowed Logout URL,
+// where nothing listens once hello has exited. It never carries the ID
+// token: URLs get printed, logged and put in argv; LogoutForm posts it.
 func (c *Client) LogoutURL(returnTo string) string {
 	if ep := c.meta.EndSessionEndpoint; ep != "" {
 		u, err := url.Parse(ep)
@@ -69,13 +70,17 @@ func (c *Client) LogoutURL(returnTo string) string {
 			return u.String()
 		}
 	}
+	if !c.params.Auth0() {
+		return ""
+	}
 	u, err := url.Parse(c.cfg.Issuer)
 	if err != nil || u.Host == "" {
 		// New succeeded with this issuer, so it is a URL; this is a guard.
 		return ""
 	}
-	q := url.Values{"client_id": {c.cfg.ClientID}}
+	q := url.Values{}
 	if returnTo != "" {
+		q.Set("client_id", c.cfg.ClientID)
 		q.Set("returnTo", returnTo)
 	}
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: "/v2/logout", RawQuery: q.Encode()}).String()

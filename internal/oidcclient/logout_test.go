@@ -34,17 +34,42 @@ func TestRevoke(t *testing.T) {
 	}
 }
 
+// TestRevokeConfidentialClient: a confidential client authenticates at the
+// revocation endpoint as at the token endpoint (RFC 7009 §2.1: as RFC 6749
+// §2.3 says, where HTTP Basic is the method every provider must accept and
+// some, registered for it, require), except on Auth0, whose documented
+// form for /oauth/revoke has the secret in the body.
 func TestRevokeConfidentialClient(t *testing.T) {
 	t.Parallel()
-	op := newFakeOP(t)
-	c := newClient(t, op, func(cfg *Config) { cfg.ClientSecret = testSecret })
-	if err := c.Revoke(t.Context(), "rt-1", "refresh_token"); err != nil {
-		t.Fatal(err)
-	}
-	op.mu.Lock()
-	defer op.mu.Unlock()
-	if got := op.revokeReqs[0].Get("client_secret"); got != testSecret {
-		t.Errorf("client_secret = %q", got)
+	for _, tc := range []struct {
+		name      string
+		dialect   Dialect
+		wantBasic bool
+	}{
+		{"standard: HTTP Basic, as at the token endpoint", DialectStandard, true},
+		{"Auth0: secret in the body", DialectAuth0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			op := newFakeOP(t)
+			c := newClient(t, op, func(cfg *Config) { cfg.ClientSecret = testSecret; cfg.Dialect = tc.dialect })
+			if err := c.Revoke(t.Context(), "rt-1", "refresh_token"); err != nil {
+				t.Fatal(err)
+			}
+			op.mu.Lock()
+			defer op.mu.Unlock()
+			req := op.revokeReqs[0]
+			user, pass, basic := op.revokeAuth[0].user, op.revokeAuth[0].pass, op.revokeAuth[0].ok
+			if tc.wantBasic {
+				if !basic || user != testClientID || pass != testSecret || req.Has("client_secret") {
+					t.Errorf("basic %v %q:%q, body %v; want HTTP Basic only", basic, user, pass, req)
+				}
+				return
+			}
+			if basic || req.Get("client_secret") != testSecret || req.Get("client_id") != testClientID {
+				t.Errorf("basic %v, body %v; want the secret in the body", basic, req)
+			}
+		})
 	}
 }
 
@@ -78,10 +103,32 @@ func TestLogoutURL(t *testing.T) {
 			t.Errorf("LogoutURL() =\n%s\nwant\n%s", got, want)
 		}
 	})
+	t.Run("printed end_session URL: no redirect", func(t *testing.T) {
+		t.Parallel()
+		op := newFakeOP(t)
+		op.endSession = "https://op.example/oidc/logout"
+		if got, want := newClient(t, op).LogoutURL(""), "https://op.example/oidc/logout?client_id=hello-cli"; got != want {
+			t.Errorf("LogoutURL() = %s, want %s", got, want)
+		}
+	})
+	t.Run("neither end_session nor Auth0", func(t *testing.T) {
+		t.Parallel()
+		if got := newClient(t, newFakeOP(t)).LogoutURL("http://localhost:4040/"); got != "" {
+			t.Errorf("LogoutURL() = %s for a provider with no logout", got)
+		}
+	})
+	t.Run("Auth0 printed v2/logout: no client_id, no returnTo", func(t *testing.T) {
+		t.Parallel()
+		op := newFakeOP(t)
+		c := newClient(t, op, func(c *Config) { c.Dialect = DialectAuth0 })
+		if got := c.LogoutURL(""); !strings.HasSuffix(got, "/v2/logout") {
+			t.Errorf("LogoutURL() = %s, want a bare /v2/logout", got)
+		}
+	})
 	t.Run("Auth0 v2/logout", func(t *testing.T) {
 		t.Parallel()
 		op := newFakeOP(t)
-		c := newClient(t, op)
+		c := newClient(t, op, func(c *Config) { c.Dialect = DialectAuth0 })
 		got, err := url.Parse(c.LogoutURL("http://localhost:4040/"))
 		if err != nil {
 			t.Fatal(err)

@@ -42,8 +42,9 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (*token.Token
 		// verified (even if only because the keys could not be fetched) is
 		// dropped, not the refresh: with rotation the old refresh token is
 		// already spent, so failing here would lose the session.
+		// IDTokenRejected says so, for a caller that needs the ID token.
 		if _, err := c.verify(ctx, out.IDToken); err != nil {
-			out.IDToken = ""
+			out.IDToken, out.IDTokenRejected = "", err
 		}
 	}
 	return out, nil

@@ -141,6 +141,9 @@ func TestRefreshDropsBadIDToken(t *testing.T) {
 	if tok.IDToken != "" {
 		t.Error("an unverifiable ID token was returned")
 	}
+	if tok.IDTokenRejected == nil {
+		t.Error("the dropped ID token is not reported: callers cannot tell it from none sent")
+	}
 	if tok.AccessToken == "" || tok.RefreshToken == "" || tok.RefreshToken == "rt-1" {
 		t.Errorf("rotated tokens lost: %+v", tok)
 	}

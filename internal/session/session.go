@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -30,6 +31,24 @@ var ErrNotLoggedIn = errors.New(`not logged in: run "hello login"`)
 // ErrRevoked means the session exists but cannot be renewed: the provider
 // refused its refresh token (invalid_grant), or it has none left.
 var ErrRevoked = errors.New(`session expired or revoked: run "hello login"`)
+
+// ErrNeedSecret means a machine (client-credentials) session's token has
+// expired and no client secret is at hand to mint the next one. Logging in
+// would not help: the secret is what is missing.
+var ErrNeedSecret = errors.New("the machine session's access token has expired and minting a new one needs the client secret: set HELLO_CLIENT_SECRET or [AUTH0] CLIENT_SECRET")
+
+// CannotRenew says why t cannot be renewed without a person: nil when it
+// can, ErrNeedSecret for a machine session without its secret, ErrRevoked
+// otherwise. It is the one place that decides, for renewals and status.
+func CannotRenew(t *token.Token, haveSecret bool) error {
+	switch {
+	case t.Renewable(haveSecret):
+		return nil
+	case t.Grant == token.GrantClientCredentials:
+		return ErrNeedSecret
+	}
+	return ErrRevoked
+}
 
 // CorruptError is an unreadable cache entry, which counts as logged out.
 type CorruptError struct{ Err *tokencache.CorruptError }
@@ -74,6 +93,22 @@ type Session struct {
 	// HaveSecret says whether a client-credentials session can mint anew.
 	HaveSecret bool
 	Now        func() time.Time
+	// Notify hears what the user must know although the command goes on,
+	// such as a renewed session that could not be saved; nil discards it.
+	Notify func(msg string)
+
+	mu sync.Mutex // guards kept
+	// kept is a renewal that could not be saved. This process uses it for
+	// the rest of its run (a 401 renews from its refresh token, not from
+	// the spent one on disk) as long as the entry on disk is still the one
+	// it replaced.
+	kept *keptEntry
+}
+
+type keptEntry struct {
+	entry tokencache.Entry
+	// over is the access token of the entry on disk that it replaced.
+	over string
 }
 
 // RenewTimeout bounds a renewal (discovery, token request, keys) while the
@@ -99,7 +134,8 @@ func (s *Session) now() time.Time {
 	return time.Now()
 }
 
-// Load returns the cached entry as it is, dead or alive. A missing entry is
+// Load returns the cached entry as it is, dead or alive (alive, the renewal
+// this process could not save stands in for it). A missing entry is
 // ErrNotLoggedIn, a corrupt one *CorruptError.
 func (s *Session) Load() (*tokencache.Entry, error) {
 	e, err := s.Store.Load(s.Key)
@@ -111,8 +147,10 @@ func (s *Session) Load() (*tokencache.Entry, error) {
 		return nil, &CorruptError{Err: corrupt}
 	case err != nil:
 		return nil, err
+	case e.Dead:
+		return e, nil
 	}
-	return e, nil
+	return s.current(e), nil
 }
 
 // live is Load, with a dead entry as ErrRevoked.
@@ -125,6 +163,39 @@ func (s *Session) live() (*tokencache.Entry, error) {
 		return e, ErrRevoked
 	}
 	return e, nil
+}
+
+// current is e, or the kept renewal of it.
+func (s *Session) current(e *tokencache.Entry) *tokencache.Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.kept == nil {
+		return e
+	}
+	if s.kept.over != e.Token.AccessToken {
+		// Another process saved a newer entry: the disk moved on.
+		s.kept = nil
+		return e
+	}
+	k := s.kept.entry
+	return &k
+}
+
+// keep remembers renewed, which replaced old but could not be saved; nil
+// forgets it once a renewal was saved.
+func (s *Session) keep(old, renewed *tokencache.Entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if renewed == nil {
+		s.kept = nil
+		return
+	}
+	over := old.Token.AccessToken
+	if s.kept != nil && s.kept.entry.Token.AccessToken == over {
+		// old was itself kept: the disk still holds what it replaced.
+		over = s.kept.over
+	}
+	s.kept = &keptEntry{entry: *renewed, over: over}
 }
 
 // Token returns a usable token, renewing it first when less than its
@@ -168,11 +239,8 @@ func (s *Session) renew(ctx context.Context, seen string, w Want) (*token.Token,
 	if w.Stale == "" && e.Token.ValidFor(now, max(e.Token.Margin(), w.MinTTL)) {
 		return &e.Token, nil
 	}
-	if !e.Token.Renewable(s.HaveSecret) {
-		if e.Token.Grant == token.GrantClientCredentials {
-			return nil, fmt.Errorf("%w", oidcclient.ErrNoClientSecret)
-		}
-		return nil, ErrRevoked
+	if err := CannotRenew(&e.Token, s.HaveSecret); err != nil {
+		return nil, err
 	}
 
 	// Make the save certain before the refresh token is spent: with
@@ -190,14 +258,21 @@ func (s *Session) renew(ctx context.Context, seen string, w Want) (*token.Token,
 	if err != nil {
 		return nil, err
 	}
+	return s.spend(ctx, p, res, e, w, true)
+}
+
+// spend renews e's token at the provider and saves the result through res.
+// again allows one more renewal, from an entry another process rotated.
+func (s *Session) spend(ctx context.Context, p Renewer, res *tokencache.Reservation, e *tokencache.Entry, w Want, again bool) (*token.Token, error) {
 	var t *token.Token
+	var err error
 	if e.Token.Grant == token.GrantClientCredentials {
 		t, err = p.ClientCredentials(ctx)
 	} else {
 		t, err = p.Refresh(ctx, e.Token.RefreshToken)
-	}
-	if err != nil && e.Token.Grant != token.GrantClientCredentials && oidcclient.IsOAuthError(err, "invalid_grant") {
-		return s.refused(res, e, err)
+		if err != nil && oidcclient.IsOAuthError(err, "invalid_grant") {
+			return s.refused(ctx, p, res, e, w, err, again)
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -206,19 +281,54 @@ func (s *Session) renew(ctx context.Context, seen string, w Want) (*token.Token,
 	renewed.Token = merge(e.Token, *t)
 	renewed.SavedAt = time.Time{}
 	if err := res.Commit(&renewed); err != nil {
-		return nil, err
+		// The provider has answered: the old refresh token may be spent
+		// already, so failing now would throw away the one working token
+		// there is. This run uses it; the user learns what the next faces.
+		s.keep(e, &renewed)
+		s.unsaved(e, &renewed, err)
+		return &renewed.Token, nil
 	}
+	s.keep(e, nil)
 	return &renewed.Token, nil
+}
+
+// unsaved tells the user that a renewal succeeded but could not be saved.
+func (s *Session) unsaved(old, renewed *tokencache.Entry, err error) {
+	dir, cause := s.Store.Dir, err
+	var se *tokencache.SaveError
+	if errors.As(err, &se) {
+		dir, cause = se.Dir, se.Err
+	}
+	next := "the next one renews it again"
+	if renewed.Token.RefreshToken != old.Token.RefreshToken {
+		next = `the next one presents the refresh token this renewal replaced, which the provider may refuse as reused: then run "hello login"`
+	}
+	s.notify(fmt.Sprintf("the renewed session could not be saved in %s (%v), so this command uses it but %s", dir, cause, next))
+}
+
+func (s *Session) notify(msg string) {
+	if s.Notify != nil {
+		s.Notify(msg)
+	}
 }
 
 // refused handles invalid_grant. The entry is read again: a process that
 // does not honour the lock (an older hello) may have rotated the token, and
-// then its token is the session. Otherwise the session is dead: the entry
-// is kept, without its spent tokens, to say who was logged in, and marked so
-// that every command reports it until the next login.
-func (s *Session) refused(res *tokencache.Reservation, spent *tokencache.Entry, cause error) (*token.Token, error) {
-	if cur, err := s.live(); err == nil && cur.Token.RefreshToken != spent.Token.RefreshToken && cur.Token.ValidFor(s.now(), 0) {
-		return &cur.Token, nil
+// then its entry is the session: its access token is used while valid, else
+// its refresh token is spent once (again). It is never marked dead on the
+// strength of a refusal of some other refresh token. Otherwise the session
+// is dead: the entry is kept, without its spent tokens, to say who was
+// logged in, and marked so that every command reports it until the next
+// login.
+func (s *Session) refused(ctx context.Context, p Renewer, res *tokencache.Reservation, spent *tokencache.Entry, w Want, cause error, again bool) (*token.Token, error) {
+	if cur, err := s.live(); err == nil && cur.Token.RefreshToken != spent.Token.RefreshToken {
+		switch {
+		case cur.Token.AccessToken != w.Stale && cur.Token.ValidFor(s.now(), w.MinTTL):
+			return &cur.Token, nil
+		case again && cur.Token.RefreshToken != "":
+			return s.spend(ctx, p, res, cur, w, false)
+		}
+		return nil, &RevokedError{Err: cause}
 	}
 	dead := *spent
 	dead.Dead = true

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,11 @@ type fakeProvider struct {
 	ttl       time.Duration
 	// during runs inside Refresh, after the provider spent the token.
 	during func()
+	// refuse, when set, decides per refresh token whether it is refused.
+	refuse func(rt string) error
+	// keep answers without a new refresh token, as a provider that does
+	// not rotate them does.
+	keep bool
 }
 
 func (p *fakeProvider) Refresh(_ context.Context, rt string) (*token.Token, error) {
@@ -36,8 +42,17 @@ func (p *fakeProvider) Refresh(_ context.Context, rt string) (*token.Token, erro
 	if p.err != nil {
 		return nil, p.err
 	}
+	if p.refuse != nil {
+		if err := p.refuse(rt); err != nil {
+			return nil, err
+		}
+	}
 	now := p.clock.Now()
-	return &token.Token{AccessToken: "at-" + string(rune('0'+n)), RefreshToken: rt + "+", IssuedAt: now, Expiry: now.Add(p.lifetime()), Grant: token.GrantRefreshToken}, nil
+	next := rt + "+"
+	if p.keep {
+		next = ""
+	}
+	return &token.Token{AccessToken: "at-" + string(rune('0'+n)), RefreshToken: next, IssuedAt: now, Expiry: now.Add(p.lifetime()), Grant: token.GrantRefreshToken}, nil
 }
 
 func (p *fakeProvider) ClientCredentials(context.Context) (*token.Token, error) {
@@ -214,6 +229,156 @@ func TestInvalidGrantAfterAnotherProcessRotated(t *testing.T) {
 	}
 }
 
+func TestInvalidGrantAfterAnotherProcessRotatedAnExpiredToken(t *testing.T) {
+	t.Parallel()
+	invalid := &httperr.Error{What: httperr.Token, StatusCode: 400, Code: "invalid_grant"}
+	for _, tc := range []struct {
+		name string
+		// refused are the refresh tokens the provider refuses.
+		refused   []string
+		wantToken string
+		wantRT    string
+		wantDead  bool
+	}{
+		// The other writer's refresh token is the session: renewed from,
+		// not thrown away because its access token has expired.
+		{name: "renews from the rotated entry", refused: []string{"rt"}, wantToken: "at-2", wantRT: "rt-other+"},
+		// Refused too (reuse detection revoked the whole family): now the
+		// entry's own refresh token was refused, and only then is it dead.
+		{name: "rotated entry refused too", refused: []string{"rt", "rt-other"}, wantDead: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := &fakeProvider{}
+			s := newSession(t, p)
+			saveToken(t, s, 2*time.Hour, time.Hour)
+			p.refuse = func(rt string) error {
+				if slices.Contains(tc.refused, rt) {
+					return invalid
+				}
+				return nil
+			}
+			// A process that does not take the lock rotates the token while
+			// ours is in flight, and its access token has expired since.
+			p.during = func() {
+				if p.refreshes.Load() != 1 {
+					return
+				}
+				now := s.Now()
+				_ = s.Store.Save(s.Key, &tokencache.Entry{User: "alice@example.com", Token: token.Token{
+					AccessToken: "at-other", RefreshToken: "rt-other", IssuedAt: now.Add(-2 * time.Hour), Expiry: now.Add(-time.Hour), Grant: token.GrantAuthorizationCode,
+				}})
+			}
+			tok, err := s.Token(t.Context(), Want{})
+			if n := p.refreshes.Load(); n != 2 {
+				t.Errorf("%d refreshes, want 2 (the refused one, then once from the rotated entry)", n)
+			}
+			e := load(t, s)
+			if tc.wantDead {
+				if !errors.Is(err, ErrRevoked) || !e.Dead || e.User != "alice@example.com" {
+					t.Errorf("Token = %v; entry %+v; want ErrRevoked and a dead entry naming alice", err, e)
+				}
+				return
+			}
+			if err != nil || tok.AccessToken != tc.wantToken {
+				t.Fatalf("Token = %+v, %v; want %s renewed from the other process's refresh token", tok, err, tc.wantToken)
+			}
+			if e.Dead || e.Token.RefreshToken != tc.wantRT || e.Token.AccessToken != tc.wantToken {
+				t.Errorf("entry: %+v; want alive with %s / %s", e, tc.wantToken, tc.wantRT)
+			}
+		})
+	}
+}
+
+// commitFailing is a disk that lets a save be prepared, then fails to
+// commit it (an I/O error, the directory made read-only meanwhile).
+type commitFailing struct{ err error }
+
+func (f commitFailing) Prepare(string, int64) (tokencache.Pending, error) { return f, nil }
+func (f commitFailing) Commit([]byte) error                               { return f.err }
+func (commitFailing) Abort()                                              {}
+
+func TestSaveFailingAfterTheRefreshUsesTheFreshToken(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		keep     bool // the provider does not rotate refresh tokens
+		wantNext string
+	}{
+		{"rotated", false, `"hello login"`},
+		{"not rotated", true, "renews it again"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			p := &fakeProvider{keep: tc.keep}
+			s := newSession(t, p)
+			saveToken(t, s, 2*time.Hour, time.Hour)
+			var notes []string
+			s.Notify = func(msg string) { notes = append(notes, msg) }
+			s.Store.Files = commitFailing{&os.PathError{Op: "rename", Path: s.Store.Dir + "/x.json", Err: syscall.EIO}}
+			tok, err := s.Token(t.Context(), Want{})
+			if err != nil || tok.AccessToken != "at-1" {
+				t.Fatalf("Token = %+v, %v; want the fresh token for this run", tok, err)
+			}
+			if len(notes) != 1 {
+				t.Fatalf("notes %q, want one", notes)
+			}
+			n := notes[0]
+			if !strings.Contains(n, s.Store.Dir) || !strings.Contains(n, tc.wantNext) || strings.Contains(n, "left as it was") || strings.Count(n, ". ") != 0 || strings.Contains(n, "\n") {
+				t.Errorf("note %q: want one sentence naming %s and %q, never that the session was left as it was", n, s.Store.Dir, tc.wantNext)
+			}
+			// The rest of the run uses it too, and a 401 renews from its
+			// refresh token, not from the spent one on disk.
+			if again, err := s.Token(t.Context(), Want{}); err != nil || again.AccessToken != "at-1" || p.refreshes.Load() != 1 {
+				t.Errorf("second Token = %+v, %v after %d refreshes; want the kept at-1 without another", again, err, p.refreshes.Load())
+			}
+			var spent []string
+			p.refuse = func(rt string) error { spent = append(spent, rt); return nil }
+			if renewed, err := s.Token(t.Context(), Want{Stale: "at-1"}); err != nil || renewed.AccessToken != "at-2" {
+				t.Errorf("renewal after a 401 = %+v, %v", renewed, err)
+			}
+			wantRT := "rt+"
+			if tc.keep {
+				wantRT = "rt"
+			}
+			if len(spent) != 1 || spent[0] != wantRT {
+				t.Errorf("the renewal spent %q, want %q (the kept refresh token)", spent, wantRT)
+			}
+			s.Store.Files = nil
+			if e, err := s.Store.Load(s.Key); err != nil || e.Dead || e.Token.RefreshToken != "rt" {
+				t.Errorf("entry on disk: %+v, %v; want the one before the refresh", e, err)
+			}
+			// Once a renewal is saved, the disk is the session again.
+			if _, err := s.Token(t.Context(), Want{Stale: "at-2"}); err != nil {
+				t.Fatal(err)
+			}
+			if e, err := s.Store.Load(s.Key); err != nil || e.Token.AccessToken != "at-3" {
+				t.Errorf("entry on disk: %+v; want the saved renewal at-3", e)
+			}
+		})
+	}
+}
+
+func TestExpiredMachineSessionWithoutASecret(t *testing.T) {
+	t.Parallel()
+	p := &fakeProvider{}
+	s := newSession(t, p)
+	e := &tokencache.Entry{Token: token.Token{AccessToken: "old", Expiry: start.Add(-time.Minute), Grant: token.GrantClientCredentials}}
+	if err := s.Store.Save(s.Key, e); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Token(t.Context(), Want{})
+	if !errors.Is(err, ErrNeedSecret) || !strings.Contains(err.Error(), "HELLO_CLIENT_SECRET") || strings.Contains(err.Error(), "hello login") {
+		t.Errorf("Token = %v; want ErrNeedSecret, naming HELLO_CLIENT_SECRET", err)
+	}
+	if err := CannotRenew(&e.Token, false); !errors.Is(err, ErrNeedSecret) {
+		t.Errorf("CannotRenew = %v, want ErrNeedSecret", err)
+	}
+	if p.mints.Load() != 0 {
+		t.Error("minted without a secret")
+	}
+}
+
 func TestTemporaryFailuresKeepTheSession(t *testing.T) {
 	t.Parallel()
 	for _, fail := range []error{
@@ -272,8 +437,7 @@ func TestConcurrentRenewalsRefreshOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)
 	for range 32 {
-		s := *first
-		s.Store = &tokencache.Store{Dir: first.Store.Dir, Now: first.Now}
+		s := &Session{Store: &tokencache.Store{Dir: first.Store.Dir, Now: first.Now}, Key: first.Key, Connect: first.Connect, Now: first.Now}
 		wg.Go(func() {
 			tok, err := s.Token(context.Background(), Want{})
 			if err == nil && tok.AccessToken != "at-1" {

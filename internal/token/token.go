@@ -33,6 +33,10 @@ type Token struct {
 	Scopes       []string  `json:"scopes,omitempty"`
 	// Grant is how the session began: a refresh keeps the original grant.
 	Grant string `json:"grant"`
+	// IDTokenRejected is why the ID token of this renewal's answer was
+	// dropped (it failed verification); IDToken is then the previous one.
+	// It concerns this answer only and is never saved.
+	IDTokenRejected error `json:"-"`
 }
 
 // Lifetime is how long the access token was issued for; zero when unknown.

@@ -36,7 +36,13 @@ func (s *Store) Lock(ctx context.Context, k Key) (unlock func() error, err error
 	wctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	start := time.Now()
-	ok, err := fl.TryLockContext(wctx, lockRetryDelay)
+	ok, err := fl.TryLock()
+	if err == nil && !ok {
+		if s.onWait != nil {
+			s.onWait()
+		}
+		ok, err = fl.TryLockContext(wctx, lockRetryDelay)
+	}
 	switch {
 	case ok:
 		return sync.OnceValue(fl.Unlock), nil

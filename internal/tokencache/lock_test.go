@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -21,32 +20,31 @@ func TestLockExcludesGoroutines(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var acquired atomic.Bool
+	// The waiter has a Store of its own, as another goroutine would, and
+	// says when it found the lock held; nothing here depends on timing.
+	waiter := New(s.Dir)
+	waiting := make(chan struct{})
+	waiter.onWait = func() { close(waiting) }
 	done := make(chan error, 1)
 	go func() {
-		unlock2, err := s.Lock(context.Background(), testKey)
-		if err != nil {
-			done <- err
-			return
+		unlock2, err := waiter.Lock(context.Background(), testKey)
+		if err == nil {
+			err = unlock2()
 		}
-		acquired.Store(true)
-		done <- unlock2()
+		done <- err
 	}()
 
-	time.Sleep(200 * time.Millisecond)
-	if acquired.Load() {
-		t.Fatal("second locker got the lock while the first held it")
+	select {
+	case <-waiting:
+	case err := <-done:
+		t.Fatalf("second locker returned (%v) while the first held the lock", err)
 	}
 	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("second locker did not get the lock after release")
+	// Bounded by the waiter's lock timeout: it gets the lock or fails.
+	if err := <-done; err != nil {
+		t.Fatalf("second locker after release: %v", err)
 	}
 	if err := unlock(); err != nil {
 		t.Errorf("second unlock: %v", err)

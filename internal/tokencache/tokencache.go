@@ -116,6 +116,10 @@ type Store struct {
 	Notify func(msg string)
 	// Now stamps SavedAt; nil means time.Now.
 	Now func() time.Time
+
+	// onWait, for tests, runs when Lock found the lock held and starts
+	// waiting: the one moment a test can know a waiter is blocked.
+	onWait func()
 }
 
 // New returns a Store rooted at dir.

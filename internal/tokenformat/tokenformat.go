@@ -50,6 +50,12 @@ type Token struct {
 // shell assignment it could inject another header or a command.
 var ErrUnsafeToken = errors.New("the token contains characters no OAuth token may contain (only printable ASCII is allowed); it is not printed")
 
+// ErrUnsafeType is returned by the header format for a token type that
+// cannot be an Authorization scheme (RFC 9110 §11.1: a token): the provider
+// chose it, and a line break or an escape sequence in it would add a header
+// for curl -H @- or be obeyed by the terminal.
+var ErrUnsafeType = errors.New(`the provider's token type cannot be printed as an Authorization header: use --format raw or --format json (the type holds characters an HTTP scheme may not contain)`)
+
 // Write prints tok in format to w. now is used for json's expires_in.
 func Write(w io.Writer, format string, tok Token, now time.Time) error {
 	if tok.Value == "" {
@@ -64,6 +70,9 @@ func Write(w io.Writer, format string, tok Token, now time.Time) error {
 	case Raw:
 		_, err = fmt.Fprintln(w, tok.Value)
 	case Header:
+		if !httpToken(typ) {
+			return ErrUnsafeType
+		}
 		_, err = fmt.Fprintf(w, "Authorization: %s %s\n", typ, tok.Value)
 	case Env:
 		name := tok.EnvName
@@ -133,6 +142,21 @@ func bearer(typ string) string {
 func printable(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// httpToken reports whether s is an HTTP token (RFC 9110 §5.6.2), as an
+// authentication scheme must be.
+func httpToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
 			return false
 		}
 	}

@@ -96,6 +96,23 @@ func TestUnsafeTokensRefused(t *testing.T) {
 	}
 }
 
+func TestUnsafeTypeRefusedAsHeader(t *testing.T) {
+	t.Parallel()
+	for _, typ := range []string{"Bearer\r\nX-Injected: 1", "Bearer\x1b[2J", "Bearer x", "B\u00e9arer"} {
+		var b bytes.Buffer
+		err := Write(&b, Header, Token{Value: "abc", Type: typ}, now)
+		if !errors.Is(err, ErrUnsafeType) || b.Len() != 0 {
+			t.Errorf("header of type %q: err %v, wrote %q", typ, err, b.String())
+		}
+	}
+	for _, typ := range []string{"", "bearer", "DPoP", "N_A"} {
+		var b bytes.Buffer
+		if err := Write(&b, Header, Token{Value: "abc", Type: typ}, now); err != nil {
+			t.Errorf("header of type %q: %v", typ, err)
+		}
+	}
+}
+
 func TestBadInput(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct {

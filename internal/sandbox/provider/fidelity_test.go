@@ -137,6 +137,59 @@ func TestRepeatedParametersRefused(t *testing.T) {
 	}
 }
 
+// A repeated parameter at end_session is refused too, with the browser's
+// session kept, rather than checked in its first value and followed in its
+// last; at /userinfo it is invalid_request whatever the method.
+func TestRepeatedParametersRefusedAtEndSessionAndUserinfo(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, nil)
+	b := newBrowser(t, s)
+	conf := s.oauthConfig()
+	tok, _ := b.loginTokens(conf, AliceEmail, AlicePassword)
+	hint := "&id_token_hint=" + url.QueryEscape(tok.Extra("id_token").(string))
+	logout := s.url + "/end_session?client_id=hello-cli&post_logout_redirect_uri=" + url.QueryEscape("http://localhost:4040/")
+	for i, q := range []string{
+		"&state=a&state=b", "&client_id=hello-cli", "&post_logout_redirect_uri=" + url.QueryEscape("http://localhost:4040/"),
+		hint + "&state=a&state=b", hint + hint,
+	} {
+		p := b.get(logout + q)
+		if p.status != http.StatusBadRequest || !strings.Contains(p.body, "more than once") {
+			t.Errorf("end_session case %d: %d Location %q, want 400 naming the repeated parameter", i, p.status, p.header.Get("Location"))
+		}
+	}
+	// Still signed in: the next sign-in needs no password.
+	callback(t, b.get(newPKCE().authURL(conf)))
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, s.url+"/userinfo?access_token=a&access_token=b", nil)
+	if status, out := doJSON(t, req); status != http.StatusBadRequest || out["error"] != "invalid_request" {
+		t.Errorf("GET /userinfo with a repeated access_token: %d %v, want 400 invalid_request", status, out)
+	}
+}
+
+// The provider's own pages refuse a repeated parameter as the protocol
+// endpoints do, naming it, rather than act on its first value.
+func TestRepeatedParametersRefusedOnPages(t *testing.T) {
+	t.Parallel()
+	s := startIDP(t, nil)
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/login?id=a&id=b", ""},
+		{"GET", "/signup?id=a&id=b", ""},
+		{"GET", "/device?user_code=BCDF-GHJK&user_code=KLMN-PQRS", ""},
+		{"POST", "/device", "user_code=BCDF-GHJK&user_code=KLMN-PQRS"},
+		{"GET", "/device/approve?user_code=BCDF-GHJK&user_code=KLMN-PQRS", ""},
+		{"GET", "/authorize/callback?id=a&id=b", ""},
+		{"POST", "/login", "username=a&username=b&password=x"},
+	} {
+		b := newBrowser(t, s)
+		req, _ := http.NewRequestWithContext(t.Context(), c.method, s.url+c.path, strings.NewReader(c.body))
+		if c.body != "" {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		if p := b.do(req); p.status != http.StatusBadRequest || !strings.Contains(p.body, "more than once") {
+			t.Errorf("%s %s %s: %d, want 400 naming the repeated parameter", c.method, c.path, c.body, p.status)
+		}
+	}
+}
+
 // RFC 9207: every authorization response carries iss, success and error
 // alike, and discovery says so.
 func TestAuthorizationResponseIss(t *testing.T) {
@@ -169,6 +222,36 @@ func TestAuthorizationResponseIss(t *testing.T) {
 	if q.Get("error") != "login_required" || q.Get("iss") != s.url {
 		t.Errorf("prompt=none without a session: %v", q)
 	}
+
+	// The other response modes carry it too: the fragment...
+	fragment := oauth2.SetAuthURLParam("response_mode", "fragment")
+	p = newBrowser(t, s).get(newPKCE().authURL(conf, fragment, oauth2.SetAuthURLParam("prompt", "none")))
+	if loc, _ := url.Parse(p.header.Get("Location")); loc == nil || !fragmentHas(loc, "error", "iss", s.url) {
+		t.Errorf("fragment, error: %d Location %q, want iss in the fragment", p.status, p.header.Get("Location"))
+	}
+	p = b.get(newPKCE().authURL(conf, fragment))
+	if loc, _ := url.Parse(p.header.Get("Location")); loc == nil || !fragmentHas(loc, "code", "iss", s.url) {
+		t.Errorf("fragment, success: %d Location %q, want iss in the fragment", p.status, p.header.Get("Location"))
+	}
+	// ...and the form posted to the application, success and error.
+	formPost := oauth2.SetAuthURLParam("response_mode", "form_post")
+	field := `name="iss" value="` + s.url + `"`
+	p = b.get(newPKCE().authURL(conf, formPost))
+	if p.status != http.StatusOK || !strings.Contains(p.body, field) || !strings.HasPrefix(p.header.Get("Content-Type"), "text/html") {
+		t.Errorf("form_post: %d %q, want a form with %s:\n%s", p.status, p.header.Get("Content-Type"), field, p.body)
+	}
+	// (The library redirects errors in this mode, with the query.)
+	p = newBrowser(t, s).get(newPKCE().authURL(conf, formPost, oauth2.SetAuthURLParam("prompt", "none")))
+	if q := callback(t, p); q.Get("error") == "" || q.Get("iss") != s.url {
+		t.Errorf("form_post, error: %v", q)
+	}
+}
+
+// fragmentHas reports whether loc's fragment, read as a query, has the
+// parameter present and want as the value of key.
+func fragmentHas(loc *url.URL, present, key, want string) bool {
+	q, err := url.ParseQuery(loc.Fragment)
+	return err == nil && q.Get(present) != "" && q.Get(key) == want
 }
 
 // With --refresh-reuse-interval, the previous refresh token presented again
@@ -255,9 +338,11 @@ func (r *recorder) Header() http.Header         { return r.header }
 func (r *recorder) Write(b []byte) (int, error) { return len(b), nil }
 func (r *recorder) WriteHeader(status int)      { r.status = status }
 
-// The device grant's ID token names only the client too. (Its access token
-// names the API and, because the library adds it for this grant, the
-// client: the API still accepts only tokens for its audience.)
+// The device grant's tokens have the audiences of the other grants: the
+// ID token names only the client, the access token only the API (the
+// library adds the client to both for this grant). An access token naming
+// the client would pass an ID-token check that looks at aud, as
+// go-oidc's does.
 func TestDeviceIDTokenAudienceIsTheClientOnly(t *testing.T) {
 	t.Parallel()
 	s := startIDP(t, nil)
@@ -279,7 +364,21 @@ func TestDeviceIDTokenAudienceIsTheClientOnly(t *testing.T) {
 	if !slices.Equal(idt.Audience, []string{CLIClientID}) {
 		t.Errorf("device ID token aud %v, want only %s", idt.Audience, CLIClientID)
 	}
-	if aud := stringList(s.accessClaims(t, tok.AccessToken)["aud"]); !slices.Contains(aud, DefaultAudience) {
-		t.Errorf("device access token aud %v lacks the API", aud)
+	claims := s.accessClaims(t, tok.AccessToken)
+	if aud := stringList(claims["aud"]); !slices.Equal(aud, []string{DefaultAudience}) {
+		t.Errorf("device access token aud %v, want only %s", aud, DefaultAudience)
+	}
+	if claims["azp"] != CLIClientID || claims["client_id"] != CLIClientID {
+		t.Errorf("device access token azp %v client_id %v, want %s", claims["azp"], claims["client_id"], CLIClientID)
+	}
+	if _, err := s.rp.Verifier(&oidc.Config{ClientID: CLIClientID}).Verify(t.Context(), tok.AccessToken); err == nil {
+		t.Error("the device access token passes as an ID token for hello-cli")
+	}
+	if idt.Subject != "sandbox|alice" {
+		t.Errorf("device ID token sub %q", idt.Subject)
+	}
+	// The refresh token minted with it still belongs to the client.
+	if _, err := refresh(t, conf, tok.RefreshToken); err != nil {
+		t.Errorf("refresh after the device grant: %v", err)
 	}
 }

@@ -223,7 +223,7 @@ func (p *Provider) postLogin(w http.ResponseWriter, r *http.Request, f flow) {
 	addr, now := clientAddr(r), p.now()
 	// Checked before the password, which is not even compared: a right
 	// one is refused too while the delay runs.
-	if wait, blocked := p.logins.blocked(username, addr, now); blocked {
+	if wait, blocked := p.logins.begin(username, addr, now); blocked {
 		if skipped, ok := p.folds.Allow("login throttled", now); ok {
 			p.log.Warn("login refused: too many failed passwords", "addr", addr, "retry_after", roundUp(wait).String(), "refused_since_last_line", skipped)
 		}
@@ -235,14 +235,14 @@ func (p *Provider) postLogin(w http.ResponseWriter, r *http.Request, f flow) {
 	if !ok {
 		// One message whether the email or the password was wrong.
 		msg := msgWrongCredentials
-		if lock := p.logins.failed(username, addr, now); lock > 0 {
+		if lock := p.logins.failed(username, addr, p.now()); lock > 0 {
 			p.log.Warn("login throttled: too many failed passwords", "addr", addr, "for", lock.String())
 			msg += " " + throttledMessage(lock)
 		}
 		p.showLogin(w, r, f, http.StatusOK, username, msg)
 		return
 	}
-	p.logins.succeeded(username)
+	p.logins.succeeded(username, addr)
 	p.endBrowserSession(w, r) // a new login replaces any older session
 	bs, err := p.startSession(w, u.ID)
 	if err != nil {

@@ -33,17 +33,17 @@ func (p *Provider) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc(oidc.DiscoveryEndpoint, p.handleDiscovery)
 	mux.HandleFunc("/authorize", p.handleAuthorize)
-	mux.HandleFunc(callbackPath, p.handleAuthorizeCallback)
+	mux.HandleFunc(callbackPath, p.singleParams(p.handleAuthorizeCallback))
 	mux.HandleFunc("/oauth/token", p.handleToken)
 	mux.HandleFunc("/device_authorization", p.handleDeviceAuthorization)
 	mux.HandleFunc("/revoke", p.handleFormEndpoint)
 	mux.HandleFunc("/oauth/introspect", p.handleIntrospect)
 	mux.HandleFunc("/userinfo", p.handleUserinfo)
 	mux.HandleFunc("/end_session", p.handleEndSession)
-	mux.HandleFunc(loginPath, p.handleLogin)
-	mux.HandleFunc(signupPath, p.handleSignup)
-	mux.HandleFunc(devicePath, p.handleDevice)
-	mux.HandleFunc(approvePath, p.handleDeviceApprove)
+	mux.HandleFunc(loginPath, p.singleParams(p.handleLogin))
+	mux.HandleFunc(signupPath, p.singleParams(p.handleSignup))
+	mux.HandleFunc(devicePath, p.singleParams(p.handleDevice))
+	mux.HandleFunc(approvePath, p.singleParams(p.handleDeviceApprove))
 	mux.HandleFunc(loggedOutPath, p.handleLoggedOut)
 	mux.HandleFunc(statsPath, p.handleStats)
 	mux.Handle("/", p.op) // keys, healthz, ready, and the library's 404
@@ -68,6 +68,23 @@ func (p *Provider) guard(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// singleParams refuses a page request (query or form) that gives a
+// parameter more than once, as the protocol endpoints do: the pages read
+// the first value, and nothing legitimate sends two.
+func (p *Provider) singleParams(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			p.errorPage(w, http.StatusBadRequest, "The request is malformed.")
+			return
+		}
+		if name := repeatedParam(r.Form); name != "" {
+			p.errorPage(w, http.StatusBadRequest, "The request is not valid (invalid_request: parameter "+store.QuoteParam(name)+" given more than once).")
+			return
+		}
+		next(w, r)
+	}
 }
 
 func supportedClaims() []string {
@@ -171,24 +188,38 @@ func (p *Provider) refuseRepeated(w http.ResponseWriter, r *http.Request, name s
 }
 
 // addIss adds RFC 9207's iss parameter to an authorization response, the
-// library's redirect to the application (code or error) or its form_post
-// page, so that a client talking to several providers can tell which one
-// answered (mix-up attacks).
+// library's redirect to the application (code or error, in the query or
+// the fragment) or its form_post page, so that a client talking to several
+// providers can tell which one answered (mix-up attacks).
 func (p *Provider) addIss(buf *bufferedResponse) {
 	switch {
 	case buf.status >= 300 && buf.status < 400:
-		loc, err := url.Parse(buf.header.Get("Location"))
+		raw := buf.header.Get("Location")
+		loc, err := url.Parse(raw)
 		if err != nil || !loc.IsAbs() || strings.HasPrefix(loc.String(), p.cfg.Issuer+"/") {
 			return // not a redirect to the application
 		}
-		q := loc.Query()
-		if q.Get("code") == "" && q.Get("error") == "" {
+		if q := loc.Query(); q.Get("code") != "" || q.Get("error") != "" {
+			q.Set("iss", p.cfg.Issuer)
+			loc.RawQuery = q.Encode()
+			buf.header.Set("Location", loc.String())
+			return
+		}
+		// response_mode=fragment: the parameters are the fragment.
+		base, frag, _ := strings.Cut(raw, "#")
+		q, err := url.ParseQuery(frag)
+		if err != nil || q.Get("code") == "" && q.Get("error") == "" {
 			return
 		}
 		q.Set("iss", p.cfg.Issuer)
-		loc.RawQuery = q.Encode()
-		buf.header.Set("Location", loc.String())
-	case buf.status == http.StatusOK && strings.HasPrefix(buf.header.Get("Content-Type"), "text/html"):
+		buf.header.Set("Location", base+"#"+q.Encode())
+	case buf.status == http.StatusOK:
+		// The library's form_post page, which it sends without a
+		// Content-Type.
+		ct := buf.header.Get("Content-Type")
+		if ct != "" && !strings.HasPrefix(ct, "text/html") {
+			return
+		}
 		body := buf.body.String()
 		if !strings.Contains(body, `name="code"`) && !strings.Contains(body, `name="error"`) {
 			return
@@ -197,6 +228,7 @@ func (p *Provider) addIss(buf *bufferedResponse) {
 			field := `<input type="hidden" name="iss" value="` + html.EscapeString(p.cfg.Issuer) + `"/>` + "\n"
 			buf.body.Reset()
 			buf.body.WriteString(body[:i] + field + body[i:])
+			buf.header.Set("Content-Type", "text/html; charset=utf-8")
 		}
 	}
 }
@@ -284,7 +316,11 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 	if grantType == string(oidc.GrantTypeDeviceCode) && clientID != "" && r.PostForm.Get("device_code") != "" {
 		if e := p.store.CheckDevicePoll(clientID, r.PostForm.Get("device_code")); e != nil {
-			writeOAuthError(w, http.StatusBadRequest, e)
+			status := http.StatusBadRequest
+			if e.ErrorType == oidc.SlowDown {
+				status = http.StatusTooManyRequests // as Auth0 answers it
+			}
+			writeOAuthError(w, status, e)
 			return
 		}
 	}
@@ -468,9 +504,10 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		writeOAuthError(w, http.StatusMethodNotAllowed, oidc.ErrInvalidRequest().WithDescription("use GET or POST"))
 		return
 	}
-	if r.Method == http.MethodPost {
+	if r.Method != http.MethodOptions {
+		// The query counts too: the library reads access_token from either.
 		if err := r.ParseForm(); err != nil {
-			writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("malformed form body"))
+			writeOAuthError(w, http.StatusBadRequest, oidc.ErrInvalidRequest().WithDescription("malformed request parameters"))
 			return
 		}
 		if name := repeatedParam(r.Form); name != "" {
@@ -509,6 +546,12 @@ func (p *Provider) handleEndSession(w http.ResponseWriter, r *http.Request) {
 	const title = "You are logged out"
 	if err := r.ParseForm(); err != nil {
 		p.message(w, http.StatusBadRequest, "Logout failed", "The logout request was malformed, so you are still logged in.")
+		return
+	}
+	// We check the first value of a parameter and the library would act
+	// on the last: refuse the ambiguity, as at the other endpoints.
+	if name := repeatedParam(r.Form); name != "" {
+		p.message(w, http.StatusBadRequest, "Logout failed", "The logout request was not valid (invalid_request: parameter "+store.QuoteParam(name)+" given more than once), so you are still logged in.")
 		return
 	}
 	ctx := op.ContextWithIssuer(r.Context(), p.cfg.Issuer)

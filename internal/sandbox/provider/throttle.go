@@ -49,27 +49,42 @@ func accountKey(email string) string {
 	return k
 }
 
-// blocked reports whether a login attempt must be refused, and for how long.
-func (t *loginThrottle) blocked(email, addr string, now time.Time) (time.Duration, bool) {
+// begin reserves a password check for email from addr, or reports how
+// long to wait: while either is locked out, and also while as many checks
+// are running as failures are left before the lockout. Counting only
+// finished checks would let guesses sent all at once (bcrypt takes a
+// while) all be checked before the first failure is recorded. Every begin
+// that went through is followed by failed or succeeded.
+func (t *loginThrottle) begin(email, addr string, now time.Time) (time.Duration, bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	wait := max(t.accounts.lockedFor(accountKey(email), now), t.addrs.lockedFor(addr, now))
-	return wait, wait > 0
+	account := accountKey(email)
+	wait := max(t.accounts.busyFor(account, now), t.addrs.busyFor(addr, now))
+	if wait > 0 {
+		return wait, true
+	}
+	t.accounts.reserve(account, now)
+	t.addrs.reserve(addr, now)
+	return 0, false
 }
 
 // failed records a wrong password and returns the lockout it starts, if any.
 func (t *loginThrottle) failed(email, addr string, now time.Time) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return max(t.accounts.fail(accountKey(email), now), t.addrs.fail(addr, now))
+	account := accountKey(email)
+	t.accounts.release(account)
+	t.addrs.release(addr)
+	return max(t.accounts.fail(account, now), t.addrs.fail(addr, now))
 }
 
 // succeeded forgets the account's failures. The address keeps its count:
 // otherwise logging in to one's own account between guesses would reset it.
-func (t *loginThrottle) succeeded(email string) {
+func (t *loginThrottle) succeeded(email, addr string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.accounts.forget(accountKey(email))
+	t.addrs.release(addr)
 }
 
 // failureCounts is one table of counters, least recently failing first.
@@ -80,10 +95,11 @@ type failureCounts struct {
 }
 
 type failures struct {
-	key   string
-	n     int
-	last  time.Time
-	until time.Time // locked until
+	key     string
+	n       int
+	running int // checks begun and not finished
+	last    time.Time
+	until   time.Time // locked until
 }
 
 func newFailureCounts(limit int) *failureCounts {
@@ -107,14 +123,42 @@ func (c *failureCounts) get(key string, now time.Time) *failures {
 	return f
 }
 
-func (c *failureCounts) lockedFor(key string, now time.Time) time.Duration {
-	if f := c.get(key, now); f != nil && now.Before(f.until) {
+// busyFor returns how long key must wait before another check: the rest
+// of its lockout, or a second while the checks running could use up the
+// failures left (after a lockout that is one: the next failure locks
+// again).
+func (c *failureCounts) busyFor(key string, now time.Time) time.Duration {
+	f := c.get(key, now)
+	switch {
+	case f == nil:
+		return 0
+	case now.Before(f.until):
 		return f.until.Sub(now)
+	case f.running >= max(c.limit-f.n, 1):
+		return time.Second
 	}
 	return 0
 }
 
-func (c *failureCounts) fail(key string, now time.Time) time.Duration {
+// reserve counts a check begun for key.
+func (c *failureCounts) reserve(key string, now time.Time) {
+	f := c.entry(key, now)
+	f.running++
+	f.last = now
+}
+
+// release counts a check of key finished. A key forgotten meanwhile (the
+// table was full) has nothing to release.
+func (c *failureCounts) release(key string) {
+	if e, ok := c.byKey[key]; ok {
+		if f := e.Value.(*failures); f.running > 0 {
+			f.running--
+		}
+	}
+}
+
+// entry returns key's counters, made if need be, as the most recent.
+func (c *failureCounts) entry(key string, now time.Time) *failures {
 	f := c.get(key, now)
 	if f == nil {
 		if c.lru.Len() >= maxTracked {
@@ -125,6 +169,11 @@ func (c *failureCounts) fail(key string, now time.Time) time.Duration {
 	} else {
 		c.lru.MoveToBack(c.byKey[key])
 	}
+	return f
+}
+
+func (c *failureCounts) fail(key string, now time.Time) time.Duration {
+	f := c.entry(key, now)
 	f.n++
 	f.last = now
 	if f.n < c.limit {

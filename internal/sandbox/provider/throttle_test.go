@@ -2,8 +2,14 @@ package provider
 
 import (
 	"fmt"
+	"html"
+	"io"
+	"maps"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -109,5 +115,62 @@ func TestLoginThrottledPerAddress(t *testing.T) {
 	s.clock.Advance(30 * time.Second)
 	if q := callback(t, b.login(p, BobEmail, BobPassword)); q.Get("code") == "" {
 		t.Errorf("after the delay: %v", q)
+	}
+}
+
+// Guesses sent all at once must not overtake the count: each password
+// check is reserved before it runs, so no more than the limit are checked
+// before the lockout, and the right password afterwards is refused.
+func TestLoginThrottleHoldsUnderConcurrentGuesses(t *testing.T) {
+	t.Parallel()
+	// A realistic bcrypt cost keeps the checks running long enough to
+	// overlap, which is what an attacker relies on.
+	s := startIDP(t, func(c *Config) { c.PasswordCost = 8 })
+	b, p := loginPage(t, s)
+	form := url.Values{}
+	for _, h := range hiddenRE.FindAllStringSubmatch(p.body, -1) {
+		form.Set(h[1], html.UnescapeString(h[2]))
+	}
+	form.Set("username", AliceEmail)
+	const guesses = 30
+	statuses := make(chan string, guesses)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range guesses {
+		wg.Go(func() {
+			f := maps.Clone(form)
+			f.Set("password", fmt.Sprintf("guess-%d", i))
+			<-start
+			resp, err := b.client.PostForm(s.url+loginPath, f)
+			if err != nil {
+				statuses <- err.Error()
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			switch {
+			case resp.StatusCode == http.StatusTooManyRequests:
+				statuses <- "refused"
+			case strings.Contains(string(body), msgWrongCredentials):
+				statuses <- "checked"
+			default:
+				statuses <- fmt.Sprintf("%d", resp.StatusCode)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(statuses)
+	counts := map[string]int{}
+	for st := range statuses {
+		counts[st]++
+	}
+	if counts["checked"] > maxAccountFailures || counts["checked"]+counts["refused"] != guesses {
+		t.Errorf("%d concurrent guesses: %v; want at most %d checked, the rest refused with 429", guesses, counts, maxAccountFailures)
+	}
+	// The lockout is the first one, 30s (less the time the guesses took).
+	p = b.login(p, AliceEmail, AlicePassword)
+	if retry, _ := strconv.Atoi(p.header.Get("Retry-After")); p.status != http.StatusTooManyRequests || retry < 1 || retry > 30 {
+		t.Errorf("right password after the guesses: %d, Retry-After %q; want 429 within the first lockout", p.status, p.header.Get("Retry-After"))
 	}
 }

@@ -276,6 +276,10 @@ type Result struct {
 	// Subject is whom tokens were made for (a user, or a machine client's
 	// "<id>@clients"), for the log line of a successful token response.
 	Subject string
+
+	// deviceClientID is the device grant's client while its request
+	// names the API instead (see startAccessPhase).
+	deviceClientID string
 }
 
 // busy refuses a request whose table share is full: temporarily_unavailable,
@@ -460,7 +464,7 @@ func (s *Store) GetPrivateClaimsFromScopes(context.Context, string, string, []st
 
 // GetPrivateClaimsFromRequest adds the Auth0-style access-token claims:
 // scope as a space-separated string, permissions as an array, and azp.
-func (s *Store) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
+func (s *Store) GetPrivateClaimsFromRequest(ctx context.Context, req op.TokenRequest, _ []string) (map[string]any, error) {
 	// The access token's aud has been read; the ID token's comes next.
 	switch r := req.(type) {
 	case *AuthRequest:
@@ -470,6 +474,7 @@ func (s *Store) GetPrivateClaimsFromRequest(_ context.Context, req op.TokenReque
 	case *op.DeviceAuthorizationState:
 		// The library's type: its GetAudience appends the client id, so
 		// an empty list makes the ID token name the client only.
+		endDeviceAccessPhase(ctx, r)
 		r.Audience = []string{}
 	}
 	perms := []string{}

@@ -137,8 +137,8 @@ func grantOf(req op.TokenRequest) (grant, error) {
 		return grant{clientID: r.clientID, subject: r.subject, scopes: r.current, granted: r.granted,
 			audience: r.audience, authTime: r.authTime, amr: r.amr}, nil
 	case *op.DeviceAuthorizationState:
-		// The library's GetAudience appends the client id, to the access
-		// token's aud too: for this grant it names [API, client].
+		// Read before startAccessPhase changes r.ClientID; the API alone,
+		// as the token's aud (the library's GetAudience would add the client).
 		return grant{clientID: r.ClientID, subject: r.Subject, scopes: r.Scopes, granted: r.Scopes,
 			audience: apiAudience(firstOr(r.Audience, ""), r.ClientID), authTime: r.AuthTime, amr: r.AMR}, nil
 	case *clientCredentialsRequest:
@@ -157,12 +157,35 @@ func noteSubject(ctx context.Context, subject string) {
 
 // startAccessPhase makes req name the API in aud until the access token is
 // made (see tokenPhase).
-func startAccessPhase(req op.TokenRequest) {
+//
+// The device grant's request is the library's type, whose GetAudience
+// always appends its ClientID. For the access token, its ClientID is set
+// to the API, so that aud is the API alone; GetPrivateClaimsFromRequest,
+// which the library calls next, before it reads the client id, restores
+// the client's (kept in ctx's Result).
+func startAccessPhase(ctx context.Context, req op.TokenRequest) {
 	switch r := req.(type) {
 	case *AuthRequest:
 		r.phase.forAccess()
 	case *refreshTokenRequest:
 		r.phase.forAccess()
+	case *op.DeviceAuthorizationState:
+		res := requestFrom(ctx).Result
+		api := slices.DeleteFunc(slices.Clone(r.Audience), func(a string) bool { return a == r.ClientID })
+		if res == nil || len(api) == 0 {
+			return // no API asked for: aud is the client, as for the other grants
+		}
+		res.deviceClientID = r.ClientID
+		r.Audience, r.ClientID = api[:1], api[0]
+	}
+}
+
+// endDeviceAccessPhase undoes startAccessPhase's change of a device
+// request's ClientID.
+func endDeviceAccessPhase(ctx context.Context, r *op.DeviceAuthorizationState) {
+	if res := requestFrom(ctx).Result; res != nil && res.deviceClientID != "" {
+		r.ClientID = res.deviceClientID
+		res.deviceClientID = ""
 	}
 }
 
@@ -236,7 +259,7 @@ func (s *Store) CreateAccessToken(ctx context.Context, req op.TokenRequest) (str
 	if err != nil {
 		return "", time.Time{}, err
 	}
-	startAccessPhase(req)
+	startAccessPhase(ctx, req)
 	if err := s.roomForTokenLocked(ctx, g, now); err != nil {
 		return "", time.Time{}, err
 	}
@@ -274,7 +297,7 @@ func (s *Store) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRe
 	if err != nil {
 		return "", "", time.Time{}, err
 	}
-	startAccessPhase(req)
+	startAccessPhase(ctx, req)
 	if err := s.roomForTokenLocked(ctx, g, now); err != nil {
 		return "", "", time.Time{}, err
 	}
