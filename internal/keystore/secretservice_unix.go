@@ -83,8 +83,11 @@ func fastGet(service, user string, hint itemHint) (secret string, found dbus.Obj
 	var items []dbus.ObjectPath
 	if err := search.Store(&items); err != nil {
 		var de dbus.Error
-		if errors.As(err, &de) && de.Name == "org.freedesktop.DBus.Error.UnknownObject" {
-			return "", "", errSlowPath // no login collection: go-keyring uses the default one
+		if errors.As(err, &de) && (de.Name == "org.freedesktop.DBus.Error.UnknownObject" || de.Name == "org.freedesktop.DBus.Error.UnknownMethod") {
+			// No login collection (gnome-keyring answers either, and a
+			// keyring just started may not have made it yet): go-keyring
+			// uses the default one.
+			return "", "", errSlowPath
 		}
 		return "", "", err
 	}
