@@ -24,9 +24,9 @@ type deviceAuth struct {
 	consumed     bool // tokens were issued; the device code is spent
 	// entered is set once someone typed the user code on the device
 	// page. Codes nobody entered are what a full share drops first.
-	entered bool
-	subject      string
-	authTime     time.Time
+	entered  bool
+	subject  string
+	authTime time.Time
 }
 
 // normalizeUserCode lets people type the code in any case, with or without
