@@ -178,11 +178,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		cfg: cfg, issuer: issuer, log: logger, now: cfg.Now, store: st, cookies: newCookieNames(cfg.Issuer),
 		guesses: newFailureLimiter(maxCodeFailures, codeFailureWindow), logins: newLoginThrottle(),
 	}
-	limits := cfg.Limits
-	if limits == (store.Limits{}) {
-		limits = store.DefaultLimits
-	}
-	p.signups = &signupLimiter{limit: limits.SignupsPerMinute, window: time.Minute}
+	p.signups = &signupLimiter{limit: st.Limits().SignupsPerMinute, window: time.Minute}
 	if _, err := rand.Read(p.csrfKey[:]); err != nil {
 		return nil, fmt.Errorf("idp: CSRF key: %w", err)
 	}

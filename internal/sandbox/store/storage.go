@@ -154,6 +154,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Limits == (Limits{}) {
 		cfg.Limits = DefaultLimits
 	}
+	// Added later than the others: a Limits written before them means
+	// the defaults, not "no sign-ups".
+	if cfg.Limits.Users == 0 {
+		cfg.Limits.Users = DefaultLimits.Users
+	}
+	if cfg.Limits.SignupsPerMinute == 0 {
+		cfg.Limits.SignupsPerMinute = DefaultLimits.SignupsPerMinute
+	}
 	var persist *stateDir
 	if !cfg.Ephemeral {
 		if cfg.StateDir == "" {
@@ -204,6 +212,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	return s, nil
 }
+
+// Limits returns the caps in force.
+func (s *Store) Limits() Limits { return s.limits }
 
 // KeyID returns the kid of the signing key.
 func (s *Store) KeyID() string { return s.key.id }
