@@ -18,6 +18,7 @@ import (
 
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/keystore"
 	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
 	"github.com/hello-cli/hello/internal/webbrowser"
@@ -48,6 +49,8 @@ func newHarness(t *testing.T) *harness {
 		Now:            time.Now,
 		CacheDir:       func() (string, error) { return h.cacheDir, nil },
 		CanOpenBrowser: func() bool { return false },
+		// Never the developer's own keyring: tests that want one set theirs.
+		Keyring: &memKeyring{err: keystore.ErrNoBus},
 	}
 	return h
 }

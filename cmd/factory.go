@@ -15,6 +15,7 @@ import (
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/keystore"
 	"github.com/hello-cli/hello/internal/oidcclient"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/token"
@@ -40,6 +41,8 @@ type Factory struct {
 	// BrowserHere says why this machine cannot open a browser (SSH, no
 	// display), "" when it can; CI and terminals are the caller's question.
 	BrowserHere func() string
+	// Keyring is the OS keyring; nil means go-keyring's for this system.
+	Keyring keystore.Backend
 
 	// Settings is set by the root command once flags are parsed.
 	Settings *config.Settings
@@ -54,6 +57,13 @@ type Factory struct {
 	sessOnce   sync.Once
 	sess       *session.Session
 	sessErr    error
+	// sealers seal the tokens of each cache directory this process opened
+	// (one per profile), by directory, so that a directory's key is read
+	// once however many sessions of it are used; all of them share
+	// keyShared: one probe, one bound for a hung bus, one notice.
+	sealMu    sync.Mutex
+	sealers   map[string]*keystore.Codec
+	keyShared keystore.Shared
 }
 
 // NewFactory returns the Factory of the real process.
@@ -139,11 +149,18 @@ func (f *Factory) newSession() (*session.Session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find the cache directory: %w", err)
 	}
-	store, err := f.newStore(f.Settings.SessionDir(dir))
+	s := f.Settings
+	store, err := f.newStore(dir, s.SessionDir(dir), s.TokenStorage)
 	if err != nil {
 		return nil, err
 	}
-	s := f.Settings
+	if codec := store.Codec.(*keystore.Codec); codec.Store.Mode() == keystore.Keyring {
+		// Asked for the keyring and none answers: fail now, before any
+		// entry is read or a login started, rather than fall back.
+		if _, err := codec.Store.Resolve(context.Background()); err != nil {
+			return nil, err
+		}
+	}
 	return &session.Session{
 		Store:      store,
 		Key:        tokencache.Key{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience},
@@ -154,8 +171,9 @@ func (f *Factory) newSession() (*session.Session, error) {
 	}, nil
 }
 
-// newStore is the token cache in dir, one profile's directory.
-func (f *Factory) newStore(dir string) (*tokencache.Store, error) {
+// newStore is the token cache in dir, one profile's directory under base,
+// its tokens kept as storage (--token-storage) says.
+func (f *Factory) newStore(base, dir, storage string) (*tokencache.Store, error) {
 	store := tokencache.New(dir)
 	store.Now = f.Now
 	store.Notify = func(msg string) { fmt.Fprintf(f.IO.ErrOut, "warning: %s\n", termsafe.Line(msg)) }
@@ -166,6 +184,11 @@ func (f *Factory) newStore(dir string) (*tokencache.Store, error) {
 		}
 		store.LockTimeout = d
 	}
+	codec, err := f.sealer(base, dir, storage)
+	if err != nil {
+		return nil, err
+	}
+	store.Codec = codec
 	return store, nil
 }
 
@@ -321,6 +344,53 @@ func (b bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		rt = http.DefaultTransport
 	}
 	return rt.RoundTrip(r)
+}
+
+// sealer is the sealing codec of the token cache in dir, one profile's
+// directory under base. The key in the keyring belongs to dir (logging out
+// of one profile never strands another's sessions); the memo of a failed
+// probe is kept in base, for every profile at once.
+func (f *Factory) sealer(base, dir, storage string) (*keystore.Codec, error) {
+	mode, err := keystore.ParseMode(storage)
+	if err != nil {
+		return nil, exitcode.New(exitcode.Usage, err)
+	}
+	f.sealMu.Lock()
+	defer f.sealMu.Unlock()
+	if c, ok := f.sealers[dir]; ok && c.Store.Mode() == mode {
+		return c, nil
+	}
+	keys := keystore.New(keystore.Config{Mode: mode, Dir: dir, MemoDir: base, Shared: &f.keyShared,
+		Backend: f.Keyring, Getenv: f.Config.Getenv, Notices: f.IO.ErrOut})
+	c := &keystore.Codec{Store: keys, Path: tokencache.New(dir).Path}
+	if f.sealers == nil {
+		f.sealers = map[string]*keystore.Codec{}
+	}
+	f.sealers[dir] = c
+	return c, nil
+}
+
+// whereOf says how s's entry is kept, once it was read; ok is false
+// before that.
+func whereOf(s *session.Session) func() (keystore.Where, string, bool) {
+	return func() (keystore.Where, string, bool) {
+		c, ok := s.Store.Codec.(*keystore.Codec)
+		if !ok {
+			return keystore.Where{}, "", false
+		}
+		w, ok := c.Where(s.Key)
+		return w, string(c.Store.Mode()), ok
+	}
+}
+
+// forgetKeyOf removes the token key of s's cache directory from the
+// keyring once no entry there uses it.
+func forgetKeyOf(s *session.Session) (forget func(context.Context) (bool, error), keyring string) {
+	c, ok := s.Store.Codec.(*keystore.Codec)
+	if !ok {
+		return nil, ""
+	}
+	return c.Store.ForgetKeyIfUnused, c.Store.Backend()
 }
 
 // JSON reports whether -o json was asked for. A command that prints JSON

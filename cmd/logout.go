@@ -42,6 +42,11 @@ type LogoutOptions struct {
 	Load     func() (*tokencache.Entry, error)
 	Delete   func(context.Context) error
 	Provider func(context.Context) (LogoutProvider, error)
+	// ForgetKey removes the token key from the OS keyring when no cached
+	// session uses it any more, and reports whether it did; nil for none.
+	ForgetKey func(context.Context) (bool, error)
+	// Keyring names the OS keyring in messages.
+	Keyring string
 	// All ends every cached session of every profile, from Sessions.
 	All      bool
 	Sessions func() ([]CachedSession, error)
@@ -74,6 +79,7 @@ for each provider the URL that ends its browser session is printed.`,
 			opts.CanOpenBrowser = func() bool { return f.IO.Interactive() && f.CanOpenBrowser() }
 			opts.Load, opts.Delete = sess.Load, sess.Delete
 			opts.Provider = func(ctx context.Context) (LogoutProvider, error) { return f.AuthClient(ctx) }
+			opts.ForgetKey, opts.Keyring = forgetKeyOf(sess)
 			opts.Sessions = f.allSessions
 			if runF != nil {
 				return runF(opts)
@@ -119,6 +125,15 @@ func logoutRun(ctx context.Context, o *LogoutOptions) error {
 		fmt.Fprintf(o.IO.ErrOut, "Removed the cached session. Logged out %s.\n", termsafe.Line(entryUser(e)))
 	} else {
 		fmt.Fprintln(o.IO.ErrOut, "Removed the cached session.")
+	}
+	if o.ForgetKey != nil {
+		// The session is gone either way; a key left behind is only untidy.
+		switch removed, err := o.ForgetKey(ctx); {
+		case err != nil:
+			fmt.Fprintf(o.IO.ErrOut, "warning: the token key could not be removed from the %s (%v)\n", o.Keyring, err)
+		case removed:
+			fmt.Fprintf(o.IO.ErrOut, "Removed the token key from the %s: no cached session uses it any more.\n", o.Keyring)
+		}
 	}
 	if p == nil || e.Token.Grant == token.GrantClientCredentials {
 		return nil
@@ -229,6 +244,9 @@ func logoutAllRun(ctx context.Context, o *LogoutOptions) error {
 		one := *o
 		one.All, one.CanOpenBrowser = false, func() bool { return false }
 		one.Load, one.Delete = cs.Session.Load, cs.Session.Delete
+		// Each profile's directory has its own key: it goes with the
+		// last session that used it.
+		one.ForgetKey, one.Keyring = cs.ForgetKey, cs.Keyring
 		one.Provider = func(ctx context.Context) (LogoutProvider, error) { return cs.Provider(ctx) }
 		if err := logoutRun(ctx, &one); err != nil {
 			// The others are still logged out: a failure here stops nothing.

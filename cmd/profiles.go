@@ -3,11 +3,13 @@ package cmd
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/hello-cli/hello/internal/config"
+	"github.com/hello-cli/hello/internal/keystore"
 	"github.com/hello-cli/hello/internal/oidcclient"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/tokencache"
@@ -20,6 +22,14 @@ type CachedSession struct {
 	Session *session.Session
 	// Provider discovers the session's provider, for revocation.
 	Provider func(context.Context) (*oidcclient.Client, error)
+	// Storage says how the entry is kept once Session.Load read it
+	// (nil: never known).
+	Storage func() (w keystore.Where, mode string, ok bool)
+	// ForgetKey removes the token key of the session's cache directory
+	// from the OS keyring once no entry there uses it (nil: none);
+	// Keyring names the keyring.
+	ForgetKey func(context.Context) (bool, error)
+	Keyring   string
 }
 
 // allSessions lists every cached session of every profile, including
@@ -37,7 +47,8 @@ func (f *Factory) allSessions() ([]CachedSession, error) {
 	}
 	var out []CachedSession
 	for _, d := range dirs {
-		store, err := f.newStore(d.Dir)
+		settings := f.profileSettings(d.Profile)
+		store, err := f.newStore(base, d.Dir, f.tokenStorageOf(settings))
 		if err != nil {
 			return nil, err
 		}
@@ -45,17 +56,19 @@ func (f *Factory) allSessions() ([]CachedSession, error) {
 		if err != nil {
 			return nil, err
 		}
-		settings := f.profileSettings(d.Profile)
 		for _, k := range keys {
 			secret := ""
 			if settings != nil && k == (tokencache.Key{Issuer: settings.Issuer, ClientID: settings.ClientID, Audience: settings.Audience}) {
 				secret = settings.ClientSecret
 			}
 			provider := func(ctx context.Context) (*oidcclient.Client, error) { return f.providerFor(ctx, k, secret) }
-			out = append(out, CachedSession{Profile: d.Profile, Provider: provider, Session: &session.Session{
+			sess := &session.Session{
 				Store: store, Key: k, HaveSecret: secret != "", Now: f.Now,
 				Connect: func(ctx context.Context) (session.Renewer, error) { return provider(ctx) },
-			}})
+			}
+			forget, keyring := forgetKeyOf(sess)
+			out = append(out, CachedSession{Profile: d.Profile, Provider: provider, Session: sess,
+				Storage: whereOf(sess), ForgetKey: forget, Keyring: keyring})
 		}
 	}
 	return out, nil
@@ -74,11 +87,30 @@ func (f *Factory) profileSettings(name string) *config.Settings {
 	if f.Settings != nil && f.Settings.ConfigFile != "" {
 		_ = fs.Set(config.FlagConfig, f.Settings.ConfigFile)
 	}
+	if f.Settings != nil && f.Settings.Sources[config.KeyTokenStorage] == "flag --"+config.FlagTokenStorage {
+		// Where tokens are kept is the process's choice: a flag given
+		// with --all holds for every profile, as the environment does.
+		_ = fs.Set(config.FlagTokenStorage, f.Settings.TokenStorage)
+	}
 	s, err := f.Config.Load(fs)
 	if err != nil {
 		return nil
 	}
 	return s
+}
+
+// tokenStorageOf is the --token-storage of a profile's settings. A profile
+// whose settings cannot be resolved (removed from the config file) keeps
+// this run's choice unless that came from the current profile's own
+// section.
+func (f *Factory) tokenStorageOf(s *config.Settings) string {
+	if s != nil {
+		return s.TokenStorage
+	}
+	if cur := f.Settings; cur != nil && !strings.Contains(cur.Sources[config.KeyTokenStorage], "[profile ") {
+		return cur.TokenStorage
+	}
+	return ""
 }
 
 // providerFor discovers the provider of a session other than the current

@@ -75,6 +75,7 @@ section instead of [AUTH0] and [WEBAPP]; each profile has its own sessions.
 	// every run, and reading the build information is not free.
 	root.Flags().Bool("version", false, `print the version, as "hello version" does`)
 	_ = root.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(config.OutputFormats(), cobra.ShellCompDirectiveNoFileComp))
+	_ = root.RegisterFlagCompletionFunc(config.FlagTokenStorage, cobra.FixedCompletions(config.TokenStorages(), cobra.ShellCompDirectiveNoFileComp))
 	_ = root.RegisterFlagCompletionFunc(config.FlagProfile, completeProfiles(f))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return exitcode.New(exitcode.Usage, fmt.Errorf("%w\nRun '%s --help' for usage.", err, c.CommandPath()))

@@ -153,6 +153,10 @@ func sandboxRun(ctx context.Context, f *Factory, o *SandboxOptions) error {
 		return err
 	}
 	slog.SetDefault(slog.New(libLog))
+	// Done returns once the signal handler is in place (package
+	// interrupt): a script may send SIGTERM as soon as it has read the
+	// addresses, and that must stop the sandbox cleanly.
+	stop := ctx.Done()
 	sb, err := sandbox.Start(ctx, o.Options)
 	if err != nil {
 		return err
@@ -173,7 +177,7 @@ Press Ctrl-C to stop.
 	} else {
 		fmt.Fprintf(f.IO.ErrOut, "Hello World API on %s, validating tokens of %s for %s. Press Ctrl-C to stop.\n", sb.APIURL, sb.IssuerURL, o.Audience)
 	}
-	<-ctx.Done()
+	<-stop
 	fmt.Fprintln(f.IO.ErrOut, "Stopping the sandbox.")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

@@ -14,6 +14,7 @@ import (
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
 	"github.com/hello-cli/hello/internal/iostreams"
+	"github.com/hello-cli/hello/internal/keystore"
 	"github.com/hello-cli/hello/internal/output"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/token"
@@ -36,6 +37,9 @@ type StatusOptions struct {
 	// CachePath is the entry file; Load reads it as it is, dead or alive.
 	CachePath string
 	Load      func() (*tokencache.Entry, error)
+	// Storage says how the entry Load read is kept; ok is false when that
+	// is unknown (nil: never known).
+	Storage func() (w keystore.Where, mode string, ok bool)
 
 	// Profile is the profile in use, ProfileSource why: "flag --profile",
 	// "environment HELLO_PROFILE" or "default".
@@ -57,14 +61,16 @@ func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
 		Use:   "status",
 		Short: "Show who is logged in; exit 0 with a usable session, 4 without",
 		Long: `Show the cached session: who, which issuer, client and audience, when the
-access token expires, its scopes and permissions. It reads only the cache
-and contacts nobody. A session is usable when its access token is valid or
-can be renewed (a refresh token, or client credentials), and the provider
-has not refused its renewal. It also says which profile is in use and why.
+access token expires, its scopes and permissions, and where it is stored
+(the OS keyring, or a plain file). It reads only the cache (and the key in
+the OS keyring when the session is encrypted) and contacts no server. A
+session is usable when its access token is valid or can be renewed (a
+refresh token, or client credentials), and the provider has not refused its
+renewal. It also says which profile is in use and why.
 
 --min-ttl D renews the token unless it stays valid for D, and exits 4 when
 the session cannot provide that. --all lists every cached session of every
-profile (exit 0 when one of them is usable).`,
+profile, with where each is stored (exit 0 when one of them is usable).`,
 		Example: `  hello status || hello login
   hello status --min-ttl 30m
   hello status --all`,
@@ -88,7 +94,7 @@ profile (exit 0 when one of them is usable).`,
 			*opts = StatusOptions{IO: f.IO, JSON: asJSON, JSONOut: jsonOut, Now: f.Now,
 				Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience,
 				ConfigFile: s.ConfigFile, Sandbox: s.Sandbox, HaveSecret: s.ClientSecret != "",
-				CachePath: sess.Store.Path(sess.Key), Load: sess.Load,
+				CachePath: sess.Store.Path(sess.Key), Load: sess.Load, Storage: whereOf(sess),
 				Profile: s.ProfileName(), ProfileSource: s.ProfileSource(),
 				MinTTL: opts.MinTTL, Token: sess.Token, All: opts.All, Sessions: f.allSessions}
 			if runF != nil {
@@ -124,12 +130,38 @@ type Status struct {
 	Permissions  []string  `json:"permissions,omitempty"`
 	Problem      string    `json:"problem,omitempty"`
 	Cache        string    `json:"cache"`
+	Storage      *Storage  `json:"storage,omitempty"`
 	ConfigFile   string    `json:"config_file,omitempty"`
 	SandboxInUse bool      `json:"sandbox"`
 	// Profile is the profile the session belongs to; ProfileSource says
 	// why it is in use (not set by --all).
 	Profile       string `json:"profile"`
 	ProfileSource string `json:"profile_source,omitempty"`
+}
+
+// Storage is where the session's tokens are kept.
+type Storage struct {
+	// Kind is "keyring" (tokens encrypted in the cache file, their key in
+	// the OS keyring) or "file" (plain, mode 0600).
+	Kind string `json:"kind"`
+	// Keyring names the keyring (Secret Service, macOS Keychain, Windows
+	// Credential Manager) when Kind is keyring.
+	Keyring   string `json:"keyring,omitempty"`
+	Encrypted bool   `json:"encrypted"`
+	// Mode is the --token-storage setting: auto, keyring or file.
+	Mode string `json:"mode"`
+	// Fallback is why auto mode keeps plain files, when it does.
+	Fallback string `json:"fallback,omitempty"`
+	// Text is the same for people.
+	Text string `json:"-"`
+}
+
+func storageOf(w keystore.Where, mode string) *Storage {
+	st := &Storage{Kind: "file", Mode: mode, Fallback: w.Location.Fallback, Text: w.String()}
+	if w.Sealed {
+		st.Kind, st.Keyring, st.Encrypted = "keyring", w.Location.Backend, true
+	}
+	return st
 }
 
 func statusRun(ctx context.Context, o *StatusOptions) error {
@@ -143,6 +175,11 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 		}
 	}
 	e, err := o.Load()
+	if o.Storage != nil {
+		if w, mode, ok := o.Storage(); ok {
+			st.Storage = storageOf(w, mode)
+		}
+	}
 	var corrupt *session.CorruptError
 	switch {
 	case errors.As(err, &corrupt):
@@ -235,6 +272,9 @@ func writeStatusText(o *StatusOptions, st Status) error {
 		{Name: "Scopes", Value: listOrNone(st.Scopes)},
 		{Name: "Permissions", Value: listOrNone(st.Permissions)},
 	}
+	if st.Storage != nil {
+		fields = append(fields, output.Field{Name: "Stored in", Value: st.Storage.Text})
+	}
 	if st.ConfigFile != "" {
 		fields = append(fields, output.Field{Name: "Config file", Value: st.ConfigFile})
 	}
@@ -272,6 +312,11 @@ func statusAllRun(ctx context.Context, o *StatusOptions) error {
 		k := cs.Session.Key
 		st := Status{Profile: cs.Profile, Issuer: k.Issuer, ClientID: k.ClientID, Audience: k.Audience, Cache: cs.Session.Store.Path(k)}
 		e, err := cs.Session.Load()
+		if cs.Storage != nil {
+			if w, mode, ok := cs.Storage(); ok {
+				st.Storage = storageOf(w, mode)
+			}
+		}
 		var corrupt *session.CorruptError
 		switch {
 		case errors.As(err, &corrupt):
@@ -297,13 +342,25 @@ func statusAllRun(ctx context.Context, o *StatusOptions) error {
 	return nil
 }
 
+// storedIn is the STORED IN column of status --all: the keyring, or the
+// plain file.
+func storedIn(st *Storage) string {
+	switch {
+	case st == nil:
+		return "-"
+	case st.Encrypted:
+		return "keyring (" + st.Keyring + ")"
+	}
+	return "file"
+}
+
 func writeStatusTable(o *StatusOptions, all []Status) error {
 	if len(all) == 0 {
 		_, err := fmt.Fprintln(o.IO.Out, "No cached sessions.")
 		return err
 	}
 	tw := tabwriter.NewWriter(o.IO.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROFILE\tISSUER\tAUDIENCE\tUSER\tEXPIRES\tUSABLE")
+	fmt.Fprintln(tw, "PROFILE\tISSUER\tAUDIENCE\tUSER\tEXPIRES\tSTORED IN\tUSABLE")
 	for _, st := range all {
 		expires := "-"
 		if !st.Expiry.IsZero() {
@@ -327,7 +384,7 @@ func writeStatusTable(o *StatusOptions, all []Status) error {
 		if user == "" {
 			user = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", st.Profile, termsafe.Line(st.Issuer), termsafe.Line(aud), termsafe.Line(user), expires, usable)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", st.Profile, termsafe.Line(st.Issuer), termsafe.Line(aud), termsafe.Line(user), expires, storedIn(st.Storage), usable)
 	}
 	return tw.Flush()
 }

@@ -1,10 +1,17 @@
 package e2e
 
 import (
+	"bytes"
+	"cmp"
+	"errors"
+	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -15,16 +22,98 @@ import (
 // about time. Run them with:
 //
 //	go test -run '^$' -bench . -benchtime 40x ./e2e/
+//
+// Start-up time depends on how the binaries are built: the test binary is a
+// plain `go build`, which links the C library dynamically on most Linux
+// machines, while releases are static (CGO_ENABLED=0, see goreleaser.yaml).
+// The start-up benchmarks therefore measure both, hello and the floor
+// always built the same way.
 
-// BenchmarkWarmCall compares, alternating in one run, `hello messages
-// protected` with a valid cached token against curl on the same URL with
-// the token from `hello token` (the README's recipe), and against curl
-// alone, reporting medians and ratios.
+// build is one way of building hello and the floor.
+type build struct {
+	name         string
+	hello, floor string
+}
+
+// builds returns the release build (as goreleaser.yaml builds it) and the
+// test build (as TestMain builds hello), each with its floor. They are built
+// once per run, beside the test binary.
+//
+// Every binary is timed as a copy, as installed from an archive: a file
+// the linker has just written starts measurably slower (by up to a sixth
+// here) than the same bytes written anew, which would make a comparison of
+// two binaries depend on how each was last written.
+func builds(b *testing.B) []build {
+	b.Helper()
+	bs, err := buildsOnce()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return bs
+}
+
+var buildsOnce = sync.OnceValues(func() ([]build, error) {
+	dir := filepath.Join(filepath.Dir(helloBin), "bench")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	release := []string{"CGO_ENABLED=0"}
+	releaseFlags := []string{"-trimpath", "-ldflags=-s -w"}
+	bs := []build{
+		{name: "release", hello: filepath.Join(dir, "hello-release"), floor: filepath.Join(dir, "floor-release")},
+		{name: "test-build", hello: filepath.Join(dir, "hello"), floor: filepath.Join(dir, "floor")},
+	}
+	for _, c := range []struct {
+		out, pkg string
+		env      []string
+		flags    []string
+	}{
+		{bs[0].hello, "..", release, releaseFlags},
+		{bs[0].floor, "./testdata/floor", release, releaseFlags},
+		{bs[1].floor, "./testdata/floor", nil, nil},
+	} {
+		built := c.out + ".built"
+		args := append(append([]string{"build", "-o", built}, c.flags...), c.pkg)
+		cmd := exec.Command("go", args...)
+		cmd.Env = append(os.Environ(), c.env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("go %v: %w\n%s", args, err, out)
+		}
+		if err := copyExecutable(built, c.out); err != nil {
+			return nil, err
+		}
+	}
+	if err := copyExecutable(helloBin, bs[1].hello); err != nil {
+		return nil, err
+	}
+	return bs, nil
+})
+
+// copyExecutable writes a fresh copy of the file src as dst.
+func copyExecutable(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(dst, data, 0o700)
+}
+
+// BenchmarkWarmCall compares, interleaved in one run, warm `hello messages
+// protected` (a valid cached token) with:
+//   - the floor: a 25-line Go program (testdata/floor) that reads the token
+//     from hello's cache entry and makes one bearer GET, the least any Go
+//     client must do;
+//   - curl with the header from a file, the usual shell alternative;
+//   - the README's recipe, curl with the token from `hello token`.
+//
+// It reports medians and the ratios hello/floor (goal: at most 1.2) and
+// hello/curl (goal: at most 0.6), of wall time and of CPU time.
 func BenchmarkWarmCall(b *testing.B) {
 	curl, err := exec.LookPath("curl")
 	if err != nil {
 		b.Skip("curl is not installed")
 	}
+	bs := builds(b)
 	sb := startSandbox(b)
 	u := newUser(b, sb)
 	u.login("alice@example.com", "alice-password")
@@ -35,32 +124,130 @@ func BenchmarkWarmCall(b *testing.B) {
 	if err := os.WriteFile(header, []byte("Authorization: Bearer "+token+"\n"), 0o600); err != nil {
 		b.Fatal(err)
 	}
-	recipe := `curl -sf -H "Authorization: Bearer $(` + helloBin + ` token)" ` + url
-	var helloT, recipeT, curlT []time.Duration
-	for b.Loop() {
-		helloT = append(helloT, timed(b, u, helloBin, "messages", "protected"))
-		recipeT = append(recipeT, timed(b, u, "sh", "-c", recipe))
-		curlT = append(curlT, timed(b, u, curl, "-sf", "-H", "@"+header, url))
+	for _, bd := range bs {
+		b.Run(bd.name, func(b *testing.B) {
+			recipe := `curl -sf -H "Authorization: Bearer $(` + bd.hello + ` token)" ` + url
+			cmds := [][]string{
+				{bd.hello, "messages", "protected"},
+				{bd.floor, u.cachePath(), url},
+				{curl, "-sf", "-H", "@" + header, url},
+				{"sh", "-c", recipe},
+			}
+			t := interleave(b, u, cmds)
+			h, f, c, r := median(t[0].wall), median(t[1].wall), median(t[2].wall), median(t[3].wall)
+			b.ReportMetric(ms(h), "hello-ms")
+			b.ReportMetric(ms(f), "floor-ms")
+			b.ReportMetric(ms(c), "curl-ms")
+			b.ReportMetric(ms(r), "curl+token-ms")
+			b.ReportMetric(float64(h)/float64(f), "hello/floor")
+			b.ReportMetric(float64(h)/float64(c), "hello/curl")
+			b.ReportMetric(float64(h)/float64(r), "hello/curl+token")
+			hc, fc, cc := median(t[0].cpu), median(t[1].cpu), median(t[2].cpu)
+			b.ReportMetric(ms(hc), "hello-cpu-ms")
+			b.ReportMetric(ms(fc), "floor-cpu-ms")
+			b.ReportMetric(float64(hc)/float64(fc), "hello/floor-cpu")
+			b.ReportMetric(float64(hc)/float64(cc), "hello/curl-cpu")
+			b.ReportMetric(0, "ns/op")
+		})
 	}
-	h, r, c := median(helloT), median(recipeT), median(curlT)
-	b.ReportMetric(ms(h), "hello-ms")
-	b.ReportMetric(ms(r), "curl+token-ms")
-	b.ReportMetric(ms(c), "curl-ms")
-	b.ReportMetric(float64(h)/float64(r), "hello/curl+token")
-	b.ReportMetric(float64(h)/float64(c), "hello/curl")
-	b.ReportMetric(0, "ns/op")
 }
 
-// BenchmarkHelp is hello's start-up time: `hello --help` touches no network
-// and no file but the binary.
-func BenchmarkHelp(b *testing.B) {
-	u := newUser(b, nil)
-	var d []time.Duration
-	for b.Loop() {
-		d = append(d, timed(b, u, helloBin, "--help"))
+// run is one command's times over the rounds: wall clock, and CPU (user
+// plus system) as the kernel accounted it. CPU time is much less disturbed
+// by other work on a shared machine than wall time.
+type run struct{ wall, cpu []time.Duration }
+
+// interleave runs each command once per round, in an order shuffled anew
+// each round (a fixed order would always put the same command after the
+// same other one, and what runs just before matters), and returns each
+// command's times.
+func interleave(b *testing.B, u *user, cmds [][]string) []run {
+	b.Helper()
+	runs := make([]run, len(cmds))
+	order := make([]int, len(cmds))
+	for i := range order {
+		order[i] = i
 	}
-	b.ReportMetric(ms(median(d)), "median-ms")
+	rng := rand.New(rand.NewPCG(1, 2))
+	for b.Loop() {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, j := range order {
+			wall, cpu := timedCPU(b, u, cmds[j][0], cmds[j][1:]...)
+			runs[j].wall = append(runs[j].wall, wall)
+			runs[j].cpu = append(runs[j].cpu, cpu)
+		}
+	}
+	return runs
+}
+
+// BenchmarkInit is what package initialisation costs before main, as the
+// Go runtime reports it (GODEBUG=inittrace=1), for the release build of
+// warm `hello messages protected` and, in the same run, of the floor. With
+// -v it logs hello's most expensive packages.
+func BenchmarkInit(b *testing.B) {
+	bd := builds(b)[0]
+	sb := startSandbox(b)
+	u := newUser(b, sb)
+	u.login("alice@example.com", "alice-password")
+	url := sb.API + "/api/messages/protected"
+	var hello, fl []initTotals
+	for b.Loop() {
+		hello = append(hello, inittrace(b, u, bd.hello, "messages", "protected"))
+		fl = append(fl, inittrace(b, u, bd.floor, u.cachePath(), url))
+	}
+	h, f := medianInit(hello), medianInit(fl)
+	b.ReportMetric(h.ms, "hello-init-ms")
+	b.ReportMetric(h.bytes, "hello-init-B")
+	b.ReportMetric(h.allocs, "hello-init-allocs")
+	b.ReportMetric(h.packages, "hello-init-pkgs")
+	b.ReportMetric(f.ms, "floor-init-ms")
+	b.ReportMetric(f.allocs, "floor-init-allocs")
+	b.ReportMetric(f.packages, "floor-init-pkgs")
 	b.ReportMetric(0, "ns/op")
+	pkgs := medianByPackage(hello)
+	slices.SortFunc(pkgs, func(x, y initLine) int { return cmp.Compare(y.ms, x.ms) })
+	for _, l := range pkgs[:min(15, len(pkgs))] {
+		b.Logf("%-50s %6.3f ms %7.0f B %4.0f allocs (median)", l.pkg, l.ms, l.bytes, l.allocs)
+	}
+}
+
+// BenchmarkHelp is start-up time: `hello --help` touches no network and no
+// file but the binary. It runs interleaved with oauth2l's --help (a Go OAuth
+// command-line tool of similar scope) when oauth2l is on PATH or named by
+// $OAUTH2L; otherwise it reports hello alone. oauth2l is a measuring stick
+// installed by whoever runs the benchmark, never a dependency of hello.
+func BenchmarkHelp(b *testing.B) {
+	bs := builds(b)
+	u := newUser(b, nil)
+	oauth2l := os.Getenv("OAUTH2L")
+	if oauth2l == "" {
+		oauth2l, _ = exec.LookPath("oauth2l")
+	}
+	if oauth2l == "" {
+		b.Log("oauth2l not found (PATH or $OAUTH2L): hello alone")
+	}
+	for _, bd := range bs {
+		b.Run(bd.name, func(b *testing.B) {
+			var h, o []time.Duration
+			round := 0
+			for b.Loop() {
+				if oauth2l != "" && round%2 == 1 {
+					o = append(o, timedAnyExit(b, u, oauth2l, "--help"))
+				}
+				h = append(h, timed(b, u, bd.hello, "--help"))
+				if oauth2l != "" && round%2 == 0 {
+					o = append(o, timedAnyExit(b, u, oauth2l, "--help"))
+				}
+				round++
+			}
+			b.ReportMetric(ms(median(h)), "hello-ms")
+			if oauth2l != "" {
+				b.ReportMetric(ms(median(o)), "oauth2l-ms")
+				b.ReportMetric(float64(median(h))/float64(median(o)), "hello/oauth2l")
+			}
+			b.ReportMetric(0, "ns/op")
+		})
+	}
 }
 
 // BenchmarkParallelExpired measures 32 processes started at once on an
@@ -103,6 +290,126 @@ func timed(b *testing.B, u *user, name string, args ...string) time.Duration {
 		b.Fatalf("%s %v: %v\n%s", name, args, err, out)
 	}
 	return d
+}
+
+// timedCPU is timed, also returning the CPU time the process used.
+func timedCPU(b *testing.B, u *user, name string, args ...string) (wall, cpu time.Duration) {
+	b.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env, cmd.Dir = u.env, u.dir
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	wall = time.Since(start)
+	if err != nil {
+		b.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+// timedAnyExit is timed for programs whose --help exits non-zero.
+func timedAnyExit(b *testing.B, u *user, name string, args ...string) time.Duration {
+	b.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env, cmd.Dir = u.env, u.dir
+	start := time.Now()
+	out, err := cmd.CombinedOutput()
+	d := time.Since(start)
+	var exitErr *exec.ExitError
+	if err != nil && !errors.As(err, &exitErr) {
+		b.Fatalf("%s %v: %v\n%s", name, args, err, out)
+	}
+	return d
+}
+
+// initLine is one package's line of GODEBUG=inittrace=1, e.g.
+// "init net/http @3.9 ms, 0.024 ms clock, 4712 bytes, 49 allocs".
+type initLine struct {
+	pkg               string
+	ms, bytes, allocs float64
+}
+
+var initLineRe = regexp.MustCompile(`^init (\S+) @\S+ ms, (\S+) ms clock, (\d+) bytes, (\d+) allocs$`)
+
+// initTotals sums one run's inittrace.
+type initTotals struct {
+	ms, bytes, allocs, packages float64
+	byPackage                   []initLine
+}
+
+// inittrace runs the program once with GODEBUG=inittrace=1 and sums the
+// clock time, bytes and allocations of every package's initialisation.
+func inittrace(b *testing.B, u *user, name string, args ...string) initTotals {
+	b.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Env, cmd.Dir = append(slices.Clone(u.env), "GODEBUG=inittrace=1"), u.dir
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		b.Fatalf("%s %v: %v\n%s", name, args, err, stderr.String())
+	}
+	var t initTotals
+	for line := range strings.Lines(stderr.String()) {
+		m := initLineRe.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil {
+			continue
+		}
+		l := initLine{pkg: m[1]}
+		l.ms, _ = strconv.ParseFloat(m[2], 64)
+		l.bytes, _ = strconv.ParseFloat(m[3], 64)
+		l.allocs, _ = strconv.ParseFloat(m[4], 64)
+		t.ms, t.bytes, t.allocs = t.ms+l.ms, t.bytes+l.bytes, t.allocs+l.allocs
+		t.packages++
+		t.byPackage = append(t.byPackage, l)
+	}
+	if t.packages == 0 {
+		b.Fatalf("%s printed no inittrace:\n%s", name, stderr.String())
+	}
+	return t
+}
+
+// medianInit takes the median of each total on its own.
+func medianInit(ts []initTotals) initTotals {
+	pick := func(f func(initTotals) float64) float64 {
+		v := make([]float64, len(ts))
+		for i, t := range ts {
+			v[i] = f(t)
+		}
+		slices.Sort(v)
+		return v[len(v)/2]
+	}
+	return initTotals{
+		ms:       pick(func(t initTotals) float64 { return t.ms }),
+		bytes:    pick(func(t initTotals) float64 { return t.bytes }),
+		allocs:   pick(func(t initTotals) float64 { return t.allocs }),
+		packages: pick(func(t initTotals) float64 { return t.packages }),
+	}
+}
+
+// medianByPackage is each package's median line over the runs.
+func medianByPackage(ts []initTotals) []initLine {
+	runs := map[string][]initLine{}
+	for _, t := range ts {
+		for _, l := range t.byPackage {
+			runs[l.pkg] = append(runs[l.pkg], l)
+		}
+	}
+	var out []initLine
+	for pkg, ls := range runs {
+		mid := func(f func(initLine) float64) float64 {
+			v := make([]float64, len(ls))
+			for i, l := range ls {
+				v[i] = f(l)
+			}
+			slices.Sort(v)
+			return v[len(v)/2]
+		}
+		out = append(out, initLine{pkg: pkg,
+			ms:     mid(func(l initLine) float64 { return l.ms }),
+			bytes:  mid(func(l initLine) float64 { return l.bytes }),
+			allocs: mid(func(l initLine) float64 { return l.allocs }),
+		})
+	}
+	return out
 }
 
 func median(d []time.Duration) time.Duration {

@@ -296,6 +296,10 @@ func cleanEnv(home string) []string {
 		"XDG_STATE_HOME=" + filepath.Join(home, ".state"),
 		"PATH=" + os.Getenv("PATH"),
 		"TMPDIR=" + os.TempDir(),
+		// Plain files, as a headless machine is configured: these tests are
+		// about sessions, not storage, and the OS keyring's own tests
+		// (keyring_test.go) choose the storage they exercise.
+		"HELLO_TOKEN_STORAGE=file",
 	}
 }
 

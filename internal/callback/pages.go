@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"sync"
 
 	"github.com/hello-cli/hello/internal/webpage"
 )
@@ -15,11 +16,16 @@ func pageHeaders(w http.ResponseWriter) {
 	webpage.SetHeaders(w.Header(), "default-src 'none'; style-src 'unsafe-inline'")
 }
 
+// The pages are parsed on first use, not at start-up: every hello command
+// links this package, and only login and logout ever show a page.
+
 // page has the look shared with the sandbox provider's pages.
-var page = template.Must(webpage.New("page").Parse(`{{template "page-start" .}}<h1 class="{{.Class}}">{{.Title}}</h1>
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(webpage.New("page").Parse(`{{template "page-start" .}}<h1 class="{{.Class}}">{{.Title}}</h1>
 <p>{{.Message}}</p>{{if .Detail}}
 <p>{{.Detail}}</p>{{end}}
 {{template "page-end" .}}`))
+})
 
 type pageData struct {
 	Title, Message, Detail string
@@ -30,7 +36,7 @@ type pageData struct {
 func render(w http.ResponseWriter, d pageData) {
 	d.Site = "hello"
 	// A write error means the browser went away; there is nobody to tell.
-	_ = page.Execute(w, d)
+	_ = page().Execute(w, d)
 }
 
 func defaultSuccessPage(w http.ResponseWriter, detail string) {
@@ -58,16 +64,18 @@ func loggedOutPage(w http.ResponseWriter) {
 	})
 }
 
-var logoutFormPage = template.Must(webpage.New("logout").Parse(`{{template "page-start" .}}<form id="logout" method="post" action="{{.Action}}">
+var logoutFormPage = sync.OnceValue(func() *template.Template {
+	return template.Must(webpage.New("logout").Parse(`{{template "page-start" .}}<form id="logout" method="post" action="{{.Action}}">
 {{range $name, $values := .Fields}}{{range $values}}<input type="hidden" name="{{$name}}" value="{{.}}">
 {{end}}{{end}}<p>Logging out of the provider…</p>
 <noscript><button type="submit">Continue</button></noscript>
 </form>
 <script nonce="{{.Nonce}}">document.getElementById("logout").submit();</script>
 {{template "page-end" .}}`))
+})
 
 func renderLogoutForm(w http.ResponseWriter, f *logoutForm, nonce string) {
-	_ = logoutFormPage.Execute(w, struct {
+	_ = logoutFormPage().Execute(w, struct {
 		Action              string
 		Fields              url.Values
 		Nonce               string

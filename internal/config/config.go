@@ -28,6 +28,21 @@ const (
 	DefaultCallbackPort = 4040
 )
 
+// Token storages accepted by --token-storage: auto uses the OS keyring when
+// one answers and otherwise plain files (saying so once), keyring insists
+// on it, file never touches it.
+const (
+	TokenStorageAuto    = "auto"
+	TokenStorageKeyring = "keyring"
+	TokenStorageFile    = "file"
+	DefaultTokenStorage = TokenStorageAuto
+)
+
+// TokenStorages lists the values --token-storage accepts, for validation and completion.
+func TokenStorages() []string {
+	return []string{TokenStorageAuto, TokenStorageKeyring, TokenStorageFile}
+}
+
 // Output formats accepted by -o/--output.
 const (
 	OutputText = "text"
@@ -59,6 +74,9 @@ type Settings struct {
 	// CAFile is a PEM file of extra root certificates, already checked to
 	// contain at least one certificate; "" when none.
 	CAFile string
+	// TokenStorage is auto, keyring or file (see TokenStorages); "" when
+	// not configured, which means DefaultTokenStorage.
+	TokenStorage string
 	// ConfigFile is the config file actually read, "" when none.
 	ConfigFile string
 	// Profile is the named profile in use, the name of a [profile NAME]
@@ -117,6 +135,7 @@ func (s Settings) String() string {
 		{"ca_file", r.CAFile},
 		{"provider", r.Provider},
 		{"par", r.PAR},
+		{"token_storage", r.TokenStorage},
 		{"config", r.ConfigFile},
 	} {
 		if f.value == "" {

@@ -5,14 +5,15 @@ import "github.com/spf13/pflag"
 // Flag names. The environment variable of each is HELLO_ plus the name in
 // upper case with '-' mapped to '_' (--client-id → HELLO_CLIENT_ID).
 const (
-	FlagIssuer   = "issuer"
-	FlagDomain   = "domain"
-	FlagClientID = "client-id"
-	FlagAudience = "audience"
-	FlagAPIURL   = "api-url"
-	FlagConfig   = "config"
-	FlagOutput   = "output"
-	FlagCAFile   = "ca-file"
+	FlagIssuer       = "issuer"
+	FlagDomain       = "domain"
+	FlagClientID     = "client-id"
+	FlagAudience     = "audience"
+	FlagAPIURL       = "api-url"
+	FlagConfig       = "config"
+	FlagOutput       = "output"
+	FlagCAFile       = "ca-file"
+	FlagTokenStorage = "token-storage"
 )
 
 // BindFlags declares the persistent flags on the root command's flag set.
@@ -31,5 +32,6 @@ func BindFlags(fs *pflag.FlagSet) {
 	fs.String(FlagConfig, "", "INI config file [$HELLO_CONFIG] (default ./.config, or else $XDG_CONFIG_HOME/hello/config)")
 	fs.StringP(FlagOutput, "o", "", `output format: text or json [$HELLO_OUTPUT] (default "text")`)
 	fs.String(FlagCAFile, "", "PEM file of extra root certificates to trust [$HELLO_CA_FILE]")
+	fs.String(FlagTokenStorage, "", `where tokens are kept: auto, keyring or file [$HELLO_TOKEN_STORAGE] (default "`+DefaultTokenStorage+`")`)
 	fs.String(FlagProfile, "", `named profile: a [profile NAME] section of the config file [$HELLO_PROFILE] (default "`+DefaultProfile+`": [AUTH0] and [WEBAPP])`)
 }

@@ -54,6 +54,7 @@ func keys() map[string]key {
 		KeyOutput:       {name: KeyOutput, flag: FlagOutput, def: DefaultOutput},
 		KeyCAFile:       {name: KeyCAFile, flag: FlagCAFile, section: "auth0", iniKey: "ca_file"},
 		KeyConfig:       {name: KeyConfig, flag: FlagConfig},
+		KeyTokenStorage: {name: KeyTokenStorage, flag: FlagTokenStorage, section: machineSection, iniKey: "token_storage"},
 		KeyProfile:      {name: KeyProfile, flag: FlagProfile},
 		// How the provider wants the API and offline access asked for
 		// (see the README's "Any other OpenID provider"), and whether to
@@ -122,6 +123,7 @@ func (l Loader) Load(fs *pflag.FlagSet) (*Settings, error) {
 		{KeyCAFile, &s.CAFile, l.checkCAFile},
 		{KeyProvider, &s.Provider, checkProvider},
 		{KeyPAR, &s.PAR, checkBool},
+		{KeyTokenStorage, &s.TokenStorage, checkTokenStorage},
 	}
 	for _, st := range steps {
 		v := r.lookup(ks[st.key])

@@ -57,13 +57,15 @@ func validProfile(s string) bool {
 }
 
 // profileKeys are the keys a [profile NAME] section may hold: those of
-// [AUTH0] and [WEBAPP] (SECRET_KEY belongs to the seed's web app only).
+// [AUTH0] and [WEBAPP] (SECRET_KEY belongs to the seed's web app only),
+// and TOKEN_STORAGE of [HELLO].
 func profileKeys() map[string]bool {
 	return map[string]bool{
 		"issuer": true, "domain": true, "client_id": true, "client_secret": true,
 		"audience": true, "ca_file": true, "api_server_url": true,
 		// A provider's dialect and PAR belong with its profile.
 		"provider": true, "par": true,
+		"token_storage": true, // overrides [HELLO] TOKEN_STORAGE for this profile
 	}
 }
 

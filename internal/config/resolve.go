@@ -24,6 +24,7 @@ const (
 	KeyConfig       = "config"
 	KeyProvider     = "provider"
 	KeyPAR          = "par"
+	KeyTokenStorage = "token_storage"
 )
 
 // level orders the places a value can come from; higher wins.
@@ -91,22 +92,42 @@ func (r *resolver) lookup(k key) value {
 		return value{key: k.name, val: strings.TrimSpace(s), level: levelEnv, source: "environment " + env}
 	}
 	if r.file != "" && k.section != "" {
-		// An empty value in the file (the seed ships "SECRET_KEY=") counts as
-		// unset, like an empty environment variable.
-		path := k.section + "." + k.iniKey
-		section := strings.ToUpper(k.section)
-		if r.profile != "" && r.profile != DefaultProfile {
-			path, section = profileSection(r.profile)+"."+k.iniKey, profileSection(r.profile)
-		}
-		if s := strings.TrimSpace(r.v.GetString(path)); r.v.InConfig(path) && s != "" {
-			src := fmt.Sprintf("config file %s [%s] %s", r.file, section, strings.ToUpper(k.iniKey))
-			return value{key: k.name, val: s, level: levelFile, source: src, file: r.file}
+		for _, at := range r.fileLocations(k) {
+			// An empty value in the file (the seed ships "SECRET_KEY=")
+			// counts as unset, like an empty environment variable.
+			if s := strings.TrimSpace(r.v.GetString(at.path)); r.v.InConfig(at.path) && s != "" {
+				src := fmt.Sprintf("config file %s [%s] %s", r.file, at.section, strings.ToUpper(k.iniKey))
+				return value{key: k.name, val: s, level: levelFile, source: src, file: r.file}
+			}
 		}
 	}
 	if k.def != "" {
 		return value{key: k.name, val: k.def, level: levelDefault, source: "default"}
 	}
 	return value{key: k.name}
+}
+
+// machineSection holds the settings of this machine rather than of a
+// provider ([HELLO] TOKEN_STORAGE): they apply to every profile, and a
+// [profile NAME] section may still set its own.
+const machineSection = "hello"
+
+type fileLocation struct{ path, section string }
+
+// fileLocations are the places of the config file where k is looked up,
+// first match wins: the profile's section for a named profile (which
+// inherits nothing from [AUTH0] or [WEBAPP]), then [HELLO] for a machine
+// setting.
+func (r *resolver) fileLocations(k key) []fileLocation {
+	own := fileLocation{k.section + "." + k.iniKey, strings.ToUpper(k.section)}
+	if r.profile == "" || r.profile == DefaultProfile {
+		return []fileLocation{own}
+	}
+	named := fileLocation{profileSection(r.profile) + "." + k.iniKey, profileSection(r.profile)}
+	if k.section == machineSection {
+		return []fileLocation{named, own}
+	}
+	return []fileLocation{named}
 }
 
 // knownINIKeys are the keys a config file may hold; others get a warning.
@@ -123,6 +144,7 @@ func knownINIKeys() map[string]bool {
 		"auth0.par":             true,
 		"webapp.api_server_url": true,
 		"webapp.secret_key":     true,
+		"hello.token_storage":   true,
 	}
 }
 

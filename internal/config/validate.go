@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -82,6 +83,14 @@ func checkOutput(v value) (string, error) {
 		return "", bad(v, `must be "text" or "json"`)
 	}
 	return v.val, nil
+}
+
+func checkTokenStorage(v value) (string, error) {
+	s := strings.ToLower(v.val)
+	if !slices.Contains(TokenStorages(), s) {
+		return "", bad(v, `must be "auto", "keyring" or "file"`)
+	}
+	return s, nil
 }
 
 // checkCAFile resolves the CA file path and makes sure it holds at least one

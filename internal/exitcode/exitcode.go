@@ -46,10 +46,10 @@ func Of(err error) (int, bool) {
 
 // Help is the exit code table as shown in `hello --help` and the README.
 const Help = `Exit codes:
-  0  success
-  1  any other failure
-  2  usage: unknown command, bad flag, bad argument, bad configuration
-  3  the provider or the API is unreachable, timed out, or answered 5xx
-  4  not logged in, or the session cannot be used or renewed
-  5  permission denied (HTTP 403), e.g. messages admin without read:admin-messages
-  130  interrupted (Ctrl-C)`
+    0  success
+    1  any other failure
+    2  usage: unknown command, bad flag, bad argument, bad configuration
+    3  the provider or the API is unreachable, timed out, or answered 5xx
+    4  not logged in, or the session cannot be used or renewed
+    5  permission denied (HTTP 403), e.g. messages admin without read:admin-messages
+  130  interrupted (Ctrl-C; 143 for SIGTERM)`

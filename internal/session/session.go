@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/hello-cli/hello/internal/httperr"
+	"github.com/hello-cli/hello/internal/keystore"
 	"github.com/hello-cli/hello/internal/oidcclient"
 	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
@@ -53,6 +54,10 @@ func CannotRenew(t *token.Token, haveSecret bool) error {
 type CorruptError struct{ Err *tokencache.CorruptError }
 
 func (e *CorruptError) Error() string {
+	// A sealed entry that cannot be opened here says itself what to do.
+	if errors.Is(e.Err, keystore.ErrUnreadable) {
+		return e.Err.Error()
+	}
 	return fmt.Sprintf("the cached session is unreadable, so you are not logged in: run \"hello login\" (%v)", e.Err)
 }
 

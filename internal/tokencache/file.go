@@ -133,9 +133,14 @@ func (s *Store) Prepare(k Key, current *Entry) (*Reservation, error) {
 	}
 	reserve := int64(minReserve)
 	if current != nil {
-		if data, err := s.encode(k, current); err == nil {
-			reserve = max(reserve, 4*int64(len(data)))
+		// Encoding the current entry also proves the codec can encode its
+		// successor: a sealing codec that cannot reach its key must fail
+		// here, before the refresh token is spent, not at Commit.
+		data, err := s.encode(k, current)
+		if err != nil {
+			return nil, err
 		}
+		reserve = max(reserve, 4*int64(len(data)))
 	}
 	p, err := s.files().Prepare(s.Path(k), reserve)
 	if err != nil {
