@@ -44,7 +44,10 @@ const Every = time.Minute
 
 // Limiter folds repeated events: the first of a kind is logged, then at
 // most one a minute, saying how many were left out. It holds one entry per
-// kind; callers use a few fixed kinds, never one per client address.
+// kind; a kind may name who did it (a client and a user), never a client
+// address. Past maxKinds it forgets kinds idle for a minute, or all of
+// them: a forgotten kind is logged again as a first occurrence, one line
+// too many rather than memory without bound.
 type Limiter struct {
 	mu    sync.Mutex
 	kinds map[string]*kind
@@ -65,6 +68,9 @@ func (l *Limiter) Allow(kindName string, now time.Time) (skipped int, ok bool) {
 	}
 	k := l.kinds[kindName]
 	if k == nil {
+		if len(l.kinds) >= maxKinds {
+			l.forgetIdle(now)
+		}
 		k = &kind{}
 		l.kinds[kindName] = k
 	}
@@ -74,4 +80,21 @@ func (l *Limiter) Allow(kindName string, now time.Time) (skipped int, ok bool) {
 	}
 	skipped, k.skipped, k.last = k.skipped, 0, now
 	return skipped, true
+}
+
+// maxKinds bounds a Limiter's table.
+const maxKinds = 4096
+
+// forgetIdle drops the kinds not logged for a minute, or every kind when
+// all are active. A sweep happens once per maxKinds new kinds at most, so
+// it is amortised O(1).
+func (l *Limiter) forgetIdle(now time.Time) {
+	for name, k := range l.kinds {
+		if now.Sub(k.last) >= Every {
+			delete(l.kinds, name)
+		}
+	}
+	if len(l.kinds) >= maxKinds/2 {
+		clear(l.kinds)
+	}
 }

@@ -3,6 +3,7 @@ package eventlog
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -51,5 +52,27 @@ func TestFormats(t *testing.T) {
 	}
 	if _, err := New(&b, "xml"); err == nil {
 		t.Error("xml accepted")
+	}
+}
+
+// A Limiter keyed by client and user stays bounded: past maxKinds it
+// forgets idle kinds (or all), and a forgotten kind is logged again as a
+// first occurrence rather than folded into nothing.
+func TestLimiterBounded(t *testing.T) {
+	t.Parallel()
+	var l Limiter
+	now := time.Unix(1_000_000, 0)
+	l.Allow("old", now)
+	later := now.Add(Every)
+	for i := range 3 * maxKinds {
+		if _, ok := l.Allow("kind"+strconv.Itoa(i), later); !ok {
+			t.Fatalf("first occurrence of kind %d folded", i)
+		}
+		if len(l.kinds) > maxKinds {
+			t.Fatalf("%d kinds held, want at most %d", len(l.kinds), maxKinds)
+		}
+	}
+	if _, ok := l.Allow("old", later); !ok {
+		t.Error("a forgotten kind was folded")
 	}
 }

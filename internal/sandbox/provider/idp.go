@@ -135,6 +135,11 @@ type Provider struct {
 	logins *loginThrottle
 	// folds keeps repeated refusals to one log line a minute.
 	folds eventlog.Limiter
+	// signups caps how fast accounts are made.
+	signups *signupLimiter
+	// events folds repeated identical events (same kind, client and user)
+	// into one line a minute with a count; see event.
+	events eventlog.Limiter
 }
 
 // New validates cfg, loads or creates the persistent state and builds the
@@ -173,6 +178,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		cfg: cfg, issuer: issuer, log: logger, now: cfg.Now, store: st, cookies: newCookieNames(cfg.Issuer),
 		guesses: newFailureLimiter(maxCodeFailures, codeFailureWindow), logins: newLoginThrottle(),
 	}
+	p.signups = &signupLimiter{limit: st.Limits().SignupsPerMinute, window: time.Minute}
 	if _, err := rand.Read(p.csrfKey[:]); err != nil {
 		return nil, fmt.Errorf("idp: CSRF key: %w", err)
 	}

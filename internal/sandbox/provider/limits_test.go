@@ -21,11 +21,32 @@ func withLimits(mod func(*store.Limits)) func(*Config) {
 	}
 }
 
+// openAuthRequest starts a sign-in and opens its login page, as a
+// browser does: a request in use, which a full share does not drop.
+func openAuthRequest(t *testing.T, s *testIDP) string {
+	t.Helper()
+	id := startAuthRequest(t, s, newPKCE())
+	if p := rawGet(t, s.url+loginPath+"?id="+url.QueryEscape(id)); p.status != http.StatusOK {
+		t.Fatalf("login page: %d\n%s", p.status, p.body)
+	}
+	return id
+}
+
+// enterUserCode types a device's user code on the verification page, as
+// its user does: a code in use, which a full share does not drop.
+func enterUserCode(t *testing.T, s *testIDP, da *oauth2.DeviceAuthResponse) {
+	t.Helper()
+	b := newBrowser(t, s)
+	if p := b.submit(b.get(da.VerificationURIComplete), nil); !strings.Contains(p.body, `id="password"`) {
+		t.Fatalf("entering the user code: %d\n%s", p.status, p.body)
+	}
+}
+
 func TestPendingAuthRequestsCapped(t *testing.T) {
 	t.Parallel()
 	s := startIDP(t, withLimits(func(l *store.Limits) { l.AuthRequests = 3 }))
 	for range 3 {
-		startAuthRequest(t, s, newPKCE())
+		openAuthRequest(t, s)
 	}
 	q := callback(t, rawGet(t, newPKCE().authURL(s.oauthConfig())))
 	if q.Get("error") != "temporarily_unavailable" {
@@ -41,9 +62,11 @@ func TestDeviceAuthorizationsCapped(t *testing.T) {
 	s := startIDP(t, withLimits(func(l *store.Limits) { l.Devices = 2 }))
 	conf := s.oauthConfig()
 	for range 2 {
-		if _, err := conf.DeviceAuth(t.Context()); err != nil {
+		da, err := conf.DeviceAuth(t.Context())
+		if err != nil {
 			t.Fatal(err)
 		}
+		enterUserCode(t, s, da)
 	}
 	status, body := s.postForm(t, "/device_authorization", url.Values{"client_id": {CLIClientID}}, nil)
 	if status != http.StatusServiceUnavailable || body["error"] != "temporarily_unavailable" {
@@ -281,15 +304,17 @@ func TestPendingSharesPerClient(t *testing.T) {
 	t.Parallel()
 	s := startIDP(t, withLimits(func(l *store.Limits) { l.AuthRequestsPerClient, l.DevicesPerClient = 2, 1 }))
 	for range 2 {
-		startAuthRequest(t, s, newPKCE())
+		openAuthRequest(t, s)
 	}
 	p := rawGet(t, newPKCE().authURL(s.oauthConfig()))
 	if q := callback(t, p); q.Get("error") != "temporarily_unavailable" || q.Get("iss") != s.url || p.header.Get("Retry-After") != "900" {
 		t.Errorf("third sign-in: %v, Retry-After %q; want temporarily_unavailable, iss, 900", q, p.header.Get("Retry-After"))
 	}
-	if _, err := s.oauthConfig().DeviceAuth(t.Context()); err != nil {
+	da, err := s.oauthConfig().DeviceAuth(t.Context())
+	if err != nil {
 		t.Fatal(err)
 	}
+	enterUserCode(t, s, da)
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodPost, s.url+"/device_authorization", strings.NewReader("client_id="+CLIClientID))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := http.DefaultClient.Do(req)

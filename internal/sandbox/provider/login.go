@@ -20,6 +20,7 @@ const (
 	msgFormExpired      = "This form has expired. Please try again."
 	msgFlowExpired      = "This sign-in request is unknown or has expired. Go back to the application and start again."
 	msgFlowUsed         = "This sign-in request was already completed. Go back to the application and start again."
+	msgSignupFull       = "This sandbox already has as many accounts as it keeps, so no new one can be made. Log in with an account you have, or as " + store.AliceEmail + " (password " + store.AlicePassword + ")."
 	msgWrongBrowser     = "This sign-in can only be completed in the browser where you logged in. Go back to the application and start again."
 )
 
@@ -35,7 +36,8 @@ type flow struct {
 // it answers the request itself and ok is false.
 func (p *Provider) loadFlow(w http.ResponseWriter, r *http.Request) (f flow, ok bool) {
 	if id := r.FormValue("id"); id != "" {
-		ar, err := p.store.AuthRequest(id)
+		// Opening the page marks the request as one a person is using.
+		ar, err := p.store.OpenAuthRequest(id)
 		if err != nil {
 			p.errorPage(w, http.StatusBadRequest, msgFlowExpired)
 			return flow{}, false
@@ -68,6 +70,16 @@ func throttledMessage(wait time.Duration) string {
 		n, unit = int((wait+time.Minute-1)/time.Minute), "minutes"
 	}
 	return fmt.Sprintf("Too many failed attempts: for your safety, signing in is paused. Try again in %d %s.", n, unit)
+}
+
+// signupThrottledMessage tells someone over the sign-up rate how long to wait.
+func signupThrottledMessage(wait time.Duration) string {
+	n := int(roundUp(wait) / time.Second)
+	unit := "seconds"
+	if n == 1 {
+		unit = "second"
+	}
+	return fmt.Sprintf("Many accounts were just created on this sandbox, so sign-up is paused. Try again in %d %s, or log in as %s (password %s).", n, unit, store.AliceEmail, store.AlicePassword)
 }
 
 // roundUp rounds up to whole seconds, at least one.
@@ -250,7 +262,7 @@ func (p *Provider) postLogin(w http.ResponseWriter, r *http.Request, f flow) {
 		p.errorPage(w, http.StatusInternalServerError, "Could not start a session. Please try again.")
 		return
 	}
-	p.log.Info("user logged in", "user", u.ID, "client", f.clientID())
+	p.event("user logged in", f.clientID(), u.ID)
 	p.finish(w, r, f, u, bs)
 }
 
@@ -269,9 +281,27 @@ func (p *Provider) handleSignup(w http.ResponseWriter, r *http.Request) {
 		p.showSignup(w, r, f, http.StatusForbidden, name, email, msgFormExpired)
 		return
 	}
+	now := p.now()
+	if wait, blocked := p.signups.blocked(now); blocked {
+		if skipped, ok := p.folds.Allow("sign-up throttled", now); ok {
+			p.log.Warn("sign-up refused: too many new accounts this minute", "retry_after", roundUp(wait).String(), "refused_since_last_line", skipped)
+		}
+		w.Header().Set("Retry-After", strconv.Itoa(int(roundUp(wait)/time.Second)))
+		p.showSignup(w, r, f, http.StatusTooManyRequests, name, email, signupThrottledMessage(wait))
+		return
+	}
 	u, err := p.store.SignUp(r.Context(), name, email, r.PostFormValue("password"))
 	var invalid *store.SignupError
+	if err == nil || errors.Is(err, store.ErrEmailTaken) {
+		p.signups.attempt(now) // both cost a password hash
+	}
 	switch {
+	case errors.Is(err, store.ErrTooManyUsers):
+		if skipped, ok := p.folds.Allow("sign-up full", now); ok {
+			p.log.Warn("sign-up refused: the sandbox keeps no more accounts", "refused_since_last_line", skipped)
+		}
+		p.showSignup(w, r, f, http.StatusForbidden, name, email, msgSignupFull)
+		return
 	case errors.Is(err, store.ErrEmailTaken):
 		p.showSignup(w, r, f, http.StatusConflict, name, email, "An account with this email already exists. Log in instead.")
 		return

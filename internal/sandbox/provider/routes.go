@@ -381,7 +381,29 @@ func (p *Provider) logGrant(grantType, clientID, subject string) {
 		string(oidc.GrantTypeClientCredentials): "client credentials",
 		string(oidc.GrantTypeDeviceCode):        "device code",
 	}[grantType]
-	p.log.Info("tokens issued", "grant", name, "client", clientID, "user", subject)
+	p.event("tokens issued", clientID, subject, "grant", name)
+}
+
+// event logs one real event. Identical ones (same message, client, user
+// and details) are folded: the first is logged at once, the next ones at
+// most once a minute with how many were left out, so that a script asking
+// for client-credentials tokens in a loop writes one line a minute, not one
+// per request, while a different client or user is logged as it happens.
+func (p *Provider) event(msg, clientID, user string, details ...string) {
+	kind := strings.Join(append([]string{msg, clientID, user}, details...), "\x00")
+	skipped, ok := p.events.Allow(kind, p.now())
+	if !ok {
+		return
+	}
+	attrs := make([]any, 0, len(details)+6)
+	for _, d := range details {
+		attrs = append(attrs, d)
+	}
+	attrs = append(attrs, "client", clientID, "user", user)
+	if skipped > 0 {
+		attrs = append(attrs, "repeated_since_last_line", skipped)
+	}
+	p.log.Info(msg, attrs...)
 }
 
 // repeatedParam returns the name of a parameter given more than once, if

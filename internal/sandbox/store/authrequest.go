@@ -43,6 +43,10 @@ type AuthRequest struct {
 
 	code      string // the issued authorization code, once there is one
 	exchanged bool   // tokens issued; the code is spent
+	// opened is set when a browser first loads the login (or sign-up)
+	// page for the request. Until then it is cheap to drop: see
+	// UnusedAuthRequestTTL.
+	opened bool
 
 	phase tokenPhase // of the copy the library is making tokens from
 }
@@ -180,9 +184,17 @@ func (s *Store) CreateAuthRequest(ctx context.Context, req *oidc.AuthRequest, _ 
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// Refusing (not evicting live requests) means a flood cannot cancel
-	// other people's sign-ins.
-	if f := s.authRequests.full(ar.clientID, ar.created); f.full {
+	// Everyone is 127.0.0.1, so a flood of /authorize cannot be told from
+	// people by address. It can by use: a browser loads the login page at
+	// once, a flood does not. So a full share first drops its oldest
+	// request nobody opened; requests someone is completing are never
+	// dropped, and only when all are in use is the newcomer refused.
+	s.authRequests.expireUnused(ar.created, UnusedAuthRequestTTL)
+	f, evicted := s.authRequests.makeRoom(ar.clientID, ar.created)
+	if evicted > 0 {
+		s.noteEvicted("the oldest unopened pending sign-ins", ar.clientID, evicted)
+	}
+	if f.full {
 		return nil, s.busy(ctx, "pending sign-ins", ar.clientID, f, "too many sign-ins in progress; try again in a few minutes")
 	}
 	s.authRequests.add(id, ar.clientID, ar, ar.created)
@@ -211,11 +223,27 @@ func (s *Store) AuthRequestByID(_ context.Context, id string) (op.AuthRequest, e
 
 // AuthRequest returns a copy of a live auth request.
 func (s *Store) AuthRequest(id string) (*AuthRequest, error) {
+	return s.authRequest(id, false)
+}
+
+// OpenAuthRequest is AuthRequest for the login and sign-up pages: it
+// marks the request as in use by a person, so that a flood of new ones
+// cannot push it out.
+func (s *Store) OpenAuthRequest(id string) (*AuthRequest, error) {
+	return s.authRequest(id, true)
+}
+
+func (s *Store) authRequest(id string, open bool) (*AuthRequest, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	now := s.now()
+	s.authRequests.expireUnused(now, UnusedAuthRequestTTL)
 	ar, ok := s.authRequests.get(id)
-	if !ok || s.now().Sub(ar.created) > AuthRequestTTL {
+	if !ok || now.Sub(ar.created) > AuthRequestTTL {
 		return nil, ErrNotFound
+	}
+	if open {
+		ar.opened = true
 	}
 	cp := *ar
 	return &cp, nil

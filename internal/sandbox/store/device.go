@@ -22,8 +22,11 @@ type deviceAuth struct {
 
 	done, denied bool
 	consumed     bool // tokens were issued; the device code is spent
-	subject      string
-	authTime     time.Time
+	// entered is set once someone typed the user code on the device
+	// page. Codes nobody entered are what a full share drops first.
+	entered  bool
+	subject  string
+	authTime time.Time
 }
 
 // normalizeUserCode lets people type the code in any case, with or without
@@ -52,7 +55,13 @@ func (s *Store) StoreDeviceAuthorization(ctx context.Context, clientID, deviceCo
 	defer s.mu.Unlock()
 	now := s.now()
 	d.expires = now.Add(s.cfg.DeviceCodeTTL)
-	if f := s.devices.full(clientID, now); f.full {
+	// As for pending sign-ins: a full share drops its oldest code that
+	// nobody has typed in yet before it refuses.
+	f, evicted := s.devices.makeRoom(clientID, now)
+	if evicted > 0 {
+		s.noteEvicted("the oldest device codes nobody entered", clientID, evicted)
+	}
+	if f.full {
 		return s.busy(ctx, "device sign-ins", clientID, f, "too many device sign-ins in progress; try again in a few minutes")
 	}
 	key := normalizeUserCode(userCode)
@@ -144,6 +153,7 @@ func (s *Store) PendingDevice(userCode string) (Device, bool) {
 	if !ok || d.done || d.denied || s.now().After(d.expires) {
 		return Device{}, false
 	}
+	d.entered = true
 	return Device{UserCode: d.userCode, ClientID: d.clientID, Scopes: slices.Clone(d.scopes), Audience: d.audience}, true
 }
 

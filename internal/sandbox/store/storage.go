@@ -31,6 +31,10 @@ import (
 const (
 	// AuthRequestTTL bounds how long a user may take on the login page.
 	AuthRequestTTL = 15 * time.Minute
+	// UnusedAuthRequestTTL bounds how long a request may wait for its login
+	// page to be opened. A browser opens it at once (/authorize redirects
+	// there); what is left unopened this long came from no browser.
+	UnusedAuthRequestTTL = 2 * time.Minute
 )
 
 // Config configures a Store. The provider fills in every duration.
@@ -82,6 +86,11 @@ type Limits struct {
 	// Sessions are browser sessions; past either cap the oldest is ended.
 	Sessions        int
 	SessionsPerUser int
+	// Users caps the signed-up accounts (the demo users always exist);
+	// SignupsPerMinute caps how fast they are made, for everyone together:
+	// on loopback every caller has the same address.
+	Users            int
+	SignupsPerMinute int
 }
 
 // DefaultLimits are the caps used when Config.Limits is zero.
@@ -91,6 +100,7 @@ var DefaultLimits = Limits{
 	AccessTokens: 100_000, AccessTokensPerOwner: 10_000,
 	Families: 100_000, FamiliesPerUser: 1_000,
 	Sessions: 10_000, SessionsPerUser: 100,
+	Users: 1_000, SignupsPerMinute: 10,
 }
 
 // Compile-time checks of the optional interfaces the library looks for.
@@ -144,6 +154,14 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if cfg.Limits == (Limits{}) {
 		cfg.Limits = DefaultLimits
 	}
+	// Added later than the others: a Limits written before them means
+	// the defaults, not "no sign-ups".
+	if cfg.Limits.Users == 0 {
+		cfg.Limits.Users = DefaultLimits.Users
+	}
+	if cfg.Limits.SignupsPerMinute == 0 {
+		cfg.Limits.SignupsPerMinute = DefaultLimits.SignupsPerMinute
+	}
 	var persist *stateDir
 	if !cfg.Ephemeral {
 		if cfg.StateDir == "" {
@@ -155,7 +173,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signing key: %w", err)
 	}
-	users, err := loadUsers(persist, cfg.PasswordCost, cfg.Now, cfg.Logger)
+	users, err := loadUsers(persist, cfg.PasswordCost, cfg.Limits.Users, cfg.Now, cfg.Logger)
 	if err != nil {
 		return nil, fmt.Errorf("users: %w", err)
 	}
@@ -173,6 +191,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	l := cfg.Limits
 	s.authRequests = newTable[*AuthRequest](AuthRequestTTL, l.AuthRequests, l.AuthRequestsPerClient)
+	s.authRequests.used = func(ar *AuthRequest) bool { return ar.opened || ar.done }
 	s.authRequests.onDrop = func(_ string, ar *AuthRequest) {
 		if ar.code != "" {
 			delete(s.codes, ar.code)
@@ -186,12 +205,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// rather than an unknown-code error.
 	s.devices = newTable[*deviceAuth](2*cfg.DeviceCodeTTL, l.Devices, l.DevicesPerClient)
 	s.devices.onDrop = func(_ string, d *deviceAuth) { delete(s.userCodes, normalizeUserCode(d.userCode)) }
+	s.devices.used = func(d *deviceAuth) bool { return d.entered || d.done || d.denied }
 	s.sessions = newTable[*Session](cfg.SessionTTL, l.Sessions, l.SessionsPerUser)
 	if _, err := rand.Read(s.refreshKey[:]); err != nil {
 		return nil, fmt.Errorf("refresh-token key: %w", err)
 	}
 	return s, nil
 }
+
+// Limits returns the caps in force.
+func (s *Store) Limits() Limits { return s.limits }
 
 // KeyID returns the kid of the signing key.
 func (s *Store) KeyID() string { return s.key.id }
@@ -258,6 +281,7 @@ func (p *tokenPhase) audience(api []string, clientID string) []string {
 // entry. Callers hold s.mu.
 func (s *Store) expireLocked(now time.Time) {
 	s.authRequests.expire(now)
+	s.authRequests.expireUnused(now, UnusedAuthRequestTTL)
 	s.accessTokens.expire(now)
 	s.families.expire(now)
 	s.devices.expire(now)
@@ -294,6 +318,14 @@ func (s *Store) busy(ctx context.Context, table, ownerID string, f fullness, des
 		r.RetryAfter, r.Global = retry, global
 	}
 	return ErrTemporarilyUnavailable(desc)
+}
+
+// noteEvicted logs, folded like refusals, that a full table made room:
+// what it dropped, and for whom.
+func (s *Store) noteEvicted(what, ownerID string, n int) {
+	if skipped, ok := s.folds.Allow("evicted "+what, s.now()); ok {
+		s.log.Warn("table full: dropped "+what+" to make room", "for", ownerID, "dropped", n, "dropped_since_last_line", skipped)
+	}
 }
 
 // ---- clients ----

@@ -17,9 +17,22 @@ type table[V any] struct {
 	entries map[string]*slot[V]
 	order   queue // every key, oldest first
 	owners  map[string]*owner
+	// byCount lists the owners by how many entries they hold, and maxN is
+	// the most anyone holds, so the biggest holder is found in O(1):
+	// counts move by one, so maxN does too.
+	byCount map[int]*owner
+	maxN    int
 	// onDrop, if set, is called for every entry deleted or expired, to
 	// clean up indexes that point at it.
 	onDrop func(key string, v V)
+
+	// used, if set, tells entries somebody has started to use (a login
+	// page shown, a user code typed) from those nobody has touched yet.
+	// Untouched entries cost a flood nothing to make, so a full share
+	// makes room by dropping its oldest untouched one (evictUnused)
+	// instead of refusing the person who is actually signing in.
+	used   func(v V) bool
+	unused queue // keys possibly still unused, oldest first
 }
 
 type slot[V any] struct {
@@ -29,8 +42,11 @@ type slot[V any] struct {
 }
 
 type owner struct {
-	n     int   // live entries
-	order queue // the owner's keys, oldest first; may hold deleted ones
+	n      int   // live entries
+	order  queue // the owner's keys, oldest first; may hold deleted ones
+	unused queue // the owner's possibly unused keys (see table.used)
+	// prev and next link the owners holding n entries (table.byCount).
+	prev, next *owner
 }
 
 // queue is a FIFO of keys with their expiry. Deleted keys stay until they
@@ -75,7 +91,7 @@ func (q *queue) compact(live int, isLive func(queued) bool) {
 
 func newTable[V any](ttl time.Duration, limit, perOwner int) *table[V] {
 	return &table[V]{ttl: ttl, limit: limit, perOwner: perOwner,
-		entries: map[string]*slot[V]{}, owners: map[string]*owner{}}
+		entries: map[string]*slot[V]{}, owners: map[string]*owner{}, byCount: map[int]*owner{}}
 }
 
 // live reports whether a queued key still names the entry it was queued for.
@@ -154,10 +170,77 @@ func (t *table[V]) add(key, ownerID string, v V, now time.Time) {
 		o = &owner{}
 		t.owners[ownerID] = o
 	}
+	t.unlink(o)
 	o.n++
+	t.link(o)
 	o.order.push(key, expires)
 	t.order.compact(len(t.entries), t.live)
 	o.order.compact(o.n, t.live)
+	if t.used != nil {
+		t.unused.push(key, expires)
+		o.unused.push(key, expires)
+		t.unused.compact(len(t.entries), t.isUnused)
+		o.unused.compact(o.n, t.isUnused)
+	}
+}
+
+// isUnused reports whether a queued key names a live entry nobody used.
+func (t *table[V]) isUnused(it queued) bool {
+	return t.live(it) && !t.used(t.entries[it.key].v)
+}
+
+// evictUnused drops the oldest unused entry, the owner's own unless
+// global, and reports whether there was one. Amortised O(1): a key leaves
+// an unused queue at most once.
+func (t *table[V]) evictUnused(ownerID string, global bool) bool {
+	if t.used == nil {
+		return false
+	}
+	q := &t.unused
+	if !global {
+		o := t.owners[ownerID]
+		if o == nil {
+			return false
+		}
+		q = &o.unused
+	}
+	for q.len() > 0 {
+		it := q.front()
+		q.pop()
+		if t.isUnused(it) {
+			t.delete(it.key)
+			return true
+		}
+	}
+	return false
+}
+
+// expireUnused drops the entries still unused idle after they were made,
+// oldest first; O(1) per dropped or used entry.
+func (t *table[V]) expireUnused(now time.Time, idle time.Duration) {
+	for t.used != nil && t.unused.len() > 0 {
+		it := t.unused.front()
+		if !now.After(it.expires.Add(idle - t.ttl)) {
+			return
+		}
+		t.unused.pop()
+		if t.isUnused(it) {
+			t.delete(it.key)
+		}
+	}
+}
+
+// makeRoom is full, after dropping unused entries for owner while that
+// helps: the owner's own when its share is full, anyone's oldest when the
+// whole table is.
+func (t *table[V]) makeRoom(ownerID string, now time.Time) (f fullness, evicted int) {
+	for {
+		f = t.full(ownerID, now)
+		if !f.full || !t.evictUnused(ownerID, f.global) {
+			return f, evicted
+		}
+		evicted++
+	}
 }
 
 // get returns the entry under key; expired entries may still be returned
@@ -189,11 +272,67 @@ func (t *table[V]) delete(key string) {
 		t.onDrop(key, s.v)
 	}
 	if o := t.owners[s.owner]; o != nil {
+		t.unlink(o)
 		o.n--
 		if o.n == 0 {
 			delete(t.owners, s.owner)
+		} else {
+			t.link(o)
 		}
 	}
+}
+
+// link adds o to the list of owners holding o.n entries.
+func (t *table[V]) link(o *owner) {
+	head := t.byCount[o.n]
+	o.prev, o.next = nil, head
+	if head != nil {
+		head.prev = o
+	}
+	t.byCount[o.n] = o
+	t.maxN = max(t.maxN, o.n)
+}
+
+// unlink takes o out of its count's list, if it is in one.
+func (t *table[V]) unlink(o *owner) {
+	if o.n == 0 {
+		return
+	}
+	if o.prev != nil {
+		o.prev.next = o.next
+	} else {
+		t.byCount[o.n] = o.next
+	}
+	if o.next != nil {
+		o.next.prev = o.prev
+	}
+	o.prev, o.next = nil, nil
+	if t.byCount[o.n] == nil {
+		delete(t.byCount, o.n)
+		if t.maxN == o.n {
+			// o was the only biggest holder; add and delete link it
+			// again at o.n±1 at once, which makes maxN right.
+			t.maxN = o.n - 1
+		}
+	}
+}
+
+// biggestOldest returns, when the table is full, the oldest entry of the
+// owner holding the most, if that owner holds more than ownerID does.
+// Taking it instead of refusing means the shares of many owners can never
+// add up to a table that refuses everyone: whoever holds less than the
+// biggest holder still gets in, and the biggest holders are the ones
+// refused. O(1) (amortised, as oldest).
+func (t *table[V]) biggestOldest(ownerID string) (string, bool) {
+	mine := 0
+	if o := t.owners[ownerID]; o != nil {
+		mine = o.n
+	}
+	if len(t.entries) < t.limit || t.maxN <= mine+1 {
+		// Taking from an owner holding one more would only swap the two.
+		return "", false
+	}
+	return t.oldest(t.byCount[t.maxN]).key, true
 }
 
 // ownedBy returns the live keys of an owner, oldest first.

@@ -86,3 +86,90 @@ func BenchmarkTableRefusal(b *testing.B) {
 		})
 	}
 }
+
+// The biggest holder is found in O(1) and gives up its oldest entry to
+// anyone holding fewer once the table is full.
+func TestTableBiggestHolder(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_000_000, 0)
+	tb := newTable[int](time.Hour, 10, 10)
+	for i := range 6 {
+		tb.add("big"+strconv.Itoa(i), "big", i, now.Add(time.Duration(i)*time.Second))
+	}
+	for i := range 4 {
+		tb.add("mid"+strconv.Itoa(i), "mid", i, now)
+	}
+	if k, ok := tb.biggestOldest("newcomer"); !ok || k != "big0" {
+		t.Fatalf("biggestOldest(newcomer) = %q %v, want big0", k, ok)
+	}
+	if _, ok := tb.biggestOldest("big"); ok {
+		t.Error("the biggest holder may take from itself")
+	}
+	tb.delete("big0")
+	tb.delete("big1") // big and mid now both hold 4
+	tb.add("new0", "newcomer", 0, now)
+	tb.add("new1", "newcomer", 1, now)
+	if tb.maxN != 4 || tb.byCount[4] == nil || tb.byCount[2] == nil {
+		t.Fatalf("maxN %d, lists %v", tb.maxN, tb.byCount)
+	}
+	if _, ok := tb.biggestOldest("mid"); ok {
+		t.Error("an owner as big as the biggest may take from it")
+	}
+	if k, ok := tb.biggestOldest("newcomer"); !ok || (k != "big2" && k != "mid0") {
+		t.Errorf("biggestOldest(newcomer) = %q %v, want the oldest of big or mid", k, ok)
+	}
+	// Not full: nothing is taken.
+	tb.delete("new1")
+	if _, ok := tb.biggestOldest("other"); ok {
+		t.Error("took an entry from a table with room")
+	}
+	tb.expire(now.Add(2 * time.Hour))
+	if tb.maxN != 0 || len(tb.byCount) != 0 {
+		t.Errorf("empty table: maxN %d, lists %v", tb.maxN, tb.byCount)
+	}
+}
+
+// A full share drops its oldest unused entry, never one in use; unused
+// entries also go after their idle time.
+func TestTableEvictsUnusedFirst(t *testing.T) {
+	t.Parallel()
+	now := time.Unix(1_000_000, 0)
+	tb := newTable[*bool](time.Hour, 100, 3)
+	tb.used = func(v *bool) bool { return *v }
+	use := map[string]*bool{}
+	for i := range 3 {
+		k := "k" + strconv.Itoa(i)
+		use[k] = new(bool)
+		tb.add(k, "c", use[k], now.Add(time.Duration(i)*time.Second))
+	}
+	*use["k0"] = true // somebody opened the oldest
+	if f, n := tb.makeRoom("c", now); f.full || n != 1 {
+		t.Fatalf("makeRoom: %+v after %d evictions, want room after 1", f, n)
+	}
+	if _, ok := tb.get("k0"); !ok {
+		t.Error("the entry in use was evicted")
+	}
+	if _, ok := tb.get("k1"); ok {
+		t.Error("the oldest unused entry k1 is still there")
+	}
+	tb.add("k3", "c", new(bool), now)
+	*use["k2"] = true
+	tb.add("k4", "c", new(bool), now) // over the share, forced
+	// Idle unused entries expire; used ones stay until their TTL.
+	tb.expireUnused(now.Add(2*time.Minute), time.Minute)
+	for _, k := range []string{"k3", "k4"} {
+		if _, ok := tb.get(k); ok {
+			t.Errorf("idle unused %s kept", k)
+		}
+	}
+	for _, k := range []string{"k0", "k2"} {
+		if _, ok := tb.get(k); !ok {
+			t.Errorf("used %s dropped by expireUnused", k)
+		}
+	}
+	// All in use: nothing to evict, the newcomer is refused.
+	tb.add("k5", "c", use["k0"], now)
+	if f, n := tb.makeRoom("c", now); !f.full || n != 0 {
+		t.Errorf("all in use: %+v after %d evictions, want refused", f, n)
+	}
+}

@@ -216,8 +216,21 @@ func (s *Store) claimCodeLocked(req op.TokenRequest) error {
 // whose owner (the user, or the machine client) has used up its share of
 // live access tokens. Client credentials with the published hello-ci secret
 // could otherwise fill the table for everyone. Callers hold s.mu.
+//
+// When the whole table is full, the biggest holder's oldest token is
+// forgotten for anyone who holds fewer (see table.biggestOldest): it stays
+// a valid JWT for the API but no longer works at /userinfo. So per-owner
+// shares, however many users sign up, cannot add up to refusing everyone.
 func (s *Store) roomForTokenLocked(ctx context.Context, g grant, now time.Time) error {
-	if f := s.accessTokens.full(g.subject, now); f.full {
+	f := s.accessTokens.full(g.subject, now)
+	if f.full && f.global {
+		if victim, ok := s.accessTokens.biggestOldest(g.subject); ok {
+			s.noteEvicted("the oldest live access token of the biggest holder", g.subject, 1)
+			s.accessTokens.delete(victim)
+			return nil
+		}
+	}
+	if f.full {
 		return s.busy(ctx, "live access tokens", g.subject, f, "too many live access tokens for this client or user; try again later")
 	}
 	return nil
@@ -332,6 +345,15 @@ func (s *Store) CreateAccessAndRefreshTokens(ctx context.Context, req op.TokenRe
 // to log in again), not the new one; a full table refuses. Callers hold s.mu.
 func (s *Store) roomForFamilyLocked(ctx context.Context, g grant, now time.Time) error {
 	f := s.families.full(g.subject, now)
+	if f.full && f.global {
+		// As for access tokens: the biggest holder loses its oldest login
+		// to anyone holding fewer.
+		if victim, ok := s.families.biggestOldest(g.subject); ok {
+			s.noteEvicted("the oldest login of the biggest holder", g.subject, 1)
+			s.dropFamilyLocked(victim)
+			return nil
+		}
+	}
 	switch {
 	case !f.full:
 		return nil

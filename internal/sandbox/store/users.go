@@ -67,6 +67,10 @@ type userStore struct {
 	// email is unknown or its hash is cheaper (see hashesFor).
 	dummyHash []byte
 
+	// maxSignups caps the signed-up accounts (the demo users are not
+	// counted): users.json and the per-user shares stay bounded.
+	maxSignups int
+
 	mu      sync.RWMutex
 	byEmail map[string]*User // key: lower-cased email
 	byID    map[string]*User
@@ -79,6 +83,10 @@ type userStore struct {
 
 // ErrEmailTaken is returned by signUp for an email that already has an account.
 var ErrEmailTaken = errors.New("an account with this email already exists")
+
+// ErrTooManyUsers refuses a sign-up once the sandbox holds Limits.Users
+// signed-up accounts.
+var ErrTooManyUsers = errors.New("the sandbox has as many signed-up accounts as it keeps")
 
 // SignupError is a sign-up refusal whose text can be shown to the user.
 type SignupError struct{ Msg string }
@@ -94,8 +102,8 @@ func defaultUsers() []*User {
 	}
 }
 
-func loadUsers(persist *stateDir, cost int, now func() time.Time, logger *slog.Logger) (*userStore, error) {
-	s := &userStore{persist: persist, cost: cost, now: now, log: logger, byEmail: map[string]*User{}, byID: map[string]*User{}}
+func loadUsers(persist *stateDir, cost, maxSignups int, now func() time.Time, logger *slog.Logger) (*userStore, error) {
+	s := &userStore{persist: persist, cost: cost, maxSignups: maxSignups, now: now, log: logger, byEmail: map[string]*User{}, byID: map[string]*User{}}
 	secret, err := randomToken()
 	if err != nil {
 		return nil, err
@@ -259,6 +267,9 @@ func (s *userStore) signUp(ctx context.Context, name, email, password string) (U
 	case len(password) < MinPasswordLen || len(password) > MaxPasswordLen:
 		return User{}, &SignupError{fmt.Sprintf("Choose a password of %d to %d characters.", MinPasswordLen, MaxPasswordLen)}
 	}
+	if s.full() {
+		return User{}, ErrTooManyUsers // before the slow hash
+	}
 	// Hash before taking the lock: bcrypt is deliberately slow.
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cost)
 	if err != nil {
@@ -288,6 +299,9 @@ func (s *userStore) signUp(ctx context.Context, name, email, password string) (U
 			if s.byEmail[strings.ToLower(email)] != nil {
 				return ErrEmailTaken
 			}
+			if s.fullLocked() {
+				return ErrTooManyUsers
+			}
 			out := slices.Clone(saved)
 			for _, su := range s.signups {
 				if !slices.ContainsFunc(saved, func(o *User) bool { return o.ID == su.ID }) {
@@ -310,10 +324,25 @@ func (s *userStore) signUp(ctx context.Context, name, email, password string) (U
 		}
 	} else if s.byEmail[strings.ToLower(email)] != nil {
 		return User{}, ErrEmailTaken
+	} else if s.fullLocked() {
+		return User{}, ErrTooManyUsers
 	}
 	s.add(u)
 	s.signups = append(s.signups, u)
 	return *u, nil
+}
+
+// full reports whether the signed-up accounts reached the cap.
+func (s *userStore) full() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.fullLocked()
+}
+
+// fullLocked is full for callers holding mu. The demo users always exist
+// and do not count.
+func (s *userStore) fullLocked() bool {
+	return len(s.byID)-len(defaultUsers()) >= s.maxSignups
 }
 
 // validEmail accepts a bare addr-spec with a dot in the domain, the shape

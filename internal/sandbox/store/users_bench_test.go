@@ -15,7 +15,7 @@ import (
 //
 //	go test -run '^$' -bench LoginTiming -benchtime 40x ./internal/sandbox/store/
 func BenchmarkLoginTiming(b *testing.B) {
-	us, err := loadUsers(nil, bcrypt.DefaultCost, time.Now, nil)
+	us, err := loadUsers(nil, bcrypt.DefaultCost, DefaultLimits.Users, time.Now, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

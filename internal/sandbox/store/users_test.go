@@ -12,7 +12,7 @@ import (
 func TestLoginWorkDoesNotTellAccountsApart(t *testing.T) {
 	t.Parallel()
 	const cost = bcrypt.MinCost + 2
-	us, err := loadUsers(nil, cost, time.Now, nil)
+	us, err := loadUsers(nil, cost, DefaultLimits.Users, time.Now, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
