@@ -417,7 +417,6 @@ func TestLoginRun(t *testing.T) {
 type fakeLogout struct {
 	revokeErr    error
 	revoked      []string
-	endpoint     bool
 	noRevocation bool
 	noEndSession bool
 }
