@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"html"
 	"io"
@@ -24,6 +23,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hello-cli/hello/e2e/internal/harness"
 )
 
 // helloBin is the binary under test, built once for the whole run.
@@ -36,10 +37,8 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	helloBin = filepath.Join(dir, "hello")
-	build := exec.Command("go", "build", "-o", helloBin, "..")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build hello:", err)
+	if err := harness.Build(helloBin, ".."); err != nil {
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	code := m.Run()
@@ -182,12 +181,8 @@ func (u *user) run(args ...string) result {
 	cmd.Env, cmd.Dir = u.env, u.dir
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else if err != nil {
+	code, err := harness.ExitCode(cmd.Run())
+	if err != nil {
 		u.t.Fatalf("run hello %v: %v", args, err)
 	}
 	return result{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
@@ -236,12 +231,7 @@ func (u *user) startProgram(name string, args ...string) *background {
 		u.t.Fatal(err)
 	}
 	go func() {
-		err := cmd.Wait()
-		code := 0
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			code = exitErr.ExitCode()
-		}
+		code, _ := harness.ExitCode(cmd.Wait())
 		b.done <- result{Stdout: b.stdout.String(), Stderr: b.stderr.String(), Code: code}
 	}()
 	// Killing a process that has already exited is a harmless error.
@@ -289,18 +279,12 @@ var loginURL = regexp.MustCompile(`(https?://\S+/authorize\?\S+)`)
 // cleanEnv is a minimal environment: nothing from the developer's machine
 // (their real cache, config or CI variables) leaks into the run.
 func cleanEnv(home string) []string {
-	return []string{
-		"HOME=" + home,
-		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
-		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config-home"),
-		"XDG_STATE_HOME=" + filepath.Join(home, ".state"),
-		"PATH=" + os.Getenv("PATH"),
-		"TMPDIR=" + os.TempDir(),
+	return append(harness.CleanEnv(home),
 		// Plain files, as a headless machine is configured: these tests are
 		// about sessions, not storage, and the OS keyring's own tests
 		// (keyring_test.go) choose the storage they exercise.
 		"HELLO_TOKEN_STORAGE=file",
-	}
+	)
 }
 
 func getJSON(t testing.TB, url string, v any) {
@@ -319,38 +303,11 @@ func getJSON(t testing.TB, url string, v any) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer process and a reading test.
-type syncBuffer struct {
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	notify chan struct{}
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.notify != nil {
-		close(b.notify)
-		b.notify = nil
-	}
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a process's output, read by the test while it is written.
+type syncBuffer struct{ harness.Buffer }
 
 // changed returns a channel closed on the next write.
-func (b *syncBuffer) changed() <-chan struct{} {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.notify == nil {
-		b.notify = make(chan struct{})
-	}
-	return b.notify
-}
+func (b *syncBuffer) changed() <-chan struct{} { return b.Changed() }
 
 // browserClient is an HTTP client with cookies, like a browser.
 func browserClient(t testing.TB) *http.Client {

@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -20,11 +19,11 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/hello-cli/hello/e2e/internal/harness"
 	"github.com/hello-cli/hello/internal/iostreams"
 )
 
@@ -65,10 +64,8 @@ func run(m *testing.M) int {
 	defer os.RemoveAll(tmp)
 	if missing == "" {
 		helloBin = filepath.Join(tmp, "hello")
-		build := exec.Command("go", "build", "-o", helloBin, "../..")
-		build.Stdout, build.Stderr = os.Stderr, os.Stderr
-		if err := build.Run(); err != nil {
-			fmt.Fprintln(os.Stderr, "build hello:", err)
+		if err := harness.Build(helloBin, "../.."); err != nil {
+			fmt.Fprintln(os.Stderr, err)
 			return 1
 		}
 	}
@@ -232,16 +229,7 @@ func newUser(t *testing.T, p *provider, api string) *user {
 func (u *user) setenv(k, v string) { u.env = append(u.env, k+"="+v) }
 
 // cleanEnv keeps the developer's machine (cache, config, CI variables) out.
-func cleanEnv(home string) []string {
-	return []string{
-		"HOME=" + home,
-		"XDG_CACHE_HOME=" + filepath.Join(home, ".cache"),
-		"XDG_CONFIG_HOME=" + filepath.Join(home, ".config-home"),
-		"XDG_STATE_HOME=" + filepath.Join(home, ".state"),
-		"PATH=" + os.Getenv("PATH"),
-		"TMPDIR=" + os.TempDir(),
-	}
-}
+func cleanEnv(home string) []string { return harness.CleanEnv(home) }
 
 // result is what one hello run did.
 type result struct {
@@ -262,12 +250,8 @@ func (u *user) run(args ...string) result {
 	cmd.Env, cmd.Dir = u.env, u.home
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else if err != nil {
+	code, err := harness.ExitCode(cmd.Run())
+	if err != nil {
 		u.t.Fatalf("run hello %v: %v", args, err)
 	}
 	return result{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
@@ -308,12 +292,7 @@ func (u *user) start(args ...string) *background {
 		u.t.Fatal(err)
 	}
 	go func() {
-		err := cmd.Wait()
-		code := 0
-		var exitErr *exec.ExitError
-		if errors.As(err, &exitErr) {
-			code = exitErr.ExitCode()
-		}
+		code, _ := harness.ExitCode(cmd.Wait())
 		b.done <- result{Stdout: b.stdout.String(), Stderr: b.stderr.String(), Code: code}
 	}()
 	u.t.Cleanup(func() { _ = cmd.Process.Kill() })
@@ -418,35 +397,8 @@ func keys(m map[string]any) []string {
 	return out
 }
 
-// syncBuffer is a bytes.Buffer safe for a writer process and a reading test.
-type syncBuffer struct {
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	notify chan struct{}
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.notify != nil {
-		close(b.notify)
-		b.notify = nil
-	}
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
+// syncBuffer is a process's output, read by the test while it is written.
+type syncBuffer struct{ harness.Buffer }
 
 // changed returns a channel closed on the next write.
-func (b *syncBuffer) changed() <-chan struct{} {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.notify == nil {
-		b.notify = make(chan struct{})
-	}
-	return b.notify
-}
+func (b *syncBuffer) changed() <-chan struct{} { return b.Changed() }
