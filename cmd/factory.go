@@ -393,10 +393,6 @@ func forgetKeyOf(s *session.Session) (forget func(context.Context) (bool, error)
 	return c.Store.ForgetKeyIfUnused, c.Store.Backend()
 }
 
-// JSON reports whether -o json was asked for. A command that prints JSON
-// also takes --jq: use addJQFlag and jsonOutput, which handle both.
-func (f *Factory) JSON() bool { return f.Settings != nil && f.Settings.Output == config.OutputJSON }
-
 // who names the logged-in subject for humans, without any token: the
 // e-mail from whichever source has it (ID token, userinfo, access token),
 // with the name, else the subject.
