@@ -318,32 +318,22 @@ func (f *Factory) loginUserInfo(ctx context.Context, t *token.Token) map[string]
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	bearer := &http.Client{Transport: bearerTransport{base: hc, origin: u.Scheme + "://" + u.Host, token: t.AccessToken}, Timeout: hc.Timeout}
-	info, err := c.UserInfo(ctx, bearer)
+	info, err := c.UserInfo(ctx, session.Client(hc, unsavedToken{t}, session.Origin(u)))
 	if err != nil || claims.String(info, "sub") != claims.String(id, "sub") {
 		return nil
 	}
 	return info
 }
 
-// bearerTransport adds a token not yet saved, to its origin only.
-type bearerTransport struct {
-	base   *http.Client
-	origin string
-	token  string
-}
+// unsavedToken is the token of a login not yet saved, for session.Client:
+// it cannot be renewed, so a server that refuses it gets no second try.
+type unsavedToken struct{ t *token.Token }
 
-func (b bearerTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme+"://"+req.URL.Host != b.origin {
-		return nil, fmt.Errorf("refusing to send the access token to %s", req.URL.Host)
+func (u unsavedToken) Token(_ context.Context, w session.Want) (*token.Token, error) {
+	if w.Stale != "" {
+		return nil, errors.New("the server refused the new login's access token")
 	}
-	r := req.Clone(req.Context())
-	r.Header.Set("Authorization", "Bearer "+b.token)
-	rt := b.base.Transport
-	if rt == nil {
-		rt = http.DefaultTransport
-	}
-	return rt.RoundTrip(r)
+	return u.t, nil
 }
 
 // sealer is the sealing codec of the token cache in dir, one profile's
