@@ -156,7 +156,16 @@ type Storage struct {
 	Text string `json:"-"`
 }
 
-func storageOf(w keystore.Where, mode string) *Storage {
+// storageOf is how the entry just read is kept, from where (nil, or ok
+// false: not known).
+func storageOf(where func() (w keystore.Where, mode string, ok bool)) *Storage {
+	if where == nil {
+		return nil
+	}
+	w, mode, ok := where()
+	if !ok {
+		return nil
+	}
 	st := &Storage{Kind: "file", Mode: mode, Fallback: w.Location.Fallback, Text: w.String()}
 	if w.Sealed {
 		st.Kind, st.Keyring, st.Encrypted = "keyring", w.Location.Backend, true
@@ -175,11 +184,7 @@ func statusRun(ctx context.Context, o *StatusOptions) error {
 		}
 	}
 	e, err := o.Load()
-	if o.Storage != nil {
-		if w, mode, ok := o.Storage(); ok {
-			st.Storage = storageOf(w, mode)
-		}
-	}
+	st.Storage = storageOf(o.Storage)
 	var corrupt *session.CorruptError
 	switch {
 	case errors.As(err, &corrupt):
@@ -312,11 +317,7 @@ func statusAllRun(ctx context.Context, o *StatusOptions) error {
 		k := cs.Session.Key
 		st := Status{Profile: cs.Profile, Issuer: k.Issuer, ClientID: k.ClientID, Audience: k.Audience, Cache: cs.Session.Store.Path(k)}
 		e, err := cs.Session.Load()
-		if cs.Storage != nil {
-			if w, mode, ok := cs.Storage(); ok {
-				st.Storage = storageOf(w, mode)
-			}
-		}
+		st.Storage = storageOf(cs.Storage)
 		var corrupt *session.CorruptError
 		switch {
 		case errors.As(err, &corrupt):
