@@ -3,7 +3,6 @@ package helloapi
 import (
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
 	"time"
@@ -14,15 +13,10 @@ import (
 // with a valid token (signature and claims checked on every request).
 func BenchmarkAPI(b *testing.B) {
 	ti := newTestIssuer(b)
-	s, err := New(Config{Issuer: ti.URL, Audience: testAudience, Logger: quietLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, hs := newAPI(b, ti, nil)
 	if err := s.Prefetch(b.Context()); err != nil {
 		b.Fatal(err)
 	}
-	hs := httptest.NewServer(s)
-	defer hs.Close()
 	auth := "Bearer " + sign(b, rsaKey(b, 0), "k1", "", ti.claims(time.Now()))
 
 	var rates = map[string]float64{}
@@ -77,10 +71,7 @@ func BenchmarkAPI(b *testing.B) {
 // RSA-2048 signature, claims) against a cache hit.
 func BenchmarkVerify(b *testing.B) {
 	ti := newTestIssuer(b)
-	s, err := New(Config{Issuer: ti.URL, Audience: testAudience, Logger: quietLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, _ := newAPI(b, ti, nil)
 	if err := s.Prefetch(b.Context()); err != nil {
 		b.Fatal(err)
 	}
@@ -111,15 +102,10 @@ func BenchmarkVerify(b *testing.B) {
 //	go test -run '^$' -bench 'BenchmarkAPI' -benchtime 3s ./internal/sandbox/helloapi/
 func BenchmarkAPIPaired(b *testing.B) {
 	ti := newTestIssuer(b)
-	s, err := New(Config{Issuer: ti.URL, Audience: testAudience, Logger: quietLogger()})
-	if err != nil {
-		b.Fatal(err)
-	}
+	s, hs := newAPI(b, ti, nil)
 	if err := s.Prefetch(b.Context()); err != nil {
 		b.Fatal(err)
 	}
-	hs := httptest.NewServer(s)
-	defer hs.Close()
 	auth := "Bearer " + sign(b, rsaKey(b, 0), "k1", "", ti.claims(time.Now()))
 	// The transport itself, not an http.Client: the client's per-request
 	// header copying is the benchmark's own cost, larger for the request
