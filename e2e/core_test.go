@@ -103,28 +103,25 @@ func unwritable(t *testing.T, sb *sandbox, u *user, block, unblock func()) {
 
 func TestReadOnlyCacheDirectoryKeepsSession(t *testing.T) {
 	t.Parallel()
-	// Root ignores permission bits; the immutable attribute stops root too.
-	if _, err := exec.LookPath("chattr"); err != nil {
-		t.Skip("chattr not found")
-	}
+	requireChattr(t)
 	sb := startSandbox(t)
 	u := newUser(t, sb)
 	u.login("alice@example.com", "alice-password")
 	dir := u.cacheDir()
-	chattr := func(flag string) {
-		if out, err := exec.Command("chattr", flag, dir).CombinedOutput(); err != nil {
-			t.Skipf("chattr %s: %v %s", flag, err, out)
+	setAttr := func(flag string) {
+		if err := chattr(dir, flag); err != nil {
+			t.Skip(err)
 		}
 	}
-	t.Cleanup(func() { _ = exec.Command("chattr", "-i", dir).Run() })
+	t.Cleanup(func() { _ = chattr(dir, "-i") })
 	unwritable(t, sb, u, func() {
-		chattr("+i")
+		setAttr("+i")
 		if f, err := os.CreateTemp(dir, "probe"); err == nil {
 			f.Close()
 			os.Remove(f.Name())
 			t.Skip("the file system ignores the immutable attribute")
 		}
-	}, func() { chattr("-i") })
+	}, func() { setAttr("-i") })
 }
 
 func TestFullDiskKeepsSession(t *testing.T) {

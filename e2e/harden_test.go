@@ -3,13 +3,11 @@ package e2e
 import (
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -143,10 +141,7 @@ func TestInvalidGrantAfterAnotherWriterRotatedAnExpiredToken(t *testing.T) {
 
 func TestRenewalThatCannotBeSavedIsUsedWithAWarning(t *testing.T) {
 	t.Parallel()
-	// Root ignores permission bits; the immutable attribute stops root too.
-	if _, err := exec.LookPath("chattr"); err != nil {
-		t.Skip("chattr not found")
-	}
+	requireChattr(t)
 	sb := startSandbox(t)
 	u := newUser(t, sb)
 	u.login("alice@example.com", "alice-password")
@@ -156,20 +151,13 @@ func TestRenewalThatCannotBeSavedIsUsedWithAWarning(t *testing.T) {
 	}
 	_, tokenPath := tokenEndpoint(t, sb)
 	dir := u.cacheDir()
-	chattr := func(flag string) error {
-		out, err := exec.Command("chattr", flag, dir).CombinedOutput()
-		if err != nil {
-			return fmt.Errorf("chattr %s: %v %s", flag, err, out)
-		}
-		return nil
-	}
-	t.Cleanup(func() { _ = chattr("-i") })
+	t.Cleanup(func() { _ = chattr(dir, "-i") })
 	var blocked atomic.Bool
 	front := failingProvider(t, sb, func(p string) (int, string, http.Header) {
 		// hello has prepared its save; the directory turns read-only
 		// while the provider rotates the refresh token.
 		if p == tokenPath && !blocked.Swap(true) {
-			if err := chattr("+i"); err != nil {
+			if err := chattr(dir, "+i"); err != nil {
 				t.Error(err)
 			}
 		}
@@ -180,7 +168,7 @@ func TestRenewalThatCannotBeSavedIsUsedWithAWarning(t *testing.T) {
 	before, _ := os.ReadFile(path)
 
 	r := v.run("messages", "protected")
-	if err := chattr("-i"); err != nil {
+	if err := chattr(dir, "-i"); err != nil {
 		t.Skip(err)
 	}
 	if !blocked.Load() {

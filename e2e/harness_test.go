@@ -441,3 +441,21 @@ func (u *user) expireToken() {
 }
 
 var syscallSIGTERM = syscall.SIGTERM
+
+// requireChattr skips a test that needs the immutable attribute where
+// chattr is missing: root ignores permission bits, the attribute stops root
+// too.
+func requireChattr(t testing.TB) {
+	t.Helper()
+	if _, err := exec.LookPath("chattr"); err != nil {
+		t.Skip("chattr not found")
+	}
+}
+
+// chattr sets ("+i") or clears ("-i") dir's immutable attribute.
+func chattr(dir, flag string) error {
+	if out, err := exec.Command("chattr", flag, dir).CombinedOutput(); err != nil {
+		return fmt.Errorf("chattr %s: %v %s", flag, err, out)
+	}
+	return nil
+}
