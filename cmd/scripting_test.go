@@ -407,3 +407,23 @@ func TestLogoutAll(t *testing.T) {
 		t.Errorf("stderr:\n%s", got)
 	}
 }
+
+// TestMinTTLErrorNeverClaimsEnough: a token a fraction of a second short of
+// --min-ttl must not be described as lasting exactly that long.
+func TestMinTTLErrorNeverClaimsEnough(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		want, got time.Duration
+		says      string
+	}{
+		{time.Hour, time.Hour - 300*time.Millisecond, "is valid for 59m59s"},
+		{59*time.Minute + 59*time.Second, 59*time.Minute + 58*time.Second + 900*time.Millisecond, "is valid for 59m58s"},
+		{2 * time.Hour, time.Hour, "is valid for 1h0m0s"},
+		{time.Minute, -3 * time.Second, "has already expired"},
+	} {
+		msg := (&MinTTLError{Want: tc.want, Got: tc.got}).Error()
+		if !strings.Contains(msg, "even renewed, the access token "+tc.says) {
+			t.Errorf("want %s, got %s: %q, want it to say %q", tc.want, tc.got, msg, tc.says)
+		}
+	}
+}
