@@ -100,6 +100,12 @@ func execRun(ctx context.Context, o *ExecOptions) error {
 	if err != nil {
 		return err
 	}
+	// A Ctrl-C or SIGTERM that came while the token was renewed found no
+	// child to forward it to: stop here (130, 143) rather than start a
+	// command that would never hear of it.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	code, err := o.Run(childprocess.Command{
 		Name: o.Command[0],
 		Args: o.Command[1:],

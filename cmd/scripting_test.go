@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/hello-cli/hello/internal/apirequest"
 	"github.com/hello-cli/hello/internal/childprocess"
 	"github.com/hello-cli/hello/internal/config"
+	"github.com/hello-cli/hello/internal/interrupt"
 	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/jq"
 	"github.com/hello-cli/hello/internal/oidcclient"
@@ -425,5 +427,29 @@ func TestMinTTLErrorNeverClaimsEnough(t *testing.T) {
 		if !strings.Contains(msg, "even renewed, the access token "+tc.says) {
 			t.Errorf("want %s, got %s: %q, want it to say %q", tc.want, tc.got, msg, tc.says)
 		}
+	}
+}
+
+// TestExecStoppedBeforeTheChildStarts: a SIGTERM that arrives while hello
+// renews the token (before the child exists, so nothing can forward it)
+// must stop hello there, with 143; a child started anyway would never hear
+// of it and run to its end.
+func TestExecStoppedBeforeTheChildStarts(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancelCause(t.Context())
+	cancel(&interrupt.SignalError{Signal: syscall.SIGTERM})
+	io, _, _, _ := iostreams.Test()
+	ran := false
+	o := &ExecOptions{EnvName: "TOK", Command: []string{"prog"}, IO: io, APIURL: "http://api", Now: now,
+		// The session had its token before the signal: it does not fail.
+		Token:   (&fakeTokens{tok: &token.Token{AccessToken: "at-1", Expiry: testNow.Add(time.Hour)}}).Token,
+		Environ: func() []string { return nil },
+		Run:     func(childprocess.Command) (int, error) { ran = true; return 0, nil }}
+	err := execRun(ctx, o)
+	if ran {
+		t.Error("the command was started after hello was told to stop")
+	}
+	if got := exitCode(ctx, err); got != 143 {
+		t.Errorf("exit %d (%v), want 143", got, err)
 	}
 }
