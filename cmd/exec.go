@@ -21,6 +21,12 @@ const DefaultTokenEnv = "HELLO_ACCESS_TOKEN"
 // apiURLEnv is the variable hello exec puts the API URL in.
 const apiURLEnv = "HELLO_API_URL"
 
+// profileEnv names the profile in use in the command's environment, so that
+// a hello run by the command uses the same profile: HELLO_API_URL (which a
+// nested hello reads as its own API URL) is this profile's, and the default
+// profile's token must not be sent there.
+const profileEnv = "HELLO_PROFILE"
+
 // ExecOptions are the inputs of `hello exec`.
 type ExecOptions struct {
 	EnvName string
@@ -29,7 +35,9 @@ type ExecOptions struct {
 
 	IO     *iostreams.IOStreams
 	APIURL string
-	Now    func() time.Time
+	// Profile is the name of the profile in use ("default" included).
+	Profile string
+	Now     func() time.Time
 	// Token hands out a usable token from the session.
 	Token func(context.Context, session.Want) (*token.Token, error)
 	// Environ is the environment the command starts from.
@@ -45,7 +53,8 @@ func NewCmdExec(f *Factory, runF func(*ExecOptions) error) *cobra.Command {
 		Use:   "exec [--env NAME] [--min-ttl DURATION] -- COMMAND [ARG...]",
 		Short: "Run a command with the access token in its environment",
 		Long: `Run COMMAND with the access token in the environment variable NAME
-(default HELLO_ACCESS_TOKEN) and the API URL in HELLO_API_URL. The token is
+(default HELLO_ACCESS_TOKEN), the API URL in HELLO_API_URL and the profile
+in HELLO_PROFILE (so a hello run by COMMAND uses the same one). The token is
 never put in any command line, where other users could read it with ps.
 It is renewed first when it has expired, or when less than --min-ttl of its
 lifetime remains; it is not renewed while the command runs.
@@ -72,10 +81,14 @@ runs, hello's own failures have hello's exit codes (4: not logged in).`,
 			if opts.EnvName == apiURLEnv {
 				return exitcode.Newf(exitcode.Usage, "bad --env %s: that variable holds the API URL; choose another name", apiURLEnv)
 			}
+			if opts.EnvName == profileEnv {
+				return exitcode.Newf(exitcode.Usage, "bad --env %s: that variable names the profile in use; choose another name", profileEnv)
+			}
 			if err := checkMinTTL(opts.MinTTL); err != nil {
 				return err
 			}
 			opts.IO, opts.APIURL, opts.Now, opts.Token = f.IO, f.Settings.APIURL, f.Now, f.tokens
+			opts.Profile = f.Settings.ProfileName()
 			opts.Environ, opts.Run = os.Environ, childprocess.Run
 			if runF != nil {
 				return runF(opts)
@@ -113,6 +126,7 @@ func execRun(ctx context.Context, o *ExecOptions) error {
 		Set: []childprocess.Var{
 			{Name: o.EnvName, Value: t.AccessToken},
 			{Name: apiURLEnv, Value: o.APIURL},
+			{Name: profileEnv, Value: o.Profile},
 		},
 		Stdin:  o.IO.In,
 		Stdout: o.IO.Out,

@@ -74,7 +74,7 @@ func TestExecRun(t *testing.T) {
 			t.Parallel()
 			io, _, _, _ := iostreams.Test()
 			var ran *childprocess.Command
-			o := &ExecOptions{EnvName: "TOK", MinTTL: tc.minTTL, Command: []string{"prog", "a", "b"}, IO: io, APIURL: "http://api",
+			o := &ExecOptions{EnvName: "TOK", MinTTL: tc.minTTL, Command: []string{"prog", "a", "b"}, IO: io, APIURL: "http://api", Profile: "staging",
 				Now: now, Token: tc.tokens.Token, Environ: func() []string { return []string{"PATH=/bin"} },
 				Run: func(c childprocess.Command) (int, error) { ran = &c; return tc.code, tc.runErr }}
 			err := execRun(t.Context(), o)
@@ -88,7 +88,7 @@ func TestExecRun(t *testing.T) {
 				return
 			}
 			want := childprocess.Command{Name: "prog", Args: []string{"a", "b"}, Env: []string{"PATH=/bin"},
-				Set: []childprocess.Var{{Name: "TOK", Value: "at-1"}, {Name: "HELLO_API_URL", Value: "http://api"}}}
+				Set: []childprocess.Var{{Name: "TOK", Value: "at-1"}, {Name: "HELLO_API_URL", Value: "http://api"}, {Name: "HELLO_PROFILE", Value: "staging"}}}
 			got := *ran
 			got.Stdin, got.Stdout, got.Stderr = nil, nil, nil
 			if diff := cmp.Diff(want, got); diff != "" {
@@ -300,7 +300,7 @@ func TestScriptingOptions(t *testing.T) {
 		t.Errorf("logout options = %+v", lo)
 	}
 	for _, args := range [][]string{
-		{"exec"}, {"exec", "--env", "A-B", "--", "x"}, {"exec", "--env", "HELLO_API_URL", "--", "x"}, {"exec", "--min-ttl", "-1m", "--", "x"},
+		{"exec"}, {"exec", "--env", "A-B", "--", "x"}, {"exec", "--env", "HELLO_API_URL", "--", "x"}, {"exec", "--env", "HELLO_PROFILE", "--", "x"}, {"exec", "--min-ttl", "-1m", "--", "x"},
 		{"api"}, {"api", "/a", "/b"}, {"token", "--format", "xml"}, {"token", "--env", "1"}, {"status", "--all", "--min-ttl", "1m"},
 	} {
 		if code := newHarness(t).run(args...); code != 2 {
