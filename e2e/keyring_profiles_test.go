@@ -177,12 +177,60 @@ func TestHungBusIsProbedOnceForEveryProfile(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^b\s.*\sfile\s+yes$`).MatchString(r.Stdout) {
 		t.Errorf("status --all:\n%s", r.Stdout)
 	}
+	// They follow the remembered choice quietly: it was said once.
 	for _, p := range []string{"a", "b"} {
-		if r := u.mustRun("--profile", p, "messages", "protected"); r.Stdout != "This is a protected message.\n" || strings.Count(r.Stderr, fallbackNotice) != 1 {
+		if r := u.mustRun("--profile", p, "messages", "protected"); r.Stdout != "This is a protected message.\n" || r.Stderr != "" {
 			t.Errorf("profile %s after the hang: %q, stderr %q", p, r.Stdout, r.Stderr)
 		}
 	}
 	if n := bus.connections(); n != 1 {
 		t.Errorf("later commands connected to the hung bus again: %d connections", n)
+	}
+}
+
+// TestKeyringItemHintIsOnlyAHint: the file that says where the key's item
+// is, copied from another profile, altered or stale, never makes hello use
+// another key than its directory's.
+func TestKeyringItemHintIsOnlyAHint(t *testing.T) {
+	t.Parallel()
+	sb := startSandbox(t)
+	u := newUser(t, nil)
+	u.withoutEnv("HELLO_TOKEN_STORAGE")
+	ss := startSecretService(t, u.home)
+	u.setenv("DBUS_SESSION_BUS_ADDRESS", ss.Addr)
+	u.writeFile(".config", "[AUTH0]\nISSUER="+sb.Issuer+"\n[WEBAPP]\nAPI_SERVER_URL="+sb.API+"\n\n[profile a]\nISSUER="+sb.Issuer+"\nAPI_SERVER_URL="+sb.API+"\n")
+	u.login("alice@example.com", "alice-password")
+	u.login("bob@example.com", "bob-password", "--profile", "a")
+	hint := func(p string) string { return filepath.Join(u.profileDir(p), "keyring-item") }
+	u.mustRun("messages", "protected")
+	u.mustRun("--profile", "a", "messages", "protected")
+	own := string(must(os.ReadFile(hint("a"))))
+	if !strings.HasPrefix(own, "/org/freedesktop/secrets/collection/login/") {
+		t.Fatalf("profile a's item hint: %q", own)
+	}
+	for name, h := range map[string]string{
+		"copied from the default profile": string(must(os.ReadFile(hint("")))),
+		"altered":                         strings.Fields(string(must(os.ReadFile(hint("")))))[0] + " " + strings.Repeat("0", 32) + "\n",
+		"stale":                           "/org/freedesktop/secrets/collection/login/999 " + strings.Repeat("0", 32) + "\n",
+		"garbage":                         "\x1b[2J not a path\n",
+	} {
+		if err := os.WriteFile(hint("a"), []byte(h), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r := u.run("--profile", "a", "status")
+		if r.Code != 0 || !strings.Contains(r.Stdout, "bob@example.com") || !strings.Contains(r.Stdout, "keyring (Secret Service)") {
+			t.Errorf("item hint %s: exit %d\n%s%s", name, r.Code, r.Stdout, r.Stderr)
+		}
+		if got := string(must(os.ReadFile(hint("a")))); got != own {
+			t.Errorf("item hint %s was not put right: %q, want %q", name, got, own)
+		}
+	}
+	if tok := u.openProfileEntry(ss, "a"); strings.TrimSpace(u.mustRun("--profile", "a", "token").Stdout) != tok.AccessToken {
+		t.Error("profile a's token is not the one sealed under its own key")
+	}
+	// Logout forgets the hint with the key.
+	u.mustRun("--profile", "a", "logout", "--local")
+	if _, err := os.Stat(hint("a")); !os.IsNotExist(err) {
+		t.Errorf("the item hint outlived the key: %v", err)
 	}
 }

@@ -25,6 +25,10 @@ var ErrNoBus = errors.New("no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not
 type System struct {
 	// Getenv looks up an environment variable; nil means os.LookupEnv.
 	Getenv func(string) (string, bool)
+	// Dir, when set, is the cache directory whose key this System keeps:
+	// on the Secret Service, the item holding it is remembered there, so
+	// that the next command need not search for it.
+	Dir string
 }
 
 // Name is the keyring's name as users know it, for `hello status`.
@@ -44,7 +48,7 @@ func (s System) Get(service, user string) (string, error) {
 	if err := s.precheck(); err != nil {
 		return "", err
 	}
-	if v, err := fastGet(service, user); !errors.Is(err, errSlowPath) {
+	if v, err := s.get(service, user); !errors.Is(err, errSlowPath) {
 		return v, err
 	}
 	return gokeyring.Get(service, user)
@@ -55,6 +59,7 @@ func (s System) Set(service, user, secret string) error {
 	if err := s.precheck(); err != nil {
 		return err
 	}
+	defer s.forgetHint() // the item may be a new one
 	return gokeyring.Set(service, user, secret)
 }
 
@@ -63,6 +68,7 @@ func (s System) Delete(service, user string) error {
 	if err := s.precheck(); err != nil {
 		return err
 	}
+	defer s.forgetHint()
 	return gokeyring.Delete(service, user)
 }
 

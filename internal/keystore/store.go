@@ -109,7 +109,7 @@ func New(cfg Config) *Store {
 		cfg.Getenv = os.LookupEnv
 	}
 	if cfg.Backend == nil {
-		cfg.Backend = System{Getenv: cfg.Getenv}
+		cfg.Backend = System{Getenv: cfg.Getenv, Dir: cfg.Dir}
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
@@ -297,14 +297,18 @@ func safeText(s string, max int) string {
 	return string(r)
 }
 
-// Notice prints, at most once per process, that auto mode keeps tokens in
-// the plain file at path. Callers call it whenever they read or write an
-// entry in file mode; it says nothing unless auto mode fell back.
+// Notice prints that auto mode keeps tokens in the plain file at path,
+// once: in the process that chose the fallback (its probe failed, and the
+// choice was remembered), not in the later ones that only follow the
+// remembered choice. When it expires, or the environment changes, the
+// next probe chooses anew and says so again. Callers call it whenever they
+// read or write an entry in file mode; it says nothing unless auto mode
+// fell back in this process.
 func (s *Store) Notice(path string) {
 	s.mu.Lock()
-	loc, resolved := s.loc, s.resolved
+	loc, resolved, remembered := s.loc, s.resolved, s.fromMemo
 	s.mu.Unlock()
-	if !resolved || loc.Keyring || loc.Fallback == "" {
+	if !resolved || loc.Keyring || loc.Fallback == "" || remembered {
 		return
 	}
 	s.cfg.Shared.notice.Do(func() {
