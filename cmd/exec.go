@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -84,6 +85,9 @@ runs, hello's own failures have hello's exit codes (4: not logged in).`,
 			if opts.EnvName == profileEnv {
 				return exitcode.Newf(exitcode.Usage, "bad --env %s: that variable names the profile in use; choose another name", profileEnv)
 			}
+			if reservedEnv(opts.EnvName) {
+				return exitcode.Newf(exitcode.Usage, "bad --env %s: the command and its shell need that variable; choose another name, such as TOKEN", opts.EnvName)
+			}
 			if err := checkMinTTL(opts.MinTTL); err != nil {
 				return err
 			}
@@ -143,4 +147,17 @@ func execRun(ctx context.Context, o *ExecOptions) error {
 		return &childExit{code: code}
 	}
 	return nil
+}
+
+// reservedEnv reports whether name is a variable that programs and shells
+// rely on, so that replacing it with a token would break the command or
+// change what it runs (PATH, the dynamic loader's variables, a shell's
+// start-up files).
+func reservedEnv(name string) bool {
+	switch strings.ToUpper(name) {
+	case "PATH", "HOME", "SHELL", "PWD", "IFS", "ENV", "BASH_ENV", "TMPDIR", "TERM", "USER", "LANG":
+		return true
+	}
+	upper := strings.ToUpper(name)
+	return strings.HasPrefix(upper, "LD_") || strings.HasPrefix(upper, "DYLD_") || strings.HasPrefix(upper, "LC_")
 }

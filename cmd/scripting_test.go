@@ -300,7 +300,7 @@ func TestScriptingOptions(t *testing.T) {
 		t.Errorf("logout options = %+v", lo)
 	}
 	for _, args := range [][]string{
-		{"exec"}, {"exec", "--env", "A-B", "--", "x"}, {"exec", "--env", "HELLO_API_URL", "--", "x"}, {"exec", "--env", "HELLO_PROFILE", "--", "x"}, {"exec", "--min-ttl", "-1m", "--", "x"},
+		{"exec"}, {"exec", "--env", "A-B", "--", "x"}, {"exec", "--env", "HELLO_API_URL", "--", "x"}, {"exec", "--env", "HELLO_PROFILE", "--", "x"}, {"exec", "--env", "PATH", "--", "x"}, {"exec", "--env", "LD_PRELOAD", "--", "x"}, {"exec", "--env", "home", "--", "x"}, {"exec", "--min-ttl", "-1m", "--", "x"},
 		{"api"}, {"api", "/a", "/b"}, {"token", "--format", "xml"}, {"token", "--env", "1"}, {"status", "--all", "--min-ttl", "1m"},
 	} {
 		if code := newHarness(t).run(args...); code != 2 {
