@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,6 +22,12 @@ const DefaultTokenEnv = "HELLO_ACCESS_TOKEN"
 // apiURLEnv is the variable hello exec puts the API URL in.
 const apiURLEnv = "HELLO_API_URL"
 
+// profileEnv names the profile in use in the command's environment, so that
+// a hello run by the command uses the same profile: HELLO_API_URL (which a
+// nested hello reads as its own API URL) is this profile's, and the default
+// profile's token must not be sent there.
+const profileEnv = "HELLO_PROFILE"
+
 // ExecOptions are the inputs of `hello exec`.
 type ExecOptions struct {
 	EnvName string
@@ -29,7 +36,9 @@ type ExecOptions struct {
 
 	IO     *iostreams.IOStreams
 	APIURL string
-	Now    func() time.Time
+	// Profile is the name of the profile in use ("default" included).
+	Profile string
+	Now     func() time.Time
 	// Token hands out a usable token from the session.
 	Token func(context.Context, session.Want) (*token.Token, error)
 	// Environ is the environment the command starts from.
@@ -45,7 +54,8 @@ func NewCmdExec(f *Factory, runF func(*ExecOptions) error) *cobra.Command {
 		Use:   "exec [--env NAME] [--min-ttl DURATION] -- COMMAND [ARG...]",
 		Short: "Run a command with the access token in its environment",
 		Long: `Run COMMAND with the access token in the environment variable NAME
-(default HELLO_ACCESS_TOKEN) and the API URL in HELLO_API_URL. The token is
+(default HELLO_ACCESS_TOKEN), the API URL in HELLO_API_URL and the profile
+in HELLO_PROFILE (so a hello run by COMMAND uses the same one). The token is
 never put in any command line, where other users could read it with ps.
 It is renewed first when it has expired, or when less than --min-ttl of its
 lifetime remains; it is not renewed while the command runs.
@@ -72,10 +82,17 @@ runs, hello's own failures have hello's exit codes (4: not logged in).`,
 			if opts.EnvName == apiURLEnv {
 				return exitcode.Newf(exitcode.Usage, "bad --env %s: that variable holds the API URL; choose another name", apiURLEnv)
 			}
+			if opts.EnvName == profileEnv {
+				return exitcode.Newf(exitcode.Usage, "bad --env %s: that variable names the profile in use; choose another name", profileEnv)
+			}
+			if reservedEnv(opts.EnvName) {
+				return exitcode.Newf(exitcode.Usage, "bad --env %s: the command and its shell need that variable; choose another name, such as TOKEN", opts.EnvName)
+			}
 			if err := checkMinTTL(opts.MinTTL); err != nil {
 				return err
 			}
 			opts.IO, opts.APIURL, opts.Now, opts.Token = f.IO, f.Settings.APIURL, f.Now, f.tokens
+			opts.Profile = f.Settings.ProfileName()
 			opts.Environ, opts.Run = os.Environ, childprocess.Run
 			if runF != nil {
 				return runF(opts)
@@ -100,6 +117,12 @@ func execRun(ctx context.Context, o *ExecOptions) error {
 	if err != nil {
 		return err
 	}
+	// A Ctrl-C or SIGTERM that came while the token was renewed found no
+	// child to forward it to: stop here (130, 143) rather than start a
+	// command that would never hear of it.
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	code, err := o.Run(childprocess.Command{
 		Name: o.Command[0],
 		Args: o.Command[1:],
@@ -107,6 +130,7 @@ func execRun(ctx context.Context, o *ExecOptions) error {
 		Set: []childprocess.Var{
 			{Name: o.EnvName, Value: t.AccessToken},
 			{Name: apiURLEnv, Value: o.APIURL},
+			{Name: profileEnv, Value: o.Profile},
 		},
 		Stdin:  o.IO.In,
 		Stdout: o.IO.Out,
@@ -123,4 +147,17 @@ func execRun(ctx context.Context, o *ExecOptions) error {
 		return &childExit{code: code}
 	}
 	return nil
+}
+
+// reservedEnv reports whether name is a variable that programs and shells
+// rely on, so that replacing it with a token would break the command or
+// change what it runs (PATH, the dynamic loader's variables, a shell's
+// start-up files).
+func reservedEnv(name string) bool {
+	switch strings.ToUpper(name) {
+	case "PATH", "HOME", "SHELL", "PWD", "IFS", "ENV", "BASH_ENV", "TMPDIR", "TERM", "USER", "LANG":
+		return true
+	}
+	upper := strings.ToUpper(name)
+	return strings.HasPrefix(upper, "LD_") || strings.HasPrefix(upper, "DYLD_") || strings.HasPrefix(upper, "LC_")
 }

@@ -41,7 +41,13 @@ type MinTTLError struct {
 }
 
 func (e *MinTTLError) Error() string {
-	return fmt.Sprintf("the session cannot provide a token valid for %s: even renewed, the access token is valid for %s; ask for less with --min-ttl, or give the API a longer token lifetime at the provider", e.Want, e.Got.Round(time.Second))
+	// Truncated, not rounded: 59m59.7s left of a 1h --min-ttl must not read
+	// as "valid for 1h0m0s".
+	got := "is valid for " + e.Got.Truncate(time.Second).String()
+	if e.Got <= 0 {
+		got = "has already expired (check this computer's clock)"
+	}
+	return fmt.Sprintf("the session cannot provide a token valid for %s: even renewed, the access token %s; ask for less with --min-ttl, or give the API a longer token lifetime at the provider", e.Want, got)
 }
 
 // tokenWithin gets a usable token that stays valid at least minTTL from

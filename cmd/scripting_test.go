@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/hello-cli/hello/internal/apirequest"
 	"github.com/hello-cli/hello/internal/childprocess"
 	"github.com/hello-cli/hello/internal/config"
+	"github.com/hello-cli/hello/internal/interrupt"
 	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/jq"
 	"github.com/hello-cli/hello/internal/oidcclient"
@@ -72,7 +74,7 @@ func TestExecRun(t *testing.T) {
 			t.Parallel()
 			io, _, _, _ := iostreams.Test()
 			var ran *childprocess.Command
-			o := &ExecOptions{EnvName: "TOK", MinTTL: tc.minTTL, Command: []string{"prog", "a", "b"}, IO: io, APIURL: "http://api",
+			o := &ExecOptions{EnvName: "TOK", MinTTL: tc.minTTL, Command: []string{"prog", "a", "b"}, IO: io, APIURL: "http://api", Profile: "staging",
 				Now: now, Token: tc.tokens.Token, Environ: func() []string { return []string{"PATH=/bin"} },
 				Run: func(c childprocess.Command) (int, error) { ran = &c; return tc.code, tc.runErr }}
 			err := execRun(t.Context(), o)
@@ -86,7 +88,7 @@ func TestExecRun(t *testing.T) {
 				return
 			}
 			want := childprocess.Command{Name: "prog", Args: []string{"a", "b"}, Env: []string{"PATH=/bin"},
-				Set: []childprocess.Var{{Name: "TOK", Value: "at-1"}, {Name: "HELLO_API_URL", Value: "http://api"}}}
+				Set: []childprocess.Var{{Name: "TOK", Value: "at-1"}, {Name: "HELLO_API_URL", Value: "http://api"}, {Name: "HELLO_PROFILE", Value: "staging"}}}
 			got := *ran
 			got.Stdin, got.Stdout, got.Stderr = nil, nil, nil
 			if diff := cmp.Diff(want, got); diff != "" {
@@ -298,7 +300,7 @@ func TestScriptingOptions(t *testing.T) {
 		t.Errorf("logout options = %+v", lo)
 	}
 	for _, args := range [][]string{
-		{"exec"}, {"exec", "--env", "A-B", "--", "x"}, {"exec", "--env", "HELLO_API_URL", "--", "x"}, {"exec", "--min-ttl", "-1m", "--", "x"},
+		{"exec"}, {"exec", "--env", "A-B", "--", "x"}, {"exec", "--env", "HELLO_API_URL", "--", "x"}, {"exec", "--env", "HELLO_PROFILE", "--", "x"}, {"exec", "--env", "PATH", "--", "x"}, {"exec", "--env", "LD_PRELOAD", "--", "x"}, {"exec", "--env", "home", "--", "x"}, {"exec", "--min-ttl", "-1m", "--", "x"},
 		{"api"}, {"api", "/a", "/b"}, {"token", "--format", "xml"}, {"token", "--env", "1"}, {"status", "--all", "--min-ttl", "1m"},
 	} {
 		if code := newHarness(t).run(args...); code != 2 {
@@ -405,5 +407,49 @@ func TestLogoutAll(t *testing.T) {
 	if got := errOut.String(); strings.Count(got, "Removed the cached session.") != 2 || strings.Count(got, "provider down") != 2 ||
 		!strings.Contains(got, "Profile prod, https://prod.example.com/ (client hello-cli):") {
 		t.Errorf("stderr:\n%s", got)
+	}
+}
+
+// TestMinTTLErrorNeverClaimsEnough: a token a fraction of a second short of
+// --min-ttl must not be described as lasting exactly that long.
+func TestMinTTLErrorNeverClaimsEnough(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		want, got time.Duration
+		says      string
+	}{
+		{time.Hour, time.Hour - 300*time.Millisecond, "is valid for 59m59s"},
+		{59*time.Minute + 59*time.Second, 59*time.Minute + 58*time.Second + 900*time.Millisecond, "is valid for 59m58s"},
+		{2 * time.Hour, time.Hour, "is valid for 1h0m0s"},
+		{time.Minute, -3 * time.Second, "has already expired"},
+	} {
+		msg := (&MinTTLError{Want: tc.want, Got: tc.got}).Error()
+		if !strings.Contains(msg, "even renewed, the access token "+tc.says) {
+			t.Errorf("want %s, got %s: %q, want it to say %q", tc.want, tc.got, msg, tc.says)
+		}
+	}
+}
+
+// TestExecStoppedBeforeTheChildStarts: a SIGTERM that arrives while hello
+// renews the token (before the child exists, so nothing can forward it)
+// must stop hello there, with 143; a child started anyway would never hear
+// of it and run to its end.
+func TestExecStoppedBeforeTheChildStarts(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancelCause(t.Context())
+	cancel(&interrupt.SignalError{Signal: syscall.SIGTERM})
+	io, _, _, _ := iostreams.Test()
+	ran := false
+	o := &ExecOptions{EnvName: "TOK", Command: []string{"prog"}, IO: io, APIURL: "http://api", Now: now,
+		// The session had its token before the signal: it does not fail.
+		Token:   (&fakeTokens{tok: &token.Token{AccessToken: "at-1", Expiry: testNow.Add(time.Hour)}}).Token,
+		Environ: func() []string { return nil },
+		Run:     func(childprocess.Command) (int, error) { ran = true; return 0, nil }}
+	err := execRun(ctx, o)
+	if ran {
+		t.Error("the command was started after hello was told to stop")
+	}
+	if got := exitCode(ctx, err); got != 143 {
+		t.Errorf("exit %d (%v), want 143", got, err)
 	}
 }

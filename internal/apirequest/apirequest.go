@@ -143,7 +143,11 @@ func Resolve(api *url.URL, path string) (*url.URL, error) {
 		return nil, usagef("bad path %q: %v", path, errors.Unwrap(err))
 	}
 	if u.Scheme != "" || u.Host != "" || strings.HasPrefix(path, "//") {
-		if u.User != nil || !SameOrigin(api, u) {
+		if u.User != nil {
+			// Said apart: the origin named would read as the API's own.
+			return nil, usagef("refusing to send your access token to a URL with a user name or password in it (%s@…): give a path such as /api/messages/public", origin(u))
+		}
+		if !SameOrigin(api, u) {
 			return nil, usagef("refusing to send your access token to %s: hello api only calls the configured API, %s; give a path such as /api/messages/public", origin(u), origin(api))
 		}
 		u.Fragment, u.RawFragment = "", ""

@@ -85,6 +85,12 @@ func TestOtherOriginsRefused(t *testing.T) {
 			t.Errorf("%s: the refusal echoes the password: %v", p, err)
 		}
 	}
+	// A user name in the URL is named as the reason: the origin alone would
+	// be the API's own, and the refusal would read as a contradiction.
+	_, err := Build(context.Background(), base, Spec{Path: "http://user:pw@localhost:6060/"})
+	if err == nil || !strings.Contains(err.Error(), "user name or password") {
+		t.Errorf("userinfo on the API's origin: err = %v, want it named", err)
+	}
 	if _, err := Build(context.Background(), base, Spec{Path: ""}); err == nil {
 		t.Error("empty path accepted")
 	}

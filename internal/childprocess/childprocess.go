@@ -116,6 +116,7 @@ func Run(c Command) (int, error) {
 	cmd := exec.Command(c.Name, c.Args...)
 	cmd.Env = mergeEnv(c.Env, c.Set)
 	cmd.Dir = c.Dir
+	cmd.SysProcAttr = endWithParent()
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = c.Stdin, c.Stdout, c.Stderr
 	if cmd.Err != nil {
 		return 0, &StartError{Name: c.Name, Err: cmd.Err}
