@@ -34,10 +34,7 @@ func TestStatusAfterInvalidGrant(t *testing.T) {
 	// Keep the first refresh token, let it rotate, then put it back: the
 	// next refresh presents a spent token and the provider answers
 	// invalid_grant, as it would after a revocation.
-	old, err := os.ReadFile(u.cachePath())
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := u.cacheBytes()
 	u.expireToken()
 	u.mustRun("messages", "protected")
 	if err := os.WriteFile(u.cachePath(), old, 0o600); err != nil {
@@ -269,10 +266,7 @@ func TestProviderTemporarilyUnavailable(t *testing.T) {
 	sb := startSandbox(t)
 	u := newUser(t, sb)
 	u.login("alice@example.com", "alice-password")
-	base, err := os.ReadFile(u.cachePath())
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := u.cacheBytes()
 	tokenPath := "/oauth/token"
 	var doc map[string]any
 	getJSON(t, sb.Issuer+"/.well-known/openid-configuration", &doc)
@@ -350,10 +344,7 @@ func TestKilledRefresh(t *testing.T) {
 			sb := startSandbox(t, "--refresh-reuse-interval", tc.interval)
 			u := newUser(t, sb)
 			u.login("alice@example.com", "alice-password")
-			base, err := os.ReadFile(u.cachePath())
-			if err != nil {
-				t.Fatal(err)
-			}
+			base := u.cacheBytes()
 			var doc map[string]any
 			getJSON(t, sb.Issuer+"/.well-known/openid-configuration", &doc)
 			tu, _ := url.Parse(doc["token_endpoint"].(string))

@@ -86,10 +86,7 @@ func TestInvalidGrantAfterAnotherWriterRotatedAnExpiredToken(t *testing.T) {
 			sb := startSandbox(t)
 			u := newUser(t, sb)
 			u.login("alice@example.com", "alice-password")
-			base, err := os.ReadFile(u.cachePath())
-			if err != nil {
-				t.Fatal(err)
-			}
+			base := u.cacheBytes()
 			endpoint, tokenPath := tokenEndpoint(t, sb)
 			rt := u.cacheEntry()["refresh_token"].(string)
 			var path, issuer string
@@ -145,10 +142,7 @@ func TestRenewalThatCannotBeSavedIsUsedWithAWarning(t *testing.T) {
 	sb := startSandbox(t)
 	u := newUser(t, sb)
 	u.login("alice@example.com", "alice-password")
-	base, err := os.ReadFile(u.cachePath())
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := u.cacheBytes()
 	_, tokenPath := tokenEndpoint(t, sb)
 	dir := u.cacheDir()
 	t.Cleanup(func() { _ = chattr(dir, "-i") })
@@ -244,10 +238,7 @@ func TestExpiredIDTokenIsNeverPrinted(t *testing.T) {
 	sb := startSandbox(t)
 	u := newUser(t, sb)
 	u.login("alice@example.com", "alice-password")
-	base, err := os.ReadFile(u.cachePath())
-	if err != nil {
-		t.Fatal(err)
-	}
+	base := u.cacheBytes()
 	_, tokenPath := tokenEndpoint(t, sb)
 	front := failingProvider(t, sb, func(string) (int, string, http.Header) { return 0, "", nil })
 	// The renewal's ID token arrives with its signature broken.

@@ -371,15 +371,21 @@ func (u *user) cachePath() string {
 	return matches[0]
 }
 
-// cacheFile reads the user's cache entry as it is on disk.
-func (u *user) cacheFile() map[string]any {
+// cacheBytes is the user's cache entry, byte for byte.
+func (u *user) cacheBytes() []byte {
 	u.t.Helper()
 	b, err := os.ReadFile(u.cachePath())
 	if err != nil {
 		u.t.Fatal(err)
 	}
+	return b
+}
+
+// cacheFile reads the user's cache entry as it is on disk.
+func (u *user) cacheFile() map[string]any {
+	u.t.Helper()
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
+	if err := json.Unmarshal(u.cacheBytes(), &m); err != nil {
 		u.t.Fatal(err)
 	}
 	return m
