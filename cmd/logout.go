@@ -40,7 +40,7 @@ type LogoutOptions struct {
 	CanOpenBrowser func() bool
 	// Load reads the cached entry as it is; Delete removes it.
 	Load     func() (*tokencache.Entry, error)
-	Delete   func(context.Context) error
+	Delete   func(context.Context) (*tokencache.Entry, error)
 	Provider func(context.Context) (LogoutProvider, error)
 	// ForgetKey removes the token key from the OS keyring when no cached
 	// session uses it any more, and reports whether it did; nil for none.
@@ -118,8 +118,14 @@ func logoutRun(ctx context.Context, o *LogoutOptions) error {
 	if e != nil && !o.Local {
 		p = revokeRefreshToken(ctx, o, e.Token.RefreshToken)
 	}
-	if err := o.Delete(ctx); err != nil {
+	gone, err := o.Delete(ctx)
+	if err != nil {
 		return err
+	}
+	// Another process may have renewed the session while its old refresh
+	// token was being revoked: the rotated one must not stay valid.
+	if e != nil && gone != nil && !o.Local && gone.Token.RefreshToken != "" && gone.Token.RefreshToken != e.Token.RefreshToken {
+		p = revokeRefreshToken(ctx, o, gone.Token.RefreshToken)
 	}
 	if e != nil {
 		fmt.Fprintf(o.IO.ErrOut, "Removed the cached session. Logged out %s.\n", termsafe.Line(entryUser(e)))

@@ -442,6 +442,7 @@ func TestLogoutRun(t *testing.T) {
 		name        string
 		o           LogoutOptions
 		entry       *tokencache.Entry
+		gone        *tokencache.Entry // what Delete found, when not entry
 		loadErr     error
 		provider    *fakeLogout
 		providerErr error
@@ -453,6 +454,9 @@ func TestLogoutRun(t *testing.T) {
 		{name: "full", entry: entry, provider: &fakeLogout{}, wantDeleted: true, wantRevoked: 1, wantErrOut: []string{"Revoked the refresh token", "Removed the cached session. Logged out a@example.com.", "https://op/logout?returnTo=\n"}},
 		{name: "no revocation, no end_session", entry: entry, provider: &fakeLogout{noRevocation: true, noEndSession: true}, wantDeleted: true,
 			wantErrOut: []string{"stays valid at the provider until it expires", "browser session", "was not ended"}, notErrOut: []string{"open:"}},
+		{name: "renewed by another process while revoking: both refresh tokens revoked", entry: entry,
+			gone:     &tokencache.Entry{Token: token.Token{AccessToken: "at2", RefreshToken: "rt2", IDToken: "id", Grant: token.GrantAuthorizationCode}, User: "a@example.com"},
+			provider: &fakeLogout{}, wantDeleted: true, wantRevoked: 2},
 		{name: "local", o: LogoutOptions{Local: true}, entry: entry, provider: &fakeLogout{}, wantDeleted: true},
 		{name: "not logged in", loadErr: session.ErrNotLoggedIn, provider: &fakeLogout{}, wantErrOut: []string{"nothing to do"}},
 		{name: "dead session still logs out", entry: &tokencache.Entry{Dead: true, Token: token.Token{IDToken: "id"}}, provider: &fakeLogout{}, wantDeleted: true, wantErrOut: []string{"Removed the cached session"}},
@@ -470,7 +474,13 @@ func TestLogoutRun(t *testing.T) {
 			o.Port = 0
 			o.IO, o.Browser, o.CanOpenBrowser = io, &webbrowser.Recorder{}, func() bool { return false }
 			o.Load = func() (*tokencache.Entry, error) { return tc.entry, tc.loadErr }
-			o.Delete = func(context.Context) error { deleted = true; return nil }
+			o.Delete = func(context.Context) (*tokencache.Entry, error) {
+				deleted = true
+				if tc.gone != nil {
+					return tc.gone, nil
+				}
+				return tc.entry, nil
+			}
 			o.Provider = func(context.Context) (LogoutProvider, error) {
 				if tc.providerErr != nil {
 					return nil, tc.providerErr
@@ -522,7 +532,7 @@ func TestLogoutBusyPortAsksForNoRedirect(t *testing.T) {
 		Port: busy.Addr().(*net.TCPAddr).Port, Wait: time.Minute,
 		IO: io, Browser: rec, CanOpenBrowser: func() bool { return true },
 		Load:     func() (*tokencache.Entry, error) { return entry, nil },
-		Delete:   func(context.Context) error { return nil },
+		Delete:   func(context.Context) (*tokencache.Entry, error) { return entry, nil },
 		Provider: func(context.Context) (LogoutProvider, error) { return &fakeLogout{}, nil },
 	}
 	if err := logoutRun(t.Context(), &o); err != nil {
@@ -550,7 +560,7 @@ func TestLogoutWithoutEndSessionOpensNothing(t *testing.T) {
 		Port: 0, Wait: 24 * time.Hour,
 		IO: io, Browser: rec, CanOpenBrowser: func() bool { return true },
 		Load:     func() (*tokencache.Entry, error) { return entry, nil },
-		Delete:   func(context.Context) error { return nil },
+		Delete:   func(context.Context) (*tokencache.Entry, error) { return entry, nil },
 		Provider: func(context.Context) (LogoutProvider, error) { return &fakeLogout{noEndSession: true}, nil },
 	}
 	if err := logoutRun(t.Context(), &o); err != nil {

@@ -227,8 +227,11 @@ func TestLogoutRunForgetsTheKey(t *testing.T) {
 			io, _, _, errOut := iostreams.Test()
 			var order []string
 			o := LogoutOptions{Local: true, IO: io, Browser: &webbrowser.Recorder{}, CanOpenBrowser: func() bool { return false }, Keyring: "Secret Service",
-				Load:   func() (*tokencache.Entry, error) { return liveEntry(), nil },
-				Delete: func(context.Context) error { order = append(order, "delete"); return nil },
+				Load: func() (*tokencache.Entry, error) { return liveEntry(), nil },
+				Delete: func(context.Context) (*tokencache.Entry, error) {
+					order = append(order, "delete")
+					return liveEntry(), nil
+				},
 				ForgetKey: func(context.Context) (bool, error) {
 					order = append(order, "forget")
 					return tc.removed, tc.err

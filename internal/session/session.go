@@ -371,14 +371,21 @@ func (s *Session) Save(ctx context.Context, t *token.Token, user string) (*token
 	return e, nil
 }
 
-// Delete removes the cached session under the cache lock.
-func (s *Session) Delete(ctx context.Context) error {
+// Delete removes the cached session under the cache lock, and returns the
+// entry it removed (nil when there was none, or it could not be read): the
+// caller may have read an older one, since another process can renew the
+// session while a logout revokes its refresh token.
+func (s *Session) Delete(ctx context.Context) (*tokencache.Entry, error) {
 	unlock, err := s.Store.Lock(ctx, s.Key)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer func() { _ = unlock() }()
-	return s.Store.Delete(s.Key)
+	gone, _ := s.Store.Load(s.Key)
+	if err := s.Store.Delete(s.Key); err != nil {
+		return nil, err
+	}
+	return gone, nil
 }
 
 // Source is the session as an oauth2.TokenSource bound to ctx.
