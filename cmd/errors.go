@@ -32,13 +32,14 @@ func exitCode(ctx context.Context, err error) int {
 		apiErr   *apiclient.Error
 		saveErr  *tokencache.SaveError
 		mismatch *oidcclient.IssuerMismatchError
+		withheld *config.SecretIssuerError
 	)
 	switch {
 	case err == nil:
 		return exitcode.OK
 	case errors.As(err, &coded):
 		return coded.Code
-	case errors.As(err, &cfgErr), errors.Is(err, oidcclient.ErrNoClientSecret), errors.Is(err, oidcclient.ErrNoPAR):
+	case errors.As(err, &cfgErr), errors.As(err, &withheld), errors.Is(err, oidcclient.ErrNoClientSecret), errors.Is(err, oidcclient.ErrNoPAR):
 		return exitcode.Usage
 	// A login answer refused before its code was redeemed: no session.
 	case errors.Is(err, oidcclient.ErrResponseIssuer), errors.Is(err, oidcclient.ErrStateMismatch),

@@ -112,10 +112,12 @@ func (f *Factory) AuthClient(ctx context.Context) (*oidcclient.Client, error) {
 			Issuer:       s.Issuer,
 			ClientID:     s.ClientID,
 			ClientSecret: s.ClientSecret,
-			Audience:     s.Audience,
-			Dialect:      oidcclient.Dialect(s.Provider),
-			HTTPClient:   hc,
-			Now:          f.Now,
+			// A nil *SecretIssuerError must stay a nil error.
+			SecretWithheld: withheld(s),
+			Audience:       s.Audience,
+			Dialect:        oidcclient.Dialect(s.Provider),
+			HTTPClient:     hc,
+			Now:            f.Now,
 		})
 		if f.authErr == nil && f.Verbose {
 			// Which dialect detection chose is the first thing to know
@@ -162,10 +164,12 @@ func (f *Factory) newSession() (*session.Session, error) {
 		}
 	}
 	return &session.Session{
-		Store:      store,
-		Key:        tokencache.Key{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience},
-		Connect:    func(ctx context.Context) (session.Renewer, error) { return f.AuthClient(ctx) },
-		HaveSecret: s.ClientSecret != "",
+		Store:   store,
+		Key:     tokencache.Key{Issuer: s.Issuer, ClientID: s.ClientID, Audience: s.Audience},
+		Connect: func(ctx context.Context) (session.Renewer, error) { return f.AuthClient(ctx) },
+		// A withheld secret still means "can mint anew": the attempt
+		// then fails with the plain reason instead of "needs a secret".
+		HaveSecret: s.ClientSecret != "" || s.SecretWithheld != nil,
 		Now:        f.Now,
 		Notify:     store.Notify,
 	}, nil
@@ -416,4 +420,13 @@ func entryUser(e *tokencache.Entry) string {
 		return e.User
 	}
 	return who(&e.Token, e.ClientID, nil)
+}
+
+// withheld is the reason the config file's client secret may not be used
+// with the issuer in effect, nil when it may (or there is none).
+func withheld(s *config.Settings) error {
+	if s.SecretWithheld == nil {
+		return nil
+	}
+	return s.SecretWithheld
 }

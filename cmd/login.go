@@ -59,6 +59,10 @@ type LoginOptions struct {
 	// ClientID and ClientIDSource name the client in advice when the
 	// provider does not accept it.
 	ClientID, ClientIDSource string
+	// SecretWithheld: the configured client secret may not go to this
+	// issuer (config.SecretIssuerError), so every way of logging in fails
+	// with it, before the provider is even discovered.
+	SecretWithheld error
 	// Save stores the session of a successful login.
 	Save func(context.Context, *token.Token) (*tokencache.Entry, error)
 }
@@ -73,6 +77,7 @@ func (f *Factory) loginOptions(o *LoginOptions) *LoginOptions {
 	o.Save = f.save
 	if s := f.Settings; s != nil {
 		o.ClientID, o.ClientIDSource = s.ClientID, s.Sources[config.KeyClientID]
+		o.SecretWithheld = withheld(s)
 	}
 	return o
 }
@@ -157,6 +162,9 @@ func (o *LoginOptions) validate() error {
 // loginRun logs in and saves the session. Nothing is saved unless the
 // login fully succeeded, so a failed login leaves a working session intact.
 func loginRun(ctx context.Context, o *LoginOptions) (*tokencache.Entry, error) {
+	if o.SecretWithheld != nil {
+		return nil, o.SecretWithheld
+	}
 	p, err := o.Provider(ctx)
 	if err != nil {
 		return nil, err

@@ -65,6 +65,10 @@ type Settings struct {
 	Domain       string
 	ClientID     string
 	ClientSecret string `json:"-"` // never printed: see String and Redacted
+	// SecretWithheld is set, and ClientSecret empty, when the config file's
+	// secret belongs to another issuer than the one in effect (see
+	// bindSecret): whatever needs the secret must fail with it.
+	SecretWithheld *SecretIssuerError `json:"-"`
 	// Audience is "" only when the user explicitly asked for none with
 	// --audience ""; then no audience parameter is sent.
 	Audience string

@@ -138,6 +138,9 @@ func (l Loader) Load(fs *pflag.FlagSet) (*Settings, error) {
 		}
 		*st.dst = val
 		s.Sources[st.key] = v.source
+		if st.key == KeyClientSecret {
+			r.bindSecret(s, v)
+		}
 	}
 	return s, nil
 }

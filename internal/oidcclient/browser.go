@@ -37,6 +37,10 @@ type BrowserLoginOptions struct {
 // and nonce through a loopback redirect (RFC 8252), and returns the tokens
 // only once the ID token is verified and carries our nonce.
 func (c *Client) BrowserLogin(ctx context.Context, o BrowserLoginOptions) (*token.Token, error) {
+	// Fail before the person signs in, not at the code exchange after.
+	if err := c.canAuthenticate(); err != nil {
+		return nil, err
+	}
 	stderr := o.Stderr
 	if stderr == nil {
 		stderr = io.Discard
@@ -108,6 +112,9 @@ func (c *Client) authorizationURL(ctx context.Context, redirectURL, state, verif
 	authURL := conf.AuthCodeURL(state, asOptions(c.authorizeParams(authorizeRequest{verifier: verifier, nonce: nonce, signup: signup}))...)
 	if !c.pushes(par) {
 		return authURL, 0, nil
+	}
+	if err := c.canAuthenticate(); err != nil {
+		return "", 0, err
 	}
 	push := PushedRequest{
 		Endpoint: c.meta.PushedAuthorizationRequestEndpoint,

@@ -49,7 +49,11 @@ type Config struct {
 	Issuer       string
 	ClientID     string
 	ClientSecret string // empty for a public client
-	Audience     string // API identifier: "audience" (Auth0), RFC 8707 "resource" (others)
+	// SecretWithheld, when set, says the client is confidential but its
+	// secret may not go to this issuer: every request that would
+	// authenticate the client fails with it before anything is sent.
+	SecretWithheld error
+	Audience       string // API identifier: "audience" (Auth0), RFC 8707 "resource" (others)
 	// Dialect says how the provider wants the API and offline access asked
 	// for; DialectAuto (or "") detects Auth0.
 	Dialect Dialect
@@ -235,6 +239,10 @@ func (c *Client) HasSignupScreen() bool {
 func (c *Client) ctx(ctx context.Context) context.Context {
 	return context.WithValue(ctx, oauth2.HTTPClient, c.cfg.HTTPClient)
 }
+
+// canAuthenticate is the gate before any request that carries the client's
+// credentials: token requests, PAR, device authorization and revocation.
+func (c *Client) canAuthenticate() error { return c.cfg.SecretWithheld }
 
 // oauth2Config is the client's x/oauth2 configuration with the given scopes.
 func (c *Client) oauth2Config(redirectURL string, scopes []string) *oauth2.Config {

@@ -43,6 +43,9 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*token.
 	if stderr == nil {
 		stderr = io.Discard
 	}
+	if err := c.canAuthenticate(); err != nil {
+		return nil, err
+	}
 	conf := c.oauth2Config("", Scopes)
 	// Auth0 takes the audience at the device authorization endpoint.
 	da, err := conf.DeviceAuth(c.ctx(ctx), c.deviceParams()...)

@@ -22,6 +22,9 @@ func (c *Client) Revoke(ctx context.Context, token, hint string) error {
 	if c.meta.RevocationEndpoint == "" {
 		return ErrNoRevocation
 	}
+	if err := c.canAuthenticate(); err != nil {
+		return err
+	}
 	form := url.Values{"token": {token}}
 	if hint != "" {
 		form.Set("token_type_hint", hint)

@@ -43,6 +43,9 @@ type ManualLoginOptions struct {
 // redirect their browser could not load. State and iss are checked as the
 // callback server would, and only then is the code redeemed.
 func (c *Client) ManualLogin(ctx context.Context, o ManualLoginOptions) (*token.Token, error) {
+	if err := c.canAuthenticate(); err != nil {
+		return nil, err
+	}
 	stderr := o.Stderr
 	if stderr == nil {
 		stderr = io.Discard

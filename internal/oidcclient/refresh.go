@@ -11,6 +11,9 @@ import (
 // needs the client secret; there is no refresh token, callers mint a new
 // token when this one expires.
 func (c *Client) ClientCredentials(ctx context.Context) (*token.Token, error) {
+	if err := c.canAuthenticate(); err != nil {
+		return nil, err
+	}
 	if c.cfg.ClientSecret == "" {
 		return nil, ErrNoClientSecret
 	}

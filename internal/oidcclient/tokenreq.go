@@ -35,6 +35,9 @@ type tokenResponse struct {
 // authentication. It is sent once, never retried: a refresh token may be
 // single-use. A refusal is an *httperr.Error.
 func (c *Client) tokenRequest(ctx context.Context, form url.Values) (*tokenResponse, error) {
+	if err := c.canAuthenticate(); err != nil {
+		return nil, err
+	}
 	if c.authStyle() == oauth2.AuthStyleInParams {
 		form.Set("client_id", c.cfg.ClientID)
 		if c.cfg.ClientSecret != "" {
