@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/hello-cli/hello/internal/httperr"
+	"github.com/hello-cli/hello/internal/interrupt"
 	"github.com/hello-cli/hello/internal/keystore"
 	"github.com/hello-cli/hello/internal/oidcclient"
 	"github.com/hello-cli/hello/internal/token"
@@ -220,6 +221,7 @@ func (s *Session) Token(ctx context.Context, w Want) (*token.Token, error) {
 // renew takes the cache lock, re-reads the entry (another process may have
 // renewed it while we waited) and renews only if that is still needed.
 func (s *Session) renew(ctx context.Context, seen string, w Want) (*token.Token, error) {
+	interrupt.Arm(ctx) // a signal must not leave the lock, a reservation or a refresh half done
 	unlock, err := s.Store.Lock(ctx, s.Key)
 	if err != nil {
 		return nil, err
@@ -359,6 +361,7 @@ func merge(old, t token.Token) token.Token {
 // dead or live entry. Nothing is written before the login succeeded, so a
 // failed login never destroys a working session.
 func (s *Session) Save(ctx context.Context, t *token.Token, user string) (*tokencache.Entry, error) {
+	interrupt.Arm(ctx)
 	unlock, err := s.Store.Lock(ctx, s.Key)
 	if err != nil {
 		return nil, err
@@ -376,6 +379,7 @@ func (s *Session) Save(ctx context.Context, t *token.Token, user string) (*token
 // caller may have read an older one, since another process can renew the
 // session while a logout revokes its refresh token.
 func (s *Session) Delete(ctx context.Context) (*tokencache.Entry, error) {
+	interrupt.Arm(ctx)
 	unlock, err := s.Store.Lock(ctx, s.Key)
 	if err != nil {
 		return nil, err
