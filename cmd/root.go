@@ -190,7 +190,7 @@ func ExecuteArgs(ctx context.Context, f *Factory, args []string) int {
 // client is shown as itself: net/http wraps it in the request's method and
 // URL, which say nothing to a person.
 func message(ctx context.Context, err error) string {
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+	if ctx.Err() != nil && cancelled(err) {
 		// Ctrl-C: the person knows what happened; a wrapped "context
 		// canceled" would only confuse.
 		return "interrupted"
