@@ -117,6 +117,12 @@ func logoutRun(ctx context.Context, o *LogoutOptions) error {
 	var p LogoutProvider
 	if e != nil && !o.Local {
 		p = revokeRefreshToken(ctx, o, e.Token.RefreshToken)
+		if err := ctx.Err(); err != nil {
+			// Ctrl-C or SIGTERM while the provider was asked: it may never
+			// have heard of the revocation, and the entry is the one record
+			// of the refresh token. Keep it, so that logout can be run again.
+			return err
+		}
 	}
 	gone, err := o.Delete(ctx)
 	if err != nil {
@@ -155,10 +161,14 @@ const revokeTimeout = 15 * time.Second
 // be reached. Failures are warnings: they must not keep the user from
 // logging out locally.
 func revokeRefreshToken(ctx context.Context, o *LogoutOptions, refreshToken string) LogoutProvider {
+	interrupted := ctx.Err
 	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
 	defer cancel()
 	p, err := o.Provider(ctx)
 	if err != nil {
+		if interrupted() != nil {
+			return nil // the caller stops: a warning would only confuse
+		}
 		fmt.Fprintf(o.IO.ErrOut, "warning: the provider could not be reached, so the refresh token was not revoked and its browser session not ended (%s)\n", termsafe.Line(err.Error()))
 		return nil
 	}
@@ -171,6 +181,7 @@ func revokeRefreshToken(ctx context.Context, o *LogoutOptions, refreshToken stri
 	}
 	switch err := p.Revoke(ctx, refreshToken, "refresh_token"); {
 	case errors.Is(err, oidcclient.ErrNoRevocation):
+	case err != nil && interrupted() != nil:
 	case err != nil:
 		fmt.Fprintf(o.IO.ErrOut, "warning: revoking the refresh token failed, so it stays valid at the provider until it expires (%s)\n", termsafe.Line(err.Error()))
 	default:
@@ -244,6 +255,11 @@ func logoutAllRun(ctx context.Context, o *LogoutOptions) error {
 	}
 	var errs []error
 	for _, cs := range list {
+		if err := ctx.Err(); err != nil {
+			// Interrupted: the sessions not reached yet stay as they are.
+			errs = append(errs, err)
+			break
+		}
 		k := cs.Session.Key
 		// The issuer and client ID come from a cache file: print them safely.
 		fmt.Fprintf(o.IO.ErrOut, "Profile %s, %s (client %s):\n", cs.Profile, termsafe.Line(k.Issuer), termsafe.Line(k.ClientID))
