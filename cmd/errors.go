@@ -39,6 +39,16 @@ func exitCode(ctx context.Context, err error) int {
 		return exitcode.OK
 	case errors.As(err, &coded):
 		return coded.Code
+	case ctx.Err() != nil && cancelled(err):
+		// Cut short by Ctrl-C or SIGTERM: 128 + the signal, as shells
+		// expect. A command that finished on its own terms after the
+		// signal (hello exec's child) keeps its own code. Before the
+		// session's failures: a wait for the cache lock that the signal
+		// ended is an interruption, not a lock timeout.
+		if code, ok := interrupt.ExitCode(ctx); ok {
+			return code
+		}
+		return exitcode.Failure
 	case errors.As(err, &cfgErr), errors.As(err, &withheld), errors.Is(err, oidcclient.ErrNoClientSecret), errors.Is(err, oidcclient.ErrNoPAR):
 		return exitcode.Usage
 	// A login answer refused before its code was redeemed: no session.
@@ -67,14 +77,6 @@ func exitCode(ctx context.Context, err error) int {
 	case errors.As(err, &cbErr):
 		return exitcode.NoSession
 	case errors.Is(err, session.ErrOtherOrigin):
-		return exitcode.Failure
-	case ctx.Err() != nil && cancelled(err):
-		// Cut short by Ctrl-C or SIGTERM: 128 + the signal, as shells
-		// expect. A command that finished on its own terms after the
-		// signal (hello exec's child) keeps its own code.
-		if code, ok := interrupt.ExitCode(ctx); ok {
-			return code
-		}
 		return exitcode.Failure
 	case unreachable(err):
 		return exitcode.Unavailable
