@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"syscall"
 	"testing"
 
@@ -43,5 +44,24 @@ func TestCtrlCWhileWaitingForTheCacheLock(t *testing.T) {
 		if got := message(ctx, err); got != "interrupted" {
 			t.Errorf("%v while waiting for the lock: message %q, want \"interrupted\"", tt.sig, got)
 		}
+	}
+}
+
+// TestCtrlCWhileTheNewIDTokenIsVerified: `hello token --id-token` renews
+// an expired ID token; Ctrl-C while the provider's keys are fetched drops
+// the new ID token unverified. That is an interruption (130), not a
+// verification failure that sends the person to "hello login" (4).
+func TestCtrlCWhileTheNewIDTokenIsVerified(t *testing.T) {
+	t.Parallel()
+	sig := &interrupt.SignalError{Signal: syscall.SIGINT}
+	ctx, cancel := context.WithCancelCause(t.Context())
+	cancel(sig)
+	bad := fmt.Errorf("the provider's signing keys could not be reached (Get: %w)", sig)
+	err := expiredIDTokenError(ctx, &token.Token{IDTokenRejected: bad})
+	if got := exitCode(ctx, err); got != 130 {
+		t.Errorf("exit %d, want 130 (%v)", got, err)
+	}
+	if got := message(ctx, err); got != "interrupted" {
+		t.Errorf("message %q, want \"interrupted\"", got)
 	}
 }

@@ -147,6 +147,11 @@ func tokenRun(ctx context.Context, o *TokenOptions) error {
 // its ID token is still the old one, which is never printed.
 func expiredIDTokenError(ctx context.Context, t *token.Token) error {
 	if bad := t.IDTokenRejected; bad != nil {
+		if ctx.Err() != nil && cancelled(bad) {
+			// Ctrl-C while the new ID token's keys were fetched: nothing
+			// failed verification, the run was interrupted.
+			return bad
+		}
 		if exitCode(ctx, bad) == exitcode.Unavailable {
 			return exitcode.New(exitcode.Unavailable, fmt.Errorf("the ID token has expired and the new one could not be verified now, so none is printed: try again later (%w)", bad))
 		}
