@@ -37,7 +37,7 @@ func (c *Client) UserInfo(ctx context.Context, hc *http.Client) (map[string]any,
 	if resp.StatusCode != http.StatusOK {
 		he := httperr.FromResponse(httperr.UserInfo, resp, c.cfg.Now())
 		if he.StatusCode == http.StatusUnauthorized {
-			return nil, &freshTokenRefused{issuer: c.cfg.Issuer, audience: c.cfg.Audience, err: he}
+			return nil, &userInfoTokenRefused{issuer: c.cfg.Issuer, audience: c.cfg.Audience, err: he}
 		}
 		return nil, he
 	}
@@ -57,16 +57,16 @@ func (c *Client) UserInfo(ctx context.Context, hc *http.Client) (map[string]any,
 	return claims, nil
 }
 
-// freshTokenRefused is a 401 from userinfo for a token that is valid by
+// userInfoTokenRefused is a 401 from userinfo for a token that is valid by
 // hello's clock (hc renews an expiring one before sending it), so logging
 // in again would not help: the provider does not accept its own tokens for
 // this audience at userinfo.
-type freshTokenRefused struct {
+type userInfoTokenRefused struct {
 	issuer, audience string
 	err              *httperr.Error
 }
 
-func (e *freshTokenRefused) Error() string {
+func (e *userInfoTokenRefused) Error() string {
 	aud := e.audience
 	if aud == "" {
 		aud = "(none)"
@@ -74,4 +74,4 @@ func (e *freshTokenRefused) Error() string {
 	return fmt.Sprintf("the provider's userinfo endpoint refuses an access token that has not expired: check that issuer %s accepts its tokens for audience %s there, with the openid scope (%s)", e.issuer, aud, e.err.Detail())
 }
 
-func (e *freshTokenRefused) Unwrap() error { return e.err }
+func (e *userInfoTokenRefused) Unwrap() error { return e.err }
