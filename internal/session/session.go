@@ -321,7 +321,7 @@ func (s *Session) spend(ctx context.Context, p Renewer, res *tokencache.Reservat
 	if e.Token.Grant == token.GrantClientCredentials {
 		t, err = p.ClientCredentials(ctx)
 	} else {
-		t, err = p.Refresh(ctx, e.Token.RefreshToken)
+		t, err = s.refresh(ctx, p, e.Token.RefreshToken)
 		if err != nil && oidcclient.IsOAuthError(err, "invalid_grant") {
 			return s.refused(ctx, p, res, e, w, err, again)
 		}
@@ -339,11 +339,53 @@ func (s *Session) spend(ctx context.Context, p Renewer, res *tokencache.Reservat
 		s.keep(e, &renewed)
 		s.unsaved(e, &renewed, err)
 		s.remember(&renewed)
-		return &renewed, nil
+		return done(&renewed, ctx)
 	}
 	s.keep(e, nil)
 	s.remember(&renewed)
-	return &renewed, nil
+	return done(&renewed, ctx)
+}
+
+// done is the renewed entry, or, when a signal came while the provider was
+// answering, the interruption: the renewal is kept, the run ends.
+func done(renewed *tokencache.Entry, ctx context.Context) (*tokencache.Entry, error) {
+	if err := interrupted(ctx); err != nil {
+		return nil, fmt.Errorf("the session was renewed and kept, then the command stopped: %w", err)
+	}
+	return renewed, nil
+}
+
+// refresh spends the refresh token. Once the request is on its way the
+// provider may rotate the token at any moment, and then only its answer
+// holds the session: a Ctrl-C or SIGTERM meanwhile does not cut the request
+// short (it would throw the answer away, and the next run would present the
+// spent token). RenewTimeout still bounds the wait, a second signal ends
+// hello at once (interrupt releases the handler after the first), and the
+// run ends as interrupted once the answer is saved.
+func (s *Session) refresh(ctx context.Context, p Renewer, refreshToken string) (*token.Token, error) {
+	held := context.WithoutCancel(ctx)
+	if deadline, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		held, cancel = context.WithDeadline(held, deadline)
+		defer cancel()
+	}
+	stop := context.AfterFunc(ctx, func() {
+		if interrupted(ctx) != nil {
+			s.notify(`interrupted while the provider renews the session: waiting for its answer, so that the session is not lost (Ctrl-C again quits at once, and may lose it)`)
+		}
+	})
+	defer stop()
+	return p.Refresh(held, refreshToken)
+}
+
+// interrupted is the signal that cancelled ctx, if one did: a renewal saved
+// after it still ends the run as interrupted.
+func interrupted(ctx context.Context) error {
+	var se *interrupt.SignalError
+	if cause := context.Cause(ctx); errors.As(cause, &se) {
+		return cause
+	}
+	return nil
 }
 
 // unsaved tells the user that a renewal succeeded but could not be saved.
