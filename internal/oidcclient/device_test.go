@@ -96,13 +96,12 @@ func TestDeviceLoginCancelled(t *testing.T) {
 	op := newFakeOP(t)
 	c := newClient(t, op)
 	ctx, cancel := context.WithCancel(t.Context())
-	start := time.Now()
+	// The user gives up as the browser opens. Were the cancellation
+	// ignored, polling would go on until the code expired and end in
+	// ErrDeviceExpired, which the check below refuses.
 	_, err := c.DeviceLogin(ctx, DeviceLoginOptions{Open: func(string) error { cancel(); return nil }})
 	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrDeviceExpired) {
 		t.Fatalf("DeviceLogin() error = %v, want context.Canceled", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %v to stop", d)
 	}
 }
 
