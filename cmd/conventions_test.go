@@ -86,6 +86,8 @@ func TestInterruptedExitCode(t *testing.T) {
 	}{
 		{"Ctrl-C", &interrupt.SignalError{Signal: syscall.SIGINT}, fmt.Errorf("wait for the browser: %w", context.Canceled), 130},
 		{"SIGTERM", &interrupt.SignalError{Signal: syscall.SIGTERM}, context.Canceled, 143},
+		// net/http ends a cut-short request with the context's cause.
+		{"SIGTERM during a request", &interrupt.SignalError{Signal: syscall.SIGTERM}, fmt.Errorf("the token endpoint could not be reached (Post: %w)", &interrupt.SignalError{Signal: syscall.SIGTERM}), 143},
 		{"a child's own code after the signal", &interrupt.SignalError{Signal: syscall.SIGTERM}, exitcode.Newf(42, "child exited 42"), 42},
 		{"cancelled without a signal", context.Canceled, context.Canceled, exitcode.Failure},
 	} {
@@ -93,6 +95,11 @@ func TestInterruptedExitCode(t *testing.T) {
 		cancel(tt.cause)
 		if got := exitCode(ctx, tt.err); got != tt.want {
 			t.Errorf("%s: exit code %d, want %d", tt.name, got, tt.want)
+		}
+		if _, signalled := tt.cause.(*interrupt.SignalError); signalled && tt.want >= 128 {
+			if got := message(ctx, tt.err); got != "interrupted" {
+				t.Errorf("%s: message %q, want \"interrupted\"", tt.name, got)
+			}
 		}
 	}
 }

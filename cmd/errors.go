@@ -68,7 +68,7 @@ func exitCode(ctx context.Context, err error) int {
 		return exitcode.NoSession
 	case errors.Is(err, session.ErrOtherOrigin):
 		return exitcode.Failure
-	case ctx.Err() != nil && errors.Is(err, context.Canceled):
+	case ctx.Err() != nil && cancelled(err):
 		// Cut short by Ctrl-C or SIGTERM: 128 + the signal, as shells
 		// expect. A command that finished on its own terms after the
 		// signal (hello exec's child) keeps its own code.
@@ -105,6 +105,14 @@ func httpExitCode(e *httperr.Error, fromAPI bool) int {
 }
 
 // unreachable reports network failures: refused, reset, unknown host, timeout.
+// cancelled says whether err is a cancellation. net/http reports a request
+// cut short by the context's cause (the signal's *interrupt.SignalError),
+// not by context.Canceled.
+func cancelled(err error) bool {
+	var se *interrupt.SignalError
+	return errors.Is(err, context.Canceled) || errors.As(err, &se)
+}
+
 func unreachable(err error) bool {
 	// A connection closed before the answer (EOF) is a server that went
 	// away mid-request, not a malformed answer.

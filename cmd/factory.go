@@ -278,7 +278,7 @@ func (f *Factory) liveEntry(ctx context.Context) (*tokencache.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.Load()
+	return s.Entry(ctx, session.Want{})
 }
 
 // tokens hands out a usable token.

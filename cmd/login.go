@@ -9,6 +9,7 @@ import (
 
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/interrupt"
 	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/loginflow"
 	"github.com/hello-cli/hello/internal/oidcclient"
@@ -162,6 +163,9 @@ func (o *LoginOptions) validate() error {
 // loginRun logs in and saves the session. Nothing is saved unless the
 // login fully succeeded, so a failed login leaves a working session intact.
 func loginRun(ctx context.Context, o *LoginOptions) (*tokencache.Entry, error) {
+	// A login waits on a person and saves a session: Ctrl-C must end it
+	// cleanly, also when a read-only command falls back to it.
+	interrupt.Arm(ctx)
 	if o.SecretWithheld != nil {
 		return nil, o.SecretWithheld
 	}

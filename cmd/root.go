@@ -12,12 +12,34 @@ import (
 
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/interrupt"
 	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
 // skipConfig marks commands that do not read the client configuration.
 const skipConfig = "hello/skip-config"
+
+// armed says whether cmd installs the signal handler (package interrupt).
+// The read-only commands do not: they neither change stored state nor,
+// with a valid cached token, wait long, so Ctrl-C may end them as it ends
+// any program (a renewal, which takes the cache lock, arms itself in
+// package session). Every other command, a new one too, is armed; hello
+// itself only prints its help or version.
+func armed(cmd *cobra.Command) bool {
+	if !cmd.HasParent() {
+		return false
+	}
+	for cmd.Parent().HasParent() {
+		cmd = cmd.Parent()
+	}
+	switch cmd.Name() {
+	case "messages", "profile", "api", "token", "status", "version", "completion", "help",
+		cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd:
+		return false
+	}
+	return true
+}
 
 // NewCmdRoot builds the command tree.
 func NewCmdRoot(f *Factory) *cobra.Command {
@@ -57,6 +79,9 @@ section instead of [AUTH0] and [WEBAPP]; each profile has its own sessions.
 			return cmd.Help()
 		},
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			if armed(cmd) {
+				interrupt.Arm(cmd.Context())
+			}
 			if !cmd.HasParent() {
 				return nil // --version and the help need no configuration
 			}
@@ -165,7 +190,7 @@ func ExecuteArgs(ctx context.Context, f *Factory, args []string) int {
 // client is shown as itself: net/http wraps it in the request's method and
 // URL, which say nothing to a person.
 func message(ctx context.Context, err error) string {
-	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+	if ctx.Err() != nil && cancelled(err) {
 		// Ctrl-C: the person knows what happened; a wrapped "context
 		// canceled" would only confuse.
 		return "interrupted"

@@ -12,6 +12,7 @@ import (
 
 	"github.com/hello-cli/hello/internal/config"
 	"github.com/hello-cli/hello/internal/exitcode"
+	"github.com/hello-cli/hello/internal/interrupt"
 	"github.com/hello-cli/hello/internal/sandbox"
 	"github.com/hello-cli/hello/internal/sandbox/eventlog"
 	"github.com/hello-cli/hello/internal/sandbox/provider"
@@ -153,10 +154,10 @@ func sandboxRun(ctx context.Context, f *Factory, o *SandboxOptions) error {
 		return err
 	}
 	slog.SetDefault(slog.New(libLog))
-	// Done returns once the signal handler is in place (package
-	// interrupt): a script may send SIGTERM as soon as it has read the
-	// addresses, and that must stop the sandbox cleanly.
-	stop := ctx.Done()
+	// Armed by the root command already; said here too, because a script
+	// may send SIGTERM as soon as it has read the addresses, and that must
+	// stop the sandbox cleanly.
+	interrupt.Arm(ctx)
 	sb, err := sandbox.Start(ctx, o.Options)
 	if err != nil {
 		return err
@@ -177,7 +178,7 @@ Press Ctrl-C to stop.
 	} else {
 		fmt.Fprintf(f.IO.ErrOut, "Hello World API on %s, validating tokens of %s for %s. Press Ctrl-C to stop.\n", sb.APIURL, sb.IssuerURL, o.Audience)
 	}
-	<-stop
+	<-ctx.Done()
 	fmt.Fprintln(f.IO.ErrOut, "Stopping the sandbox.")
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer cancel()

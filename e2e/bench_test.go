@@ -152,6 +152,77 @@ func BenchmarkWarmCall(b *testing.B) {
 	}
 }
 
+// budgetLinks are the floor's build tags of testdata/floor/link_*.go, each
+// linking in something hello must link, with what it is called in the
+// figures.
+var budgetLinks = []struct{ tag, name string }{
+	{"floor_cobra", "+cobra"},
+	{"floor_viper", "+viper"},
+	{"floor_gojq", "+gojq"},
+	{"floor_sandbox", "+sandbox"},
+	{"floor_all", "+all4"},
+	{"floor_hello", "+hello-pkgs"},
+}
+
+var budgetOnce = sync.OnceValues(func() ([]string, error) {
+	dir := filepath.Join(filepath.Dir(helloBin), "bench")
+	var out []string
+	for _, l := range budgetLinks {
+		bin := filepath.Join(dir, "floor-"+l.tag)
+		built := bin + ".built"
+		cmd := exec.Command("go", "build", "-o", built, "-trimpath", "-ldflags=-s -w", "-tags", l.tag, "./testdata/floor")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if o, err := cmd.CombinedOutput(); err != nil {
+			return nil, fmt.Errorf("build the floor with %s: %w\n%s", l.tag, err, o)
+		}
+		if err := copyExecutable(built, bin); err != nil {
+			return nil, err
+		}
+		out = append(out, bin)
+	}
+	return out, nil
+})
+
+// BenchmarkStartupBudget splits the distance between the floor and warm
+// `hello messages protected` (release builds, interleaved in one run): the
+// floor doing the same work with, linked in but unused, cobra, viper,
+// gojq, the embedded sandbox, those four together, and every package hello
+// links. What a linked package costs before main (its initialisation, and
+// the pages of the binary it touches) is paid by every command, so these
+// figures are the least any hello with that feature can take. Each is
+// reported in ms and as a ratio to the floor.
+func BenchmarkStartupBudget(b *testing.B) {
+	bd := builds(b)[0]
+	floors, err := budgetOnce()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sb := startSandbox(b)
+	u := newUser(b, sb)
+	u.login("alice@example.com", "alice-password")
+	url := sb.API + "/api/messages/protected"
+	cmds := [][]string{{bd.floor, u.cachePath(), url}}
+	for _, f := range floors {
+		cmds = append(cmds, []string{f, u.cachePath(), url})
+	}
+	cmds = append(cmds, []string{bd.hello, "messages", "protected"})
+	names := []string{"floor"}
+	for _, l := range budgetLinks {
+		names = append(names, "floor"+l.name)
+	}
+	names = append(names, "hello")
+	t := interleave(b, u, cmds)
+	base := median(t[0].wall)
+	for i, name := range names {
+		m := median(t[i].wall)
+		b.ReportMetric(ms(m), name+"-ms")
+		if i > 0 {
+			b.ReportMetric(float64(m)/float64(base), name+"/floor")
+		}
+	}
+	b.ReportMetric(0, "ns/op")
+}
+
 // run is one command's times over the rounds: wall clock, and CPU (user
 // plus system) as the kernel accounted it. CPU time is much less disturbed
 // by other work on a shared machine than wall time.
@@ -212,38 +283,57 @@ func BenchmarkInit(b *testing.B) {
 }
 
 // BenchmarkHelp is start-up time: `hello --help` touches no network and no
-// file but the binary. It runs interleaved with oauth2l's --help (a Go OAuth
-// command-line tool of similar scope) when oauth2l is on PATH or named by
-// $OAUTH2L; otherwise it reports hello alone. oauth2l is a measuring stick
-// installed by whoever runs the benchmark, never a dependency of hello.
+// file but the binary. It runs interleaved with the --help of the peer
+// tools found on PATH (oauth2l, or $OAUTH2L; gh, the GitHub CLI, a Go and
+// cobra tool with its own `gh auth login`; oidc-token of oidc-agent, in C),
+// in an order shuffled each round, and reports hello alone when none is
+// installed. They are measuring sticks installed by whoever runs the
+// benchmark (gh and oidc-agent-cli are Debian packages), never dependencies
+// of hello.
 func BenchmarkHelp(b *testing.B) {
 	bs := builds(b)
 	u := newUser(b, nil)
+	type peer struct{ name, path string }
+	var peers []peer
 	oauth2l := os.Getenv("OAUTH2L")
 	if oauth2l == "" {
 		oauth2l, _ = exec.LookPath("oauth2l")
 	}
-	if oauth2l == "" {
-		b.Log("oauth2l not found (PATH or $OAUTH2L): hello alone")
+	if oauth2l != "" {
+		peers = append(peers, peer{"oauth2l", oauth2l})
+	}
+	for _, name := range []string{"gh", "oidc-token"} {
+		if p, err := exec.LookPath(name); err == nil {
+			peers = append(peers, peer{name, p})
+		}
+	}
+	if len(peers) == 0 {
+		b.Log("no peer tool found (oauth2l, gh, oidc-token): hello alone")
 	}
 	for _, bd := range bs {
 		b.Run(bd.name, func(b *testing.B) {
-			var h, o []time.Duration
-			round := 0
-			for b.Loop() {
-				if oauth2l != "" && round%2 == 1 {
-					o = append(o, timedAnyExit(b, u, oauth2l, "--help"))
-				}
-				h = append(h, timed(b, u, bd.hello, "--help"))
-				if oauth2l != "" && round%2 == 0 {
-					o = append(o, timedAnyExit(b, u, oauth2l, "--help"))
-				}
-				round++
+			runs := make([][]time.Duration, 1+len(peers))
+			order := make([]int, len(runs))
+			for i := range order {
+				order[i] = i
 			}
-			b.ReportMetric(ms(median(h)), "hello-ms")
-			if oauth2l != "" {
-				b.ReportMetric(ms(median(o)), "oauth2l-ms")
-				b.ReportMetric(float64(median(h))/float64(median(o)), "hello/oauth2l")
+			rng := rand.New(rand.NewPCG(3, 4))
+			for b.Loop() {
+				rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+				for _, j := range order {
+					if j == 0 {
+						runs[0] = append(runs[0], timed(b, u, bd.hello, "--help"))
+					} else {
+						runs[j] = append(runs[j], timedAnyExit(b, u, peers[j-1].path, "--help"))
+					}
+				}
+			}
+			h := median(runs[0])
+			b.ReportMetric(ms(h), "hello-ms")
+			for i, p := range peers {
+				o := median(runs[i+1])
+				b.ReportMetric(ms(o), p.name+"-ms")
+				b.ReportMetric(float64(h)/float64(o), "hello/"+p.name)
 			}
 			b.ReportMetric(0, "ns/op")
 		})

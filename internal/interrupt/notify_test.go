@@ -12,13 +12,14 @@ import (
 
 // These send real signals to the test process, so they do not run in
 // parallel. Without a handler, SIGINT or SIGTERM would end the process:
-// reaching the end of a test proves that once Done has returned, the
+// reaching the end of a test proves that once Arm has returned, the
 // handler is in place. After its first signal Notify lets go, so each test
 // sends one.
 
-func TestNotifyCatchesASignalOnceDoneHasReturned(t *testing.T) {
+func TestArmCatchesASignalOnceItHasReturned(t *testing.T) {
 	ctx, stop := Notify(context.Background())
 	defer stop()
+	Arm(ctx)
 	done := ctx.Done()
 	select {
 	case <-done:
@@ -38,13 +39,14 @@ func TestNotifyCatchesASignalOnceDoneHasReturned(t *testing.T) {
 	}
 }
 
-func TestNotifyReachesDerivedContexts(t *testing.T) {
+func TestArmedSignalReachesDerivedContexts(t *testing.T) {
 	ctx, stop := Notify(context.Background())
 	defer stop()
 	child, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	type key struct{}
 	grandchild := context.WithValue(child, key{}, "v")
+	Arm(grandchild)
 	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
@@ -62,6 +64,7 @@ func TestNotifyStopReleases(t *testing.T) {
 	parent, cancelParent := context.WithCancel(context.Background())
 	defer cancelParent()
 	ctx, stop := Notify(parent)
+	Arm(ctx)
 	stop()
 	select {
 	case <-ctx.Done():

@@ -19,6 +19,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/hello-cli/hello/internal/httperr"
+	"github.com/hello-cli/hello/internal/interrupt"
 	"github.com/hello-cli/hello/internal/keystore"
 	"github.com/hello-cli/hello/internal/oidcclient"
 	"github.com/hello-cli/hello/internal/token"
@@ -97,12 +98,20 @@ type Session struct {
 	// such as a renewed session that could not be saved; nil discards it.
 	Notify func(msg string)
 
-	mu sync.Mutex // guards kept
+	mu sync.Mutex // guards kept and seen
 	// kept is a renewal that could not be saved. This process uses it for
 	// the rest of its run (a 401 renews from its refresh token, not from
 	// the spent one on disk) as long as the entry on disk is still the one
 	// it replaced.
 	kept *keptEntry
+	// seen is the live entry this process last read, saved or renewed. A
+	// token still valid by its margin is handed out from it without reading
+	// the disk again: a command asks for the token more than once (before
+	// its request and in it), and each read is a file and two JSON decodes.
+	// Another process may rotate the session meanwhile; the token in hand
+	// stays valid all the same, and one the server refuses comes back as
+	// Want.Stale, which reads the disk under the lock.
+	seen *tokencache.Entry
 }
 
 type keptEntry struct {
@@ -157,12 +166,39 @@ func (s *Session) Load() (*tokencache.Entry, error) {
 func (s *Session) live() (*tokencache.Entry, error) {
 	e, err := s.Load()
 	if err != nil {
+		s.remember(nil)
 		return nil, err
 	}
 	if e.Dead {
+		s.remember(nil)
 		return e, ErrRevoked
 	}
+	s.remember(e)
 	return e, nil
+}
+
+// remember records e as the entry last seen; nil forgets it.
+func (s *Session) remember(e *tokencache.Entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e == nil {
+		s.seen = nil
+		return
+	}
+	c := *e
+	s.seen = &c
+}
+
+// recent is a copy of the entry last seen if its token is valid for at
+// least margin, else nil.
+func (s *Session) recent(now time.Time, minTTL time.Duration) *tokencache.Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.seen == nil || !s.seen.Token.ValidFor(now, max(s.seen.Token.Margin(), minTTL)) {
+		return nil
+	}
+	c := *s.seen
+	return &c
 }
 
 // current is e, or the kept renewal of it.
@@ -201,12 +237,27 @@ func (s *Session) keep(old, renewed *tokencache.Entry) {
 // Token returns a usable token, renewing it first when less than its
 // margin (or w.MinTTL) remains, or when it is w.Stale.
 func (s *Session) Token(ctx context.Context, w Want) (*token.Token, error) {
+	e, err := s.Entry(ctx, w)
+	if err != nil {
+		return nil, err
+	}
+	return &e.Token, nil
+}
+
+// Entry is Token with the rest of the entry: the user, the ID token.
+func (s *Session) Entry(ctx context.Context, w Want) (*tokencache.Entry, error) {
+	now := s.now()
+	if w.Stale == "" {
+		if e := s.recent(now, w.MinTTL); e != nil {
+			return e, nil
+		}
+	}
 	e, err := s.live()
 	if err != nil {
 		return nil, err
 	}
-	if w.Stale == "" && e.Token.ValidFor(s.now(), max(e.Token.Margin(), w.MinTTL)) {
-		return &e.Token, nil
+	if w.Stale == "" && e.Token.ValidFor(now, max(e.Token.Margin(), w.MinTTL)) {
+		return e, nil
 	}
 	seen := e.Token.AccessToken
 	if w.Stale != "" {
@@ -219,7 +270,8 @@ func (s *Session) Token(ctx context.Context, w Want) (*token.Token, error) {
 
 // renew takes the cache lock, re-reads the entry (another process may have
 // renewed it while we waited) and renews only if that is still needed.
-func (s *Session) renew(ctx context.Context, seen string, w Want) (*token.Token, error) {
+func (s *Session) renew(ctx context.Context, seen string, w Want) (*tokencache.Entry, error) {
+	interrupt.Arm(ctx) // a signal must not leave the lock, a reservation or a refresh half done
 	unlock, err := s.Store.Lock(ctx, s.Key)
 	if err != nil {
 		return nil, err
@@ -234,10 +286,10 @@ func (s *Session) renew(ctx context.Context, seen string, w Want) (*token.Token,
 	// A token another process saved while this one waited is used as it
 	// is: judging it by the margin again would renew it a second time.
 	if e.Token.AccessToken != seen && e.Token.AccessToken != w.Stale && e.Token.ValidFor(now, w.MinTTL) {
-		return &e.Token, nil
+		return e, nil
 	}
 	if w.Stale == "" && e.Token.ValidFor(now, max(e.Token.Margin(), w.MinTTL)) {
-		return &e.Token, nil
+		return e, nil
 	}
 	if err := CannotRenew(&e.Token, s.HaveSecret); err != nil {
 		return nil, err
@@ -263,7 +315,7 @@ func (s *Session) renew(ctx context.Context, seen string, w Want) (*token.Token,
 
 // spend renews e's token at the provider and saves the result through res.
 // again allows one more renewal, from an entry another process rotated.
-func (s *Session) spend(ctx context.Context, p Renewer, res *tokencache.Reservation, e *tokencache.Entry, w Want, again bool) (*token.Token, error) {
+func (s *Session) spend(ctx context.Context, p Renewer, res *tokencache.Reservation, e *tokencache.Entry, w Want, again bool) (*tokencache.Entry, error) {
 	var t *token.Token
 	var err error
 	if e.Token.Grant == token.GrantClientCredentials {
@@ -286,10 +338,12 @@ func (s *Session) spend(ctx context.Context, p Renewer, res *tokencache.Reservat
 		// there is. This run uses it; the user learns what the next faces.
 		s.keep(e, &renewed)
 		s.unsaved(e, &renewed, err)
-		return &renewed.Token, nil
+		s.remember(&renewed)
+		return &renewed, nil
 	}
 	s.keep(e, nil)
-	return &renewed.Token, nil
+	s.remember(&renewed)
+	return &renewed, nil
 }
 
 // unsaved tells the user that a renewal succeeded but could not be saved.
@@ -320,11 +374,11 @@ func (s *Session) notify(msg string) {
 // is dead: the entry is kept, without its spent tokens, to say who was
 // logged in, and marked so that every command reports it until the next
 // login.
-func (s *Session) refused(ctx context.Context, p Renewer, res *tokencache.Reservation, spent *tokencache.Entry, w Want, cause error, again bool) (*token.Token, error) {
+func (s *Session) refused(ctx context.Context, p Renewer, res *tokencache.Reservation, spent *tokencache.Entry, w Want, cause error, again bool) (*tokencache.Entry, error) {
 	if cur, err := s.live(); err == nil && cur.Token.RefreshToken != spent.Token.RefreshToken {
 		switch {
 		case cur.Token.AccessToken != w.Stale && cur.Token.ValidFor(s.now(), w.MinTTL):
-			return &cur.Token, nil
+			return cur, nil
 		case again && cur.Token.RefreshToken != "":
 			return s.spend(ctx, p, res, cur, w, false)
 		}
@@ -336,6 +390,7 @@ func (s *Session) refused(ctx context.Context, p Renewer, res *tokencache.Reserv
 	dead.SavedAt = time.Time{}
 	// Should this write fail, the next run is refused again and tries again.
 	_ = res.Commit(&dead)
+	s.remember(nil)
 	return nil, &RevokedError{Err: cause}
 }
 
@@ -359,6 +414,7 @@ func merge(old, t token.Token) token.Token {
 // dead or live entry. Nothing is written before the login succeeded, so a
 // failed login never destroys a working session.
 func (s *Session) Save(ctx context.Context, t *token.Token, user string) (*tokencache.Entry, error) {
+	interrupt.Arm(ctx)
 	unlock, err := s.Store.Lock(ctx, s.Key)
 	if err != nil {
 		return nil, err
@@ -368,6 +424,8 @@ func (s *Session) Save(ctx context.Context, t *token.Token, user string) (*token
 	if err := s.Store.Save(s.Key, e); err != nil {
 		return nil, err
 	}
+	s.keep(nil, nil)
+	s.remember(e)
 	return e, nil
 }
 
@@ -376,6 +434,7 @@ func (s *Session) Save(ctx context.Context, t *token.Token, user string) (*token
 // caller may have read an older one, since another process can renew the
 // session while a logout revokes its refresh token.
 func (s *Session) Delete(ctx context.Context) (*tokencache.Entry, error) {
+	interrupt.Arm(ctx)
 	unlock, err := s.Store.Lock(ctx, s.Key)
 	if err != nil {
 		return nil, err
@@ -385,6 +444,8 @@ func (s *Session) Delete(ctx context.Context) (*tokencache.Entry, error) {
 	if err := s.Store.Delete(s.Key); err != nil {
 		return nil, err
 	}
+	s.keep(nil, nil)
+	s.remember(nil)
 	return gone, nil
 }
 

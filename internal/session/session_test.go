@@ -473,7 +473,7 @@ func TestTokenSavedWhileWaitingIsUsedAsItIs(t *testing.T) {
 	}
 	// What Token does after the lock, given what it saw before it.
 	tok, err := s.renew(t.Context(), before.Token.AccessToken, Want{})
-	if err != nil || tok.AccessToken != "at-other" {
+	if err != nil || tok.Token.AccessToken != "at-other" {
 		t.Errorf("renew = %+v, %v; want the token saved meanwhile", tok, err)
 	}
 	if n := p.refreshes.Load(); n != 0 {
@@ -628,5 +628,80 @@ func TestClientReportsTheSessionError(t *testing.T) {
 	var te *TokenError
 	if !errors.As(err, &te) || !errors.Is(err, ErrNotLoggedIn) {
 		t.Errorf("Get = %v, want a *TokenError with ErrNotLoggedIn", err)
+	}
+}
+
+// TestValidTokenIsReadOnce: a command asks for the token before its request
+// and again in it; a token still valid by its margin comes from the entry
+// already read, not from the disk a second time. Asked for more than it has
+// (MinTTL) or told it was refused (Stale), the session reads the disk again.
+func TestValidTokenIsReadOnce(t *testing.T) {
+	t.Parallel()
+	p := &fakeProvider{}
+	s := newSession(t, p)
+	saveToken(t, s, time.Minute, time.Hour)
+	first, err := s.Token(t.Context(), Want{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Whatever is on disk now cannot be what the next call returns.
+	if err := os.WriteFile(s.Store.Path(s.Key), []byte("not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	again, err := s.Token(t.Context(), Want{})
+	if err != nil || again.AccessToken != first.AccessToken {
+		t.Fatalf("second Token = %+v, %v; want %q without reading the disk", again, err, first.AccessToken)
+	}
+	e, err := s.Entry(t.Context(), Want{})
+	if err != nil || e.User != "alice@example.com" || e.Token.IDToken != "id" {
+		t.Fatalf("Entry = %+v, %v; want the whole entry read before", e, err)
+	}
+	e.Token.AccessToken = "changed by the caller"
+	if again, _ := s.Token(t.Context(), Want{}); again.AccessToken != first.AccessToken {
+		t.Errorf("a caller's change to an entry reached the session: %q", again.AccessToken)
+	}
+	var corrupt *CorruptError
+	if _, err := s.Token(t.Context(), Want{MinTTL: 2 * time.Hour}); !errors.As(err, &corrupt) {
+		t.Errorf("Token(MinTTL beyond the lifetime) = %v; want the disk read again (corrupt)", err)
+	}
+	saveToken(t, s, time.Minute, time.Hour)
+	if _, err := s.Token(t.Context(), Want{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(s.Store.Path(s.Key), []byte("not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Token(t.Context(), Want{Stale: first.AccessToken}); !errors.As(err, &corrupt) {
+		t.Errorf("Token(Stale) = %v; want the disk read again (corrupt)", err)
+	}
+	if n := p.refreshes.Load(); n != 0 {
+		t.Errorf("%d refreshes, want 0", n)
+	}
+}
+
+// TestExpiredTokenIsReadAgain: an entry seen earlier whose token has since
+// entered its margin is not trusted: the disk may hold another process's
+// renewal, which is used without a refresh of our own.
+func TestExpiredTokenIsReadAgain(t *testing.T) {
+	t.Parallel()
+	p := &fakeProvider{}
+	s := newSession(t, p)
+	saveToken(t, s, 0, time.Hour)
+	if _, err := s.Token(t.Context(), Want{}); err != nil {
+		t.Fatal(err)
+	}
+	c := s.Now()
+	renewed := &tokencache.Entry{User: "alice@example.com", Token: token.Token{AccessToken: "at-other", RefreshToken: "rt2",
+		IssuedAt: c.Add(time.Hour), Expiry: c.Add(3 * time.Hour), Grant: token.GrantAuthorizationCode}}
+	if err := s.Store.Save(s.Key, renewed); err != nil {
+		t.Fatal(err)
+	}
+	s.Now = func() time.Time { return c.Add(2 * time.Hour) }
+	got, err := s.Token(t.Context(), Want{})
+	if err != nil || got.AccessToken != "at-other" {
+		t.Fatalf("Token after expiry = %+v, %v; want the entry on disk", got, err)
+	}
+	if n := p.refreshes.Load(); n != 0 {
+		t.Errorf("%d refreshes, want 0", n)
 	}
 }

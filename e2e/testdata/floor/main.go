@@ -1,7 +1,9 @@
 // Command floor is the least a warm `hello messages protected` has to do:
 // read the access token from hello's cache entry (file token storage: the
 // token fields in plain JSON under "token") and make one bearer GET. The e2e
-// benchmarks build it and measure hello against it.
+// benchmarks build it and measure hello against it. Built with the tags
+// of link_*.go, it also links (and so initialises) what hello must link,
+// doing nothing more: BenchmarkStartupBudget measures what each costs.
 //
 //	floor CACHE-ENTRY URL
 package main
