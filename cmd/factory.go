@@ -222,7 +222,7 @@ func (f *Factory) ensureSession(ctx context.Context) (*session.Session, error) {
 
 // authenticated is the session's authenticated client, sending the token
 // only to target's origin.
-func (f *Factory) authenticated(ctx context.Context, target string) (*http.Client, error) {
+func (f *Factory) authenticated(ctx context.Context, target string, opts ...session.Option) (*http.Client, error) {
 	s, err := f.ensureSession(ctx)
 	if err != nil {
 		return nil, err
@@ -235,7 +235,7 @@ func (f *Factory) authenticated(ctx context.Context, target string) (*http.Clien
 	if err != nil {
 		return nil, err
 	}
-	return session.Client(hc, s, session.Origin(u)), nil
+	return session.Client(hc, s, session.Origin(u), opts...), nil
 }
 
 // messageAPI builds the API client for kind: anonymous for public, the
@@ -256,7 +256,11 @@ func (f *Factory) messageAPI(ctx context.Context, kind string) (MessageAPI, erro
 	return api, nil
 }
 
-// userInfo fetches the provider's userinfo through the authenticated client.
+// userInfo fetches the provider's userinfo through the authenticated
+// client. A 401 there is final: the token is valid by hello's clock, and a
+// provider that keeps the API's token off userinfo would refuse a renewed
+// one too, after a refresh spent for nothing (profile falls back to the ID
+// token).
 func (f *Factory) userInfo(ctx context.Context) (map[string]any, error) {
 	c, err := f.AuthClient(ctx)
 	if err != nil {
@@ -265,7 +269,7 @@ func (f *Factory) userInfo(ctx context.Context) (map[string]any, error) {
 	if c.UserInfoEndpoint() == "" {
 		return nil, oidcclient.ErrNoUserInfo
 	}
-	hc, err := f.authenticated(ctx, c.UserInfoEndpoint())
+	hc, err := f.authenticated(ctx, c.UserInfoEndpoint(), session.NoRenewOn401())
 	if err != nil {
 		return nil, err
 	}

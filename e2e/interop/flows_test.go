@@ -251,11 +251,15 @@ func (e *env) refresh(t *testing.T, u *user) string {
 	u = u.in(t)
 	before := u.cacheEntry()
 	u.expireToken()
+	grants := e.p.grants(t, "refresh_token")
 	r := u.mustRun("messages", "protected")
 	want(t, r.Stdout, protectedMsg)
 	after := u.cacheEntry()
 	if after["access_token"] == before["access_token"] {
 		t.Fatalf("the expired access token was not renewed")
+	}
+	if n := e.p.grants(t, "refresh_token") - grants; n != 1 {
+		t.Fatalf("renewing the expired token made %d refresh grants at the provider, want 1", n)
 	}
 	note := "renewed access token accepted by the API"
 	if after["refresh_token"] != before["refresh_token"] {
@@ -267,7 +271,13 @@ func (e *env) refresh(t *testing.T, u *user) string {
 func (e *env) profile(t *testing.T, u *user) string {
 	t.Helper()
 	u = u.in(t)
+	grants := e.p.grants(t, "refresh_token")
 	r := u.mustRun("profile")
+	// The token is valid: a userinfo that refuses it (RFC 8707) must not
+	// cost a refresh, which would rotate the refresh token for nothing.
+	if n := e.p.grants(t, "refresh_token") - grants; n != 0 {
+		t.Fatalf("hello profile made %d refresh grants at the provider, want 0; stderr:\n%s", n, r.Stderr)
+	}
 	want(t, r.Stdout, "alice@example.com")
 	want(t, r.Stdout, "Alice Example")
 	for _, protocol := range []string{"at_hash", "nonce", "auth_time", "azp", "sid"} {
@@ -276,9 +286,9 @@ func (e *env) profile(t *testing.T, u *user) string {
 		}
 	}
 	if strings.Contains(r.Stderr, "ID token") {
-		return "userinfo refused the API token: verified ID token's claims shown"
+		return "userinfo refused the API token: verified ID token's claims shown; no refresh spent"
 	}
-	return "userinfo"
+	return "userinfo; no refresh spent"
 }
 
 func (e *env) status(t *testing.T, u *user) string {

@@ -199,9 +199,9 @@ func TestLogoutForm(t *testing.T) {
 	}
 }
 
-// The authenticated client has already renewed and retried once when
-// userinfo answers 401: the message must not suggest a login that cannot
-// help, and names what to check, as for the API.
+// The authenticated client sends userinfo a token valid by hello's clock
+// and takes its 401 as final: the message must not suggest a login that
+// cannot help, and names what to check, as for the API.
 func TestUserInfoRefusingAFreshTokenSaysWhatToCheck(t *testing.T) {
 	t.Parallel()
 	op := newFakeOP(t)
@@ -212,7 +212,7 @@ func TestUserInfoRefusingAFreshTokenSaysWhatToCheck(t *testing.T) {
 		t.Fatalf("UserInfo = %v, want the 401 as an *httperr.Error", err)
 	}
 	msg := err.Error()
-	for _, want := range []string{"freshly issued", op.issuer, "https://api.example.com", "invalid_token"} {
+	for _, want := range []string{"has not expired", op.issuer, "https://api.example.com", "invalid_token"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error %q does not contain %q", msg, want)
 		}

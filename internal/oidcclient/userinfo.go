@@ -14,8 +14,9 @@ import (
 const maxUserInfo = 1 << 20
 
 // UserInfo fetches the OIDC userinfo claims through hc, which must add the
-// access token: the session's authenticated client, which also renews the
-// token and retries once on 401. A refusal is an *httperr.Error.
+// access token: the session's authenticated client, which renews an
+// expiring token first (and, as hello's profile uses it, takes a 401 as
+// final). A refusal is an *httperr.Error.
 func (c *Client) UserInfo(ctx context.Context, hc *http.Client) (map[string]any, error) {
 	// go-oidc's Provider.UserInfo would do, but it flattens HTTP failures
 	// into strings; the status is needed to tell 401 from 5xx.
@@ -36,7 +37,7 @@ func (c *Client) UserInfo(ctx context.Context, hc *http.Client) (map[string]any,
 	if resp.StatusCode != http.StatusOK {
 		he := httperr.FromResponse(httperr.UserInfo, resp, c.cfg.Now())
 		if he.StatusCode == http.StatusUnauthorized {
-			return nil, &freshTokenRefused{issuer: c.cfg.Issuer, audience: c.cfg.Audience, err: he}
+			return nil, &userInfoTokenRefused{issuer: c.cfg.Issuer, audience: c.cfg.Audience, err: he}
 		}
 		return nil, he
 	}
@@ -56,20 +57,21 @@ func (c *Client) UserInfo(ctx context.Context, hc *http.Client) (map[string]any,
 	return claims, nil
 }
 
-// freshTokenRefused is a 401 from userinfo. hc has already renewed the
-// token and retried once, so logging in again would not help: the
-// provider does not accept its own tokens for this audience at userinfo.
-type freshTokenRefused struct {
+// userInfoTokenRefused is a 401 from userinfo for a token that is valid by
+// hello's clock (hc renews an expiring one before sending it), so logging
+// in again would not help: the provider does not accept its own tokens for
+// this audience at userinfo.
+type userInfoTokenRefused struct {
 	issuer, audience string
 	err              *httperr.Error
 }
 
-func (e *freshTokenRefused) Error() string {
+func (e *userInfoTokenRefused) Error() string {
 	aud := e.audience
 	if aud == "" {
 		aud = "(none)"
 	}
-	return fmt.Sprintf("the provider's userinfo endpoint refuses even a freshly issued access token: check that issuer %s accepts its tokens for audience %s there, with the openid scope (%s)", e.issuer, aud, e.err.Detail())
+	return fmt.Sprintf("the provider's userinfo endpoint refuses an access token that has not expired: check that issuer %s accepts its tokens for audience %s there, with the openid scope (%s)", e.issuer, aud, e.err.Detail())
 }
 
-func (e *freshTokenRefused) Unwrap() error { return e.err }
+func (e *userInfoTokenRefused) Unwrap() error { return e.err }

@@ -28,6 +28,23 @@ func (e *TokenError) Unwrap() error { return e.Err }
 // TokenError marks the type for packages that cannot import this one.
 func (e *TokenError) TokenError() {}
 
+// Option changes how the authenticated client answers a refusal.
+type Option func(*bearer)
+
+// NoRenewOn401 returns a 401 as it is, without renewing the token and
+// retrying, when the token sent has a known lifetime: it was valid by
+// hello's clock (it is renewed first when it is expiring), and the
+// provider measures that lifetime from its own issuance, as hello does
+// from the answer's expires_in, so a skewed clock between them cannot make
+// them disagree on expiry. Such a 401 comes from an endpoint that does not
+// take the token (RFC 8707 resource indicators make it an access token for
+// the API alone, refused at userinfo): renewing would only spend, and
+// rotate, a refresh token to be refused again. The Bearer error
+// (invalid_token) cannot tell expiry from audience, and the description is
+// text, so neither is read. A token without expires_in may have expired by
+// the provider's rules unseen: it is still renewed once.
+func NoRenewOn401() Option { return func(b *bearer) { b.final401 = true } }
+
 // ErrOtherOrigin refuses to send the bearer token to a server it is not for.
 var ErrOtherOrigin = errors.New("refusing to send the access token to another origin")
 
@@ -37,14 +54,18 @@ var ErrOtherOrigin = errors.New("refusing to send the access token to another or
 // returned as it is, to be reported as a fresh token refused. With a
 // non-empty origin ("https://api.example.com"), the token is only ever sent
 // there: a request anywhere else, redirects included, fails with
-// ErrOtherOrigin.
-func Client(base *http.Client, src Tokens, origin string) *http.Client {
+// ErrOtherOrigin. Options change the answer to a refusal (NoRenewOn401).
+func Client(base *http.Client, src Tokens, origin string, opts ...Option) *http.Client {
 	c := *base
 	next := base.Transport
 	if next == nil {
 		next = http.DefaultTransport
 	}
-	c.Transport = &bearer{next: next, src: src, origin: origin}
+	b := &bearer{next: next, src: src, origin: origin}
+	for _, o := range opts {
+		o(b)
+	}
+	c.Transport = b
 	return &c
 }
 
@@ -52,6 +73,8 @@ type bearer struct {
 	next   http.RoundTripper
 	src    Tokens
 	origin string
+	// final401 returns a 401 without renewing the token (NoRenewOn401).
+	final401 bool
 }
 
 // Origin is scheme://host[:port] of u, for Client.
@@ -69,7 +92,7 @@ func (b *bearer) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, &TokenError{Err: err}
 	}
 	resp, err := b.next.RoundTrip(withToken(req, t.AccessToken))
-	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+	if err != nil || resp.StatusCode != http.StatusUnauthorized || (b.final401 && !t.Expiry.IsZero()) {
 		return resp, err
 	}
 	retry, ok := rewind(req)

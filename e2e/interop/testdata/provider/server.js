@@ -31,6 +31,10 @@
 // access token lifetime; HELLO_INTEROP_AUDIENCE (default
 // https://hello-world.example.com) names the API; HELLO_INTEROP_CONFORM=1
 // leaves the profile claims out of the ID token (userinfo only).
+//
+// GET /interop/grants answers how many grants the token endpoint performed,
+// by grant type ({"refresh_token": 2, …}), counted by oidc-provider's own
+// grant.success event, so the suite can tell a refresh that was spent.
 
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -222,6 +226,20 @@ server.listen(0, '127.0.0.1', () => {
     provider.use(auth0Quirks(provider, issuer));
   }
   provider.on('server_error', (ctx, err) => console.error('server_error', err));
+  // Counted before the token response is written: a client that has its
+  // answer finds the grant counted.
+  const grants = {};
+  provider.on('grant.success', (ctx) => {
+    const type = String(ctx.oidc.params.grant_type);
+    grants[type] = (grants[type] || 0) + 1;
+  });
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/interop/grants' && ctx.method === 'GET') {
+      ctx.body = grants;
+      return;
+    }
+    await next();
+  });
   const handle = provider.callback();
   server.on('request', handle);
   process.stdout.write(`${issuer}\n`);
