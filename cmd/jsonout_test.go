@@ -36,7 +36,7 @@ func TestJSONOutputFlags(t *testing.T) {
 			}
 			asJSON, out, err := jsonOutput(cmd, tt.tty, tt.format)
 			if tt.wantCode != 0 {
-				if code, _ := exitcode.Of(err); code != tt.wantCode {
+				if code := exitCode(t.Context(), err); code != tt.wantCode {
 					t.Fatalf("error %v has exit code %d, want %d", err, code, tt.wantCode)
 				}
 				return

@@ -10,8 +10,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-
-	"github.com/hello-cli/hello/internal/iostreams"
 )
 
 // stopAtLoopback is a browser that signs in on the sandbox but does not
@@ -142,7 +140,7 @@ func TestManualLoginTimeout(t *testing.T) {
 func needScript(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("script"); err != nil {
-		if iostreams.IsCI(os.Getenv("CI")) {
+		if mustRunHere(os.Getenv("CI")) {
 			t.Fatal("script (util-linux) is needed to give hello a terminal, and CI must run this test")
 		}
 		t.Skip("script (util-linux) is needed to give hello a terminal")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -170,9 +169,7 @@ func TestBrowserDeviceFlow(t *testing.T) {
 // provider sends the browser back to hello's "logged out" page.
 func TestBrowserLogoutFromATerminal(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("script"); err != nil {
-		t.Skip("script (util-linux) is needed to give hello a terminal")
-	}
+	needScript(t)
 	sb := startSandbox(t)
 	chrome := newChrome(t)
 	u := newUser(t, sb)

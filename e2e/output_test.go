@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -418,9 +417,7 @@ func TestPlainWords(t *testing.T) {
 // then a login anyway.
 func TestNotLoggedInOnATerminal(t *testing.T) {
 	t.Parallel()
-	if _, err := exec.LookPath("script"); err != nil {
-		t.Skip("no script(1) to give hello a terminal")
-	}
+	needScript(t)
 	sb := startSandbox(t)
 	u := newUser(t, sb)
 	// script(1) runs hello on a pseudo-terminal and copies it to stdout.

@@ -115,18 +115,6 @@ func (s *Server) start(ctx context.Context, port int, handler http.Handler) erro
 	return nil
 }
 
-// Port is the port the server listens on (useful when Options.Port was 0).
-func (s *Server) Port() int { return s.port }
-
-// Addrs lists the addresses the server listens on.
-func (s *Server) Addrs() []net.Addr {
-	addrs := make([]net.Addr, len(s.listeners))
-	for i, ln := range s.listeners {
-		addrs[i] = ln.Addr()
-	}
-	return addrs
-}
-
 // RedirectURL is the redirect_uri to send to the provider. It names
 // "localhost" because that is what providers (Auth0 included) let native
 // apps register; the server answers on both loopback families.

@@ -77,7 +77,7 @@ func callbackURL(s *Server, q url.Values) string {
 func TestRedirectURL(t *testing.T) {
 	t.Parallel()
 	s := listen(t, Options{})
-	want := "http://localhost:" + strconv.Itoa(s.Port()) + "/callback"
+	want := "http://localhost:" + strconv.Itoa(s.port) + "/callback"
 	if got := s.RedirectURL(); got != want {
 		t.Errorf("RedirectURL() = %q, want %q", got, want)
 	}
@@ -118,7 +118,7 @@ func TestWaitReturnsCode(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port()))); err == nil {
+	if c, err := net.Dial("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))); err == nil {
 		c.Close()
 		t.Error("server still accepts connections after Wait returned")
 	}
@@ -242,7 +242,7 @@ func TestCustomPages(t *testing.T) {
 func TestOtherPathsAndMethods(t *testing.T) {
 	t.Parallel()
 	s := listen(t, Options{Timeout: time.Minute})
-	base := "http://127.0.0.1:" + strconv.Itoa(s.Port())
+	base := "http://127.0.0.1:" + strconv.Itoa(s.port)
 	for _, p := range []string{"/", "/favicon.ico", "/callback/extra"} {
 		if status, _, _ := get(t, base+p+"?state="+testState+"&code=x"); status != http.StatusNotFound {
 			t.Errorf("GET %s: status = %d, want 404", p, status)
@@ -258,7 +258,7 @@ func TestOtherPathsAndMethods(t *testing.T) {
 	}
 
 	req, _ := http.NewRequest(http.MethodGet, base+"/callback?state="+testState+"&code=x", nil)
-	req.Host = "evil.example:" + strconv.Itoa(s.Port())
+	req.Host = "evil.example:" + strconv.Itoa(s.port)
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -336,7 +336,7 @@ func TestPortInUseOnIPv6Only(t *testing.T) {
 func TestListensOnLoopbackOnly(t *testing.T) {
 	t.Parallel()
 	s := listen(t, Options{Timeout: time.Minute})
-	port := strconv.Itoa(s.Port())
+	port := strconv.Itoa(s.port)
 
 	dial := func(host string) error {
 		c, err := net.DialTimeout("tcp", net.JoinHostPort(host, port), time.Second)
@@ -356,8 +356,8 @@ func TestListensOnLoopbackOnly(t *testing.T) {
 			t.Errorf("::1: %v", err)
 		}
 	}
-	for _, a := range s.Addrs() {
-		if ip := a.(*net.TCPAddr).IP; !ip.IsLoopback() {
+	for _, ln := range s.listeners {
+		if a := ln.Addr(); !a.(*net.TCPAddr).IP.IsLoopback() {
 			t.Errorf("listening on non-loopback address %v", a)
 		}
 	}
@@ -390,7 +390,7 @@ func TestListenLoggedOut(t *testing.T) {
 	}
 	defer s.Close()
 	returnTo := s.RedirectURL()
-	if want := "http://localhost:" + strconv.Itoa(s.Port()) + "/"; returnTo != want {
+	if want := "http://localhost:" + strconv.Itoa(s.port) + "/"; returnTo != want {
 		t.Errorf("RedirectURL() = %q, want %q", returnTo, want)
 	}
 	if status, _, _ := get(t, returnTo+"other"); status != http.StatusNotFound {
@@ -428,10 +428,10 @@ func TestLogoutStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(start, "eyJ") || !strings.HasPrefix(start, "http://localhost:"+strconv.Itoa(s.Port())+"/logout/") {
+	if strings.Contains(start, "eyJ") || !strings.HasPrefix(start, "http://localhost:"+strconv.Itoa(s.port)+"/logout/") {
 		t.Fatalf("start URL %q", start)
 	}
-	if status, _, _ := get(t, "http://localhost:"+strconv.Itoa(s.Port())+"/logout/guess"); status != http.StatusNotFound {
+	if status, _, _ := get(t, "http://localhost:"+strconv.Itoa(s.port)+"/logout/guess"); status != http.StatusNotFound {
 		t.Errorf("a guessed path: %d, want 404", status)
 	}
 	status, h, body := get(t, start)

@@ -12,9 +12,6 @@ var protocolClaims = map[string]bool{
 	"may_act": true, "events": true, "sub_jwk": true, "token_use": true, "idp": true,
 }
 
-// Protocol reports whether a claim is about the token rather than the person.
-func Protocol(name string) bool { return protocolClaims[name] }
-
 // Person returns the claims that describe the person: everything but the
 // protocol claims. The map is new; the values are shared.
 func Person(c map[string]any) map[string]any {

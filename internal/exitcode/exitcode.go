@@ -3,7 +3,6 @@
 package exitcode
 
 import (
-	"errors"
 	"fmt"
 )
 
@@ -33,15 +32,6 @@ func New(code int, err error) error { return &Error{Code: code, Err: err} }
 // Newf is New with a formatted message.
 func Newf(code int, format string, a ...any) error {
 	return &Error{Code: code, Err: fmt.Errorf(format, a...)}
-}
-
-// Of returns the code carried by err, and whether there was one.
-func Of(err error) (int, bool) {
-	var e *Error
-	if errors.As(err, &e) {
-		return e.Code, true
-	}
-	return 0, false
 }
 
 // Help is the exit code table as shown in `hello --help` and the README.

@@ -46,9 +46,6 @@ func Test() (s *IOStreams, in, out, errOut *bytes.Buffer) {
 // SetTTY forces the terminal state of all three streams (tests).
 func (s *IOStreams) SetTTY(tty bool) { s.stdinTTY, s.stdoutTTY, s.stderrTTY = tty, tty, tty }
 
-// SetCI forces the CI state (tests).
-func (s *IOStreams) SetCI(ci bool) { s.ci = ci }
-
 // IsStdoutTTY reports whether data goes to a terminal.
 func (s *IOStreams) IsStdoutTTY() bool { return s.stdoutTTY }
 

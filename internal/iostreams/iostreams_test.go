@@ -21,7 +21,7 @@ func TestInteractive(t *testing.T) {
 	if !s.Interactive() {
 		t.Error("a terminal is not interactive")
 	}
-	s.SetCI(true)
+	s.ci = true
 	if s.Interactive() {
 		t.Error("CI is interactive")
 	}

@@ -30,9 +30,6 @@ const (
 	File Mode = "file"
 )
 
-// Modes lists the accepted values, for help texts and completion.
-var Modes = []Mode{Auto, Keyring, File}
-
 // ParseMode reads a --token-storage value; "" is Auto.
 func ParseMode(s string) (Mode, error) {
 	switch m := Mode(strings.ToLower(strings.TrimSpace(s))); m {

@@ -71,7 +71,7 @@ func TestPushedRequest(t *testing.T) {
 		}
 	}
 
-	_, err := PushedRequest{Endpoint: srv.URL, Auth: ClientAuth{ClientID: "cli"}, HTTP: srv.Client()}.Push(context.Background(), "https://op.example/authorize?client_id=cli")
+	_, _, err := PushedRequest{Endpoint: srv.URL, Auth: ClientAuth{ClientID: "cli"}, HTTP: srv.Client()}.PushFor(context.Background(), "https://op.example/authorize?client_id=cli")
 	var oe *httperr.Error
 	if !errors.As(err, &oe) || oe.Code != "invalid_request" || oe.StatusCode != 400 {
 		t.Fatalf("refused push: %v", err)
@@ -187,18 +187,6 @@ func TestRequestParams(t *testing.T) {
 	}
 	if got := p.Authorize(scopes, "create").Get("prompt"); got != "create consent" {
 		t.Errorf("prompt %q, want create consent", got)
-	}
-}
-
-func TestParseDialect(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]Dialect{"": DialectAuto, " Auth0 ": DialectAuth0, "standard": DialectStandard, "auto": DialectAuto} {
-		if got, err := ParseDialect(in); err != nil || got != want {
-			t.Errorf("ParseDialect(%q) = %q, %v", in, got, err)
-		}
-	}
-	if _, err := ParseDialect("okta"); err == nil {
-		t.Error("ParseDialect(okta) accepted")
 	}
 }
 

@@ -31,7 +31,6 @@ import (
 	"golang.org/x/oauth2"
 
 	"github.com/hello-cli/hello/internal/httperr"
-	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/urlpolicy"
 )
 
@@ -62,6 +61,11 @@ type Config struct {
 	HTTPClient *http.Client
 	// Now is the clock for token expiry and ID-token checks; time.Now when nil.
 	Now func() time.Time
+
+	// after waits between device-flow polls; time.After when nil. Tests
+	// set it, with Now, to a clock that moves only when asked to wait, so
+	// intervals and slow_down are checked without waiting for them.
+	after func(time.Duration) <-chan time.Time
 }
 
 // Metadata is the discovery document (OpenID Connect Discovery 1.0).
@@ -118,6 +122,9 @@ func New(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.after == nil {
+		cfg.after = time.After
 	}
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = http.DefaultClient
@@ -278,21 +285,6 @@ func (c *Client) authStyle() oauth2.AuthStyle {
 	default:
 		return oauth2.AuthStyleInHeader
 	}
-}
-
-// fromOAuth2 converts an x/oauth2 token (device grant). requested are the
-// scopes asked for, which RFC 6749 §5.1 says were granted when the response
-// omits "scope".
-func (c *Client) fromOAuth2(t *oauth2.Token, grant string, requested []string) *token.Token {
-	r := tokenResponse{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: t.TokenType}
-	if id, ok := t.Extra("id_token").(string); ok {
-		r.IDToken = id
-	}
-	if s, ok := t.Extra("scope").(string); ok {
-		r.Scope = s
-	}
-	r.ExpiresIn = expiresIn(t.ExpiresIn, t.Extra("expires_in"))
-	return c.token(r, grant, requested)
 }
 
 func (c *Client) verify(ctx context.Context, raw string) (*oidc.IDToken, error) {

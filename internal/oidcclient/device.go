@@ -5,7 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"math"
+	"net/url"
+	"strings"
 	"time"
+
+	"golang.org/x/oauth2"
 
 	"github.com/hello-cli/hello/internal/httperr"
 	"github.com/hello-cli/hello/internal/token"
@@ -33,8 +39,8 @@ type DeviceLoginOptions struct {
 }
 
 // DeviceLogin runs the device authorization grant (RFC 8628). Polling obeys
-// the provider's interval and slow_down (oauth2 does that) and stops at
-// expires_in with ErrDeviceExpired, or when ctx ends.
+// the provider's interval and slow_down and stops at expires_in with
+// ErrDeviceExpired, or when ctx ends.
 func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*token.Token, error) {
 	if !c.SupportsDevice() {
 		return nil, ErrNoDeviceFlow
@@ -91,7 +97,7 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*token.
 		defer close(progressDone)
 		DeviceProgress{W: stderr, Terminal: o.Terminal, Expiry: da.Expiry, Now: c.cfg.Now}.Run(pctx)
 	}()
-	tok, err := conf.DeviceAccessToken(c.ctx(ctx), da, c.deviceTokenParams()...)
+	tok, err := c.pollDevice(ctx, da)
 	stopProgress()
 	<-progressDone
 	if err != nil {
@@ -100,13 +106,9 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*token.
 			return nil, fmt.Errorf("device login: %w", ErrLoginTimeout)
 		case ctx.Err() != nil:
 			return nil, fmt.Errorf("device login: %w", ctx.Err())
-		case errors.Is(err, context.DeadlineExceeded) && !c.cfg.Now().Before(da.Expiry):
-			// oauth2 bounds polling with a deadline at expires_in. Before
-			// then, a deadline is one poll's HTTP timeout: the provider
-			// is not answering, which is not the same as an expired code.
-			return nil, fmt.Errorf("device login: %w", ErrDeviceExpired)
+		case errors.Is(err, ErrDeviceExpired):
+			return nil, fmt.Errorf("device login: %w", err)
 		}
-		err = c.fromRetrieveError(httperr.Token, err)
 		var he *httperr.Error
 		switch {
 		// The same sentence as the browser flow's, the protocol detail last.
@@ -117,7 +119,7 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*token.
 		}
 		return nil, err
 	}
-	out := c.fromOAuth2(tok, token.GrantDeviceCode, Scopes)
+	out := c.token(*tok, token.GrantDeviceCode, Scopes)
 	// There is no nonce in the device grant, but a returned ID token must
 	// still be genuine before it is stored and shown as the profile.
 	if out.IDToken != "" {
@@ -126,4 +128,50 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*token.
 		}
 	}
 	return out, nil
+}
+
+// pollDevice asks the token endpoint for the device grant's tokens every
+// interval (RFC 8628 §3.4), 5 s more after each slow_down (§3.5), until
+// the provider answers with tokens or another error, ctx ends, or the
+// code's expiry passes (ErrDeviceExpired). It polls itself rather than
+// through x/oauth2 so that its waits run on the client's clock.
+func (c *Client) pollDevice(ctx context.Context, da *oauth2.DeviceAuthResponse) (*tokenResponse, error) {
+	form := url.Values{
+		"client_id":   {c.cfg.ClientID},
+		"grant_type":  {deviceGrantType},
+		"device_code": {da.DeviceCode},
+		"scope":       {strings.Join(Scopes, " ")},
+	}
+	extra := c.params.Token()
+	for k := range extra {
+		form.Set(k, extra.Get(k))
+	}
+	// §3.2: "If no value is provided, clients MUST use 5 as the default."
+	interval := time.Duration(da.Interval) * time.Second
+	if da.Interval <= 0 || da.Interval > math.MaxInt64/int64(time.Second) {
+		interval = 5 * time.Second
+	}
+	for {
+		wait := min(interval, da.Expiry.Sub(c.cfg.Now()))
+		if wait > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-c.cfg.after(wait):
+			}
+		}
+		if !c.cfg.Now().Before(da.Expiry) {
+			return nil, ErrDeviceExpired
+		}
+		r, err := c.tokenRequest(ctx, maps.Clone(form))
+		switch {
+		case err == nil:
+			return r, nil
+		case IsOAuthError(err, "authorization_pending"):
+		case IsOAuthError(err, "slow_down"):
+			interval += 5 * time.Second
+		default:
+			return nil, err
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"github.com/hello-cli/hello/internal/token"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,11 +19,16 @@ func TestDeviceLogin(t *testing.T) {
 		expiresIn int
 		wantErr   error
 		wantPolls int
+		// wantWaits are the pauses before each poll, on the test's clock;
+		// nil checks them against the case below instead.
+		wantWaits []time.Duration
 	}{
-		{name: "pending then approved", script: []string{"pending", "approve"}, interval: 1, expiresIn: 60, wantPolls: 2},
-		{name: "denied", script: []string{"deny"}, interval: 1, expiresIn: 60, wantErr: ErrAccessDenied, wantPolls: 1},
-		{name: "expired_token", script: []string{"expire"}, interval: 1, expiresIn: 60, wantErr: ErrDeviceExpired, wantPolls: 1},
-		// expires_in passes before the first poll is due.
+		{name: "pending then approved", script: []string{"pending", "approve"}, interval: 1, expiresIn: 60, wantPolls: 2, wantWaits: []time.Duration{time.Second, time.Second}},
+		{name: "denied", script: []string{"deny"}, interval: 1, expiresIn: 60, wantErr: ErrAccessDenied, wantPolls: 1, wantWaits: []time.Duration{time.Second}},
+		{name: "expired_token", script: []string{"expire"}, interval: 1, expiresIn: 60, wantErr: ErrDeviceExpired, wantPolls: 1, wantWaits: []time.Duration{time.Second}},
+		{name: "no interval means 5s", script: []string{"approve"}, interval: 0, expiresIn: 60, wantPolls: 1, wantWaits: []time.Duration{5 * time.Second}},
+		// expires_in passes before the first poll is due: one wait, to
+		// the expiry and not the whole interval, and no poll.
 		{name: "expires_in elapses", interval: 5, expiresIn: 1, wantErr: ErrDeviceExpired, wantPolls: 0},
 	}
 	for _, tt := range tests {
@@ -30,7 +36,8 @@ func TestDeviceLogin(t *testing.T) {
 			t.Parallel()
 			op := newFakeOP(t)
 			op.deviceScript, op.deviceInterval, op.deviceExpiresIn = tt.script, tt.interval, tt.expiresIn
-			c := newClient(t, op, func(cfg *Config) { cfg.Audience = testAudience })
+			clock := newStepClock()
+			c := newClient(t, op, clock.install, func(cfg *Config) { cfg.Audience = testAudience })
 			stderr := newSyncBuffer()
 			var opened []string
 			tok, err := c.DeviceLogin(t.Context(), DeviceLoginOptions{
@@ -55,6 +62,14 @@ func TestDeviceLogin(t *testing.T) {
 			if polls != tt.wantPolls {
 				t.Errorf("%d polls, want %d", polls, tt.wantPolls)
 			}
+			waits := clock.waited()
+			if tt.wantWaits != nil {
+				if !slices.Equal(waits, tt.wantWaits) {
+					t.Errorf("waited %v before the polls, want %v", waits, tt.wantWaits)
+				}
+			} else if len(waits) != 1 || waits[0] <= 0 || waits[0] >= time.Duration(tt.interval)*time.Second {
+				t.Errorf("waited %v, want one wait, to the code's expiry, shorter than the %ds interval", waits, tt.interval)
+			}
 			if len(reqs) != 1 || reqs[0].Get("audience") != testAudience || reqs[0].Get("scope") != "openid profile email offline_access" {
 				t.Errorf("device authorization requests = %v", reqs)
 			}
@@ -75,7 +90,8 @@ func TestDeviceLoginSlowDown(t *testing.T) {
 	t.Parallel()
 	op := newFakeOP(t)
 	op.deviceScript = []string{"slow_down", "approve"}
-	c := newClient(t, op)
+	clock := newStepClock()
+	c := newClient(t, op, clock.install)
 	if _, err := c.DeviceLogin(t.Context(), DeviceLoginOptions{NoBrowser: true}); err != nil {
 		t.Fatalf("DeviceLogin: %v", err)
 	}
@@ -86,8 +102,8 @@ func TestDeviceLoginSlowDown(t *testing.T) {
 		t.Fatalf("%d polls, want 2", len(polls))
 	}
 	// RFC 8628 §3.5: slow_down adds 5 seconds to the 1-second interval.
-	if gap := polls[1].Sub(polls[0]); gap < 5*time.Second {
-		t.Errorf("polled again after %v; slow_down asks for at least 6s", gap)
+	if waits, want := clock.waited(), []time.Duration{time.Second, 6 * time.Second}; !slices.Equal(waits, want) {
+		t.Errorf("waited %v before the polls, want %v", waits, want)
 	}
 }
 
@@ -96,13 +112,12 @@ func TestDeviceLoginCancelled(t *testing.T) {
 	op := newFakeOP(t)
 	c := newClient(t, op)
 	ctx, cancel := context.WithCancel(t.Context())
-	start := time.Now()
+	// The user gives up as the browser opens. Were the cancellation
+	// ignored, polling would go on until the code expired and end in
+	// ErrDeviceExpired, which the check below refuses.
 	_, err := c.DeviceLogin(ctx, DeviceLoginOptions{Open: func(string) error { cancel(); return nil }})
 	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrDeviceExpired) {
 		t.Fatalf("DeviceLogin() error = %v, want context.Canceled", err)
-	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %v to stop", d)
 	}
 }
 

@@ -1,7 +1,6 @@
 package oidcclient
 
 import (
-	"fmt"
 	"net/url"
 	"slices"
 	"strings"
@@ -24,21 +23,6 @@ const (
 	// DialectStandard speaks RFC 8707 and OIDC Core §11.
 	DialectStandard Dialect = "standard"
 )
-
-// Dialects are the accepted values, for help and validation.
-var Dialects = []Dialect{DialectAuto, DialectAuth0, DialectStandard}
-
-// ParseDialect reads a configured dialect; empty means auto.
-func ParseDialect(s string) (Dialect, error) {
-	d := Dialect(strings.ToLower(strings.TrimSpace(s)))
-	if d == "" {
-		return DialectAuto, nil
-	}
-	if !slices.Contains(Dialects, d) {
-		return "", fmt.Errorf("unknown provider dialect %q: expected auto, auth0 or standard", s)
-	}
-	return d, nil
-}
 
 // ProviderFacts are what the dialect is detected from.
 type ProviderFacts struct {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/oauth2"
 )
@@ -18,6 +19,10 @@ func newClient(t *testing.T, op *fakeOP, edit ...func(*Config)) *Client {
 	cfg := Config{Issuer: op.issuer, ClientID: testClientID}
 	for _, e := range edit {
 		e(&cfg)
+	}
+	if cfg.Now == nil && cfg.after == nil {
+		// Device-flow polls wait on this clock: they pass at once.
+		newStepClock().install(&cfg)
 	}
 	c, err := New(t.Context(), cfg)
 	if err != nil {
@@ -105,4 +110,42 @@ func (b bearerRT) RoundTrip(r *http.Request) (*http.Response, error) {
 func isRetrieveCode(err error, code string) bool {
 	var re *oauth2.RetrieveError
 	return errors.As(err, &re) && re.ErrorCode == code
+}
+
+// stepClock is a clock that moves only when the code under test waits on
+// it: each wait is recorded and passes at once, so a test checks the waits
+// a flow asked for instead of sitting through them.
+type stepClock struct {
+	mu    sync.Mutex
+	now   time.Time
+	waits []time.Duration
+}
+
+// newStepClock starts at the real time: x/oauth2 dates a device code's
+// expiry from time.Now.
+func newStepClock() *stepClock { return &stepClock{now: time.Now()} }
+
+func (c *stepClock) install(cfg *Config) { cfg.Now, cfg.after = c.Now, c.after }
+
+func (c *stepClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *stepClock) after(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.waits = append(c.waits, d)
+	c.now = c.now.Add(d)
+	ch := make(chan time.Time, 1)
+	ch <- c.now
+	return ch
+}
+
+// waited returns the waits asked for so far.
+func (c *stepClock) waited() []time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]time.Duration(nil), c.waits...)
 }

@@ -64,20 +64,15 @@ type PushedRequest struct {
 	Now      func() time.Time
 }
 
-// Push sends the parameters of authURL (an authorization request built as
-// usual, e.g. by oauth2.Config.AuthCodeURL) to the PAR endpoint and returns
-// the URL the browser opens instead: the authorization endpoint with only
-// client_id and the request_uri the provider gave. The request's contents
-// (PKCE challenge, nonce, resource, prompt) thus never pass through the
-// browser, and a provider that requires PAR gets it.
-func (p PushedRequest) Push(ctx context.Context, authURL string) (string, error) {
-	u, _, err := p.PushFor(ctx, authURL)
-	return u, err
-}
-
-// PushFor is Push, and also returns how long the provider keeps the
-// request (its expires_in; zero when it gave none): the URL is useless
-// after that, which a person carrying it to another machine must know.
+// PushFor sends the parameters of authURL (an authorization request built
+// as usual, e.g. by oauth2.Config.AuthCodeURL) to the PAR endpoint and
+// returns the URL the browser opens instead: the authorization endpoint
+// with only client_id and the request_uri the provider gave. The request's
+// contents (PKCE challenge, nonce, resource, prompt) thus never pass
+// through the browser, and a provider that requires PAR gets it. It also
+// returns how long the provider keeps the request (its expires_in; zero
+// when it gave none): the URL is useless after that, which a person
+// carrying it to another machine must know.
 func (p PushedRequest) PushFor(ctx context.Context, authURL string) (string, time.Duration, error) {
 	u, err := url.Parse(authURL)
 	if err != nil {

@@ -81,11 +81,6 @@ func (c *Client) deviceParams() []oauth2.AuthCodeOption {
 	return asOptions(c.params.DeviceAuthorization())
 }
 
-// deviceTokenParams are the extra parameters of the device token polls.
-func (c *Client) deviceTokenParams() []oauth2.AuthCodeOption {
-	return asOptions(c.params.Token())
-}
-
 func asOptions(v url.Values) []oauth2.AuthCodeOption {
 	var opts []oauth2.AuthCodeOption
 	for _, k := range slices.Sorted(func(yield func(string) bool) {

@@ -75,7 +75,7 @@ func (c *Client) tokenRequest(ctx context.Context, form url.Values) (*tokenRespo
 		return nil, errors.New("the provider's token endpoint answered without an access token")
 	}
 	out := raw.tokenResponse
-	out.ExpiresIn = expiresIn(0, raw.ExpiresIn)
+	out.ExpiresIn = expiresIn(raw.ExpiresIn)
 	return &out, nil
 }
 
@@ -103,10 +103,7 @@ func (c *Client) token(r tokenResponse, grant string, requested []string) *token
 }
 
 // expiresIn reads expires_in, which some providers send as a string.
-func expiresIn(n int64, v any) int64 {
-	if n > 0 {
-		return n
-	}
+func expiresIn(v any) int64 {
 	switch v := v.(type) {
 	case float64:
 		return int64(v)

@@ -130,14 +130,16 @@ func TestJSONPrinter(t *testing.T) {
 	}
 }
 
-func TestWriteJSONEscapesRawControls(t *testing.T) {
+func TestJSONValueEscapesRawControls(t *testing.T) {
 	t.Parallel()
 	var b bytes.Buffer
-	// encoding/json writes DEL, C1 and bidi characters raw; the terminal must not see them.
-	if err := WriteJSON(&b, map[string]string{"name": "a\x7f\u009b2J\u202e"}); err != nil {
+	// encoding/json writes DEL, C1 and bidi characters raw; the terminal
+	// must not see them. HTML characters stay as they are: nobody embeds
+	// the output in a page.
+	if err := (JSON{}).Value(context.Background(), &b, map[string]string{"name": "a<&>\x7f\u009b2J\u202e"}); err != nil {
 		t.Fatal(err)
 	}
-	if want := "{\n  \"name\": \"a\\u007f\\u009b2J\\u202e\"\n}\n"; b.String() != want {
+	if want := "{\n  \"name\": \"a<&>\\u007f\\u009b2J\\u202e\"\n}\n"; b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
 	}
 }

@@ -16,25 +16,6 @@ import (
 	"github.com/hello-cli/hello/pkg/termsafe"
 )
 
-// WriteJSON writes v as indented JSON followed by a newline.
-func WriteJSON(w io.Writer, v any) error {
-	doc, err := marshal(v)
-	if err != nil {
-		return err
-	}
-	return writeDocument(w, doc)
-}
-
-// WriteRawJSON re-indents a JSON document received from elsewhere, keeping
-// every field in the order sent and every number as written. A body that
-// is not JSON is a *NotJSONError and nothing is written.
-func WriteRawJSON(w io.Writer, body []byte) error {
-	if err := CheckJSON(body, ""); err != nil {
-		return err
-	}
-	return writeDocument(w, body)
-}
-
 // marshal encodes v compactly, without HTML escaping (nobody embeds the
 // output in a page, and "&" should read as "&").
 func marshal(v any) ([]byte, error) {

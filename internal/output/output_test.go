@@ -2,7 +2,6 @@ package output
 
 import (
 	"bytes"
-	"errors"
 	"testing"
 )
 
@@ -15,23 +14,6 @@ func TestWriteFieldsAligns(t *testing.T) {
 	want := "name:   Alice\nemail:  a@example.com\n"
 	if b.String() != want {
 		t.Errorf("got %q, want %q", b.String(), want)
-	}
-}
-
-func TestWriteRawJSON(t *testing.T) {
-	t.Parallel()
-	var b bytes.Buffer
-	if err := WriteRawJSON(&b, []byte(`{"text":"<hi>","n":1}`)); err != nil {
-		t.Fatal(err)
-	}
-	// The server's field order and numbers are kept.
-	if want := "{\n  \"text\": \"<hi>\",\n  \"n\": 1\n}\n"; b.String() != want {
-		t.Errorf("got %q, want %q", b.String(), want)
-	}
-	b.Reset()
-	var notJSON *NotJSONError
-	if err := WriteRawJSON(&b, []byte("not json")); !errors.As(err, &notJSON) || b.Len() != 0 {
-		t.Errorf("non-JSON body: wrote %q, error %v; want nothing and a *NotJSONError", b.String(), err)
 	}
 }
 

@@ -85,16 +85,6 @@ func Prefix(k Key) string { return prefix + k.ID() + ":" }
 // IsSealed reports whether s is a sealed value (of any key).
 func IsSealed(s string) bool { return strings.HasPrefix(s, prefix) }
 
-// KeyID returns the id of the key that sealed s, or "" when s is not sealed.
-func KeyID(s string) string {
-	rest, ok := strings.CutPrefix(s, prefix)
-	if !ok {
-		return ""
-	}
-	id, _, _ := strings.Cut(rest, ":")
-	return id
-}
-
 // Seal encrypts plaintext under k, bound to ad. An empty plaintext stays
 // empty: an absent token is not a secret, and sealing it would hide
 // whether the field was set.

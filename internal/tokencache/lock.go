@@ -33,15 +33,13 @@ func (s *Store) Lock(ctx context.Context, k Key) (unlock func() error, err error
 	path := s.lockPath(k)
 	fl := flock.New(path, flock.SetPermissions(0o600))
 
-	wctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	start := time.Now()
 	ok, err := fl.TryLock()
 	if err == nil && !ok {
 		if s.onWait != nil {
 			s.onWait()
 		}
-		ok, err = fl.TryLockContext(wctx, lockRetryDelay)
+		ok, err = s.waitLock(ctx, fl, timeout)
 	}
 	switch {
 	case ok:
@@ -54,5 +52,29 @@ func (s *Store) Lock(ctx context.Context, k Key) (unlock func() error, err error
 		return nil, fmt.Errorf("%w %s: another hello process holds it (waited %s); try again, or stop that process", ErrLockTimeout, path, waited)
 	default:
 		return nil, fmt.Errorf("token cache: lock %s: %w", path, err)
+	}
+}
+
+// waitLock polls fl until it is taken, ctx is done or timeout has passed;
+// the last two return false and, for ctx, its error.
+func (s *Store) waitLock(ctx context.Context, fl *flock.Flock, timeout time.Duration) (bool, error) {
+	expire := s.expire
+	if expire == nil {
+		expire = time.After
+	}
+	expired := expire(timeout)
+	poll := time.NewTicker(lockRetryDelay)
+	defer poll.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-expired:
+			return false, nil
+		case <-poll.C:
+		}
+		if ok, err := fl.TryLock(); ok || err != nil {
+			return ok, err
+		}
 	}
 }

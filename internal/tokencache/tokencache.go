@@ -120,6 +120,10 @@ type Store struct {
 	// onWait, for tests, runs when Lock found the lock held and starts
 	// waiting: the one moment a test can know a waiter is blocked.
 	onWait func()
+	// expire, for tests, replaces time.After for the timer that ends
+	// Lock's wait after LockTimeout, so a test decides when the wait has
+	// lasted long enough instead of timing it.
+	expire func(time.Duration) <-chan time.Time
 }
 
 // New returns a Store rooted at dir.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -205,22 +206,46 @@ func TestContextCancelStopsRetries(t *testing.T) {
 	}
 }
 
+// TestRealSleepHonoursContext runs the real timer for a 20-second
+// Retry-After and cancels the context as the wait starts (Ctrl-C during
+// the wait): the timer itself must give up with context.Canceled. Were it
+// deaf to the context, it would return nil, 20 seconds later.
 func TestRealSleepHonoursContext(t *testing.T) {
 	t.Parallel()
+	if reflect.ValueOf(Options{}.withDefaults().Sleep).Pointer() != reflect.ValueOf(sleep).Pointer() {
+		t.Fatal("the default Sleep is not the real timer")
+	}
 	ts, n := flaky(t, http.Header{"Retry-After": {"20"}}, 503)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(50*time.Millisecond, cancel)
-	c := mustNew(t, Options{Timeout: -1}) // real sleep
-	start := time.Now()
+	defer cancel()
+	var (
+		asked    time.Duration
+		sleepErr error
+	)
+	c := mustNew(t, Options{Timeout: -1, Sleep: func(ctx context.Context, d time.Duration) error {
+		asked = d
+		cancel()
+		sleepErr = sleep(ctx, d)
+		return sleepErr
+	}})
 	_, err := get(t, c, ctx, ts.URL)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if d := time.Since(start); d > 5*time.Second {
-		t.Errorf("took %v; cancelling should end the wait", d)
+	if asked != 20*time.Second || !errors.Is(sleepErr, context.Canceled) {
+		t.Errorf("sleep(%v) = %v, want sleep(20s) = context.Canceled", asked, sleepErr)
 	}
 	if n.Load() != 1 {
 		t.Errorf("server saw %d requests, want 1", n.Load())
+	}
+}
+
+// TestRealSleepEnds checks the other half of the real timer: a wait that
+// is over returns nil while the context is still live.
+func TestRealSleepEnds(t *testing.T) {
+	t.Parallel()
+	if err := sleep(context.Background(), 0); err != nil {
+		t.Errorf("sleep(0) = %v, want nil", err)
 	}
 }
 

@@ -32,9 +32,3 @@ func Secure(u *url.URL) bool {
 	}
 	return false
 }
-
-// SecureString is Secure for a URL in text; an unparsable URL is not secure.
-func SecureString(raw string) bool {
-	u, err := url.Parse(raw)
-	return err == nil && Secure(u)
-}

@@ -2,11 +2,11 @@ package webbrowser
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func TestCanOpen(t *testing.T) {
@@ -40,6 +40,11 @@ func TestCanOpen(t *testing.T) {
 // that starts wins, %s takes the URL, a path with spaces is one command, and
 // launcher output goes to stderr.
 //
+// The launcher prints its arguments on its stdout, and the test reads them
+// from the pipe it gave as Stderr: seeing them there proves the output was
+// routed away from stdout, and the pipe's end of file (the launcher exited)
+// is the moment to look, so nothing polls for a file.
+//
 // Not parallel on purpose: it writes scripts and then executes them, and a
 // fork by a parallel test while a script is still open for writing would make
 // that exec fail with ETXTBSY ("text file busy", golang.org/issue/22315).
@@ -49,10 +54,9 @@ func TestBrowserVariable(t *testing.T) {
 	if err := os.Mkdir(spaced, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(plain, "args")
 	script := func(dir string) string {
 		p := filepath.Join(dir, "browser")
-		body := "#!/bin/sh\necho launcher-noise\nprintf '%s\\n' \"$@\" > " + out + ".tmp && mv " + out + ".tmp " + out + "\n"
+		body := "#!/bin/sh\necho launcher-noise\nprintf '%s\\n' \"$@\"\necho launcher-error >&2\n"
 		if err := os.WriteFile(p, []byte(body), 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -60,26 +64,41 @@ func TestBrowserVariable(t *testing.T) {
 	}
 	plainScript, spacedScript := script(plain), script(spaced)
 	const url = "http://127.0.0.1:5055/authorize?a=1&b=2"
-	for _, tt := range []struct{ name, cmdline, wantPrefix string }{
-		{"plain", plainScript, ""},
-		{"placeholder", plainScript + " --new-tab %s", "--new-tab\n"},
-		{"first absent", filepath.Join(plain, "missing") + ":" + plainScript, ""},
-		{"path with a space", spacedScript, ""},
+	for _, tt := range []struct {
+		name, cmdline string
+		wantArgs      []string
+	}{
+		{"plain", plainScript, []string{url}},
+		{"placeholder", plainScript + " --new-tab %s", []string{"--new-tab", url}},
+		{"first absent", filepath.Join(plain, "missing") + ":" + plainScript, []string{url}},
+		{"path with a space", spacedScript, []string{url}},
 	} {
-		var stderr bytes.Buffer
-		_ = os.Remove(out)
-		s := System{Stderr: &stderr, Getenv: func(k string) string {
+		stderrR, stderrW, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := System{Stderr: stderrW, Getenv: func(k string) string {
 			if k == "BROWSER" {
 				return tt.cmdline
 			}
 			return ""
 		}}
-		if err := s.Open(url); err != nil {
-			t.Fatalf("%s: %v", tt.name, err)
+		openErr := s.Open(url)
+		// The launcher holds its own copy of the write end; once ours is
+		// closed, end of file means the launcher has exited.
+		stderrW.Close()
+		if openErr != nil {
+			stderrR.Close()
+			t.Fatalf("%s: %v", tt.name, openErr)
 		}
-		got := waitFile(t, out)
-		if !strings.HasSuffix(strings.TrimSpace(got), url) || !strings.HasPrefix(got, tt.wantPrefix) {
-			t.Errorf("%s: launcher got args %q", tt.name, got)
+		got, err := io.ReadAll(stderrR)
+		stderrR.Close()
+		if err != nil {
+			t.Fatalf("%s: read launcher output: %v", tt.name, err)
+		}
+		want := "launcher-noise\n" + strings.Join(tt.wantArgs, "\n") + "\nlauncher-error\n"
+		if string(got) != want {
+			t.Errorf("%s: launcher wrote %q to stderr, want %q", tt.name, got, want)
 		}
 	}
 }
@@ -90,18 +109,4 @@ func TestBrowserVariableNothingStarts(t *testing.T) {
 	if err := s.Open("http://localhost/"); err == nil || !strings.Contains(err.Error(), "$BROWSER") {
 		t.Fatalf("err = %v, want an error naming $BROWSER", err)
 	}
-}
-
-// waitFile waits for a file the launcher writes in the background.
-func waitFile(t *testing.T, path string) string {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if b, err := os.ReadFile(path); err == nil {
-			return string(b)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatalf("%s was never written", path)
-	return ""
 }

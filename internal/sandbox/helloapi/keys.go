@@ -79,6 +79,9 @@ func (s *Server) keySlow(ctx context.Context, kid string) (*rsa.PublicKey, error
 	}
 	s.mu.Unlock()
 
+	if s.waiting != nil {
+		s.waiting()
+	}
 	if err := wait(ctx, call); err != nil {
 		return nil, err
 	}

@@ -75,6 +75,11 @@ type Server struct {
 	jwksURI     string     // from discovery; "" until discovery succeeds
 	inflight    *fetchCall // the fetch every concurrent miss waits on
 	nextRefetch time.Time  // unknown kids re-fetch the JWKS no earlier than this
+
+	// waiting, when set, is called by each request about to wait on a
+	// fetch, so tests can answer the fetch once all of them are waiting
+	// instead of guessing how long that takes.
+	waiting func()
 }
 
 // New checks cfg and returns a Server. It does not touch the network.

@@ -507,13 +507,18 @@ func TestConcurrentMissesShareOneFetch(t *testing.T) {
 	tok := sign(t, rsaKey(t, 1), "k2", "", ti.claims(time.Now()))
 
 	const n = 30
+	// Every request reports when it is about to wait on a fetch; the JWKS
+	// answer is held until all n are waiting, so none can have come after
+	// the fetch and none can have started a second one unseen.
+	waiting := make(chan struct{}, n)
+	s.waiting = func() { waiting <- struct{}{} }
 	results := make(chan int, n)
 	for range n {
 		go func() { results <- get(t, hs, pathProtected, tok).status }()
 	}
-	// Let the requests pile up behind the one fetch, then answer it.
-	waitFor(t, func() bool { return ti.jwksHits.Load() == 2 })
-	time.Sleep(50 * time.Millisecond)
+	for range n {
+		<-waiting
+	}
 	close(release)
 	for range n {
 		if st := <-results; st != http.StatusOK {
@@ -669,7 +674,9 @@ func TestPrefetch(t *testing.T) {
 		ti.release = make(chan struct{})
 		defer close(ti.release)
 		s, _ := newAPI(t, ti, nil)
-		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		// The JWKS answer is held, so the fetch cannot finish: the
+		// caller's expired deadline is the only way out of the wait.
+		ctx, cancel := context.WithDeadline(t.Context(), time.Now())
 		defer cancel()
 		if err := s.Prefetch(ctx); !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("Prefetch = %v, want deadline exceeded", err)
@@ -709,16 +716,5 @@ func assertFetches(t *testing.T, ti *testIssuer, discovery, jwks int32) {
 	t.Helper()
 	if d, j := ti.fetches(); d != discovery || j != jwks {
 		t.Errorf("fetches: discovery %d, jwks %d; want %d and %d", d, j, discovery, jwks)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("timed out waiting")
-		}
-		time.Sleep(time.Millisecond)
 	}
 }

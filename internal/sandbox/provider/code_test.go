@@ -76,9 +76,9 @@ func TestDiscovery(t *testing.T) {
 	if err := decodeJSON(resp, &jwks); err != nil {
 		t.Fatal(err)
 	}
-	if len(jwks.Keys) != 1 || jwks.Keys[0].Kid != s.KeyID() || jwks.Keys[0].Kid == "" ||
+	if len(jwks.Keys) != 1 || jwks.Keys[0].Kid != s.store.KeyID() || jwks.Keys[0].Kid == "" ||
 		jwks.Keys[0].Kty != "RSA" || jwks.Keys[0].Alg != "RS256" || jwks.Keys[0].Use != "sig" {
-		t.Errorf("JWKS = %+v, want one RSA RS256 sig key with kid %q", jwks.Keys, s.KeyID())
+		t.Errorf("JWKS = %+v, want one RSA RS256 sig key with kid %q", jwks.Keys, s.store.KeyID())
 	}
 }
 

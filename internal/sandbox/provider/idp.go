@@ -224,9 +224,6 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 // sign-up, device and logged-out pages, and /sandbox/stats.
 func (p *Provider) Handler() http.Handler { return p.handler }
 
-// KeyID returns the kid of the current signing key.
-func (p *Provider) KeyID() string { return p.store.KeyID() }
-
 // Stats returns a snapshot of the grant counters.
 func (p *Provider) Stats() Stats { return p.store.Stats() }
 

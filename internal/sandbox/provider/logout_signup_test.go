@@ -151,15 +151,15 @@ func TestPersistence(t *testing.T) {
 	}
 
 	second := startIDP(t, persistent)
-	if second.KeyID() != first.KeyID() {
-		t.Errorf("kid changed across restart: %q -> %q", first.KeyID(), second.KeyID())
+	if second.store.KeyID() != first.store.KeyID() {
+		t.Errorf("kid changed across restart: %q -> %q", first.store.KeyID(), second.store.KeyID())
 	}
 	newBrowser(t, second).loginTokens(second.oauthConfig(), "dave@example.com", "dave-password")
 
 	// An ephemeral provider writes nothing and starts from scratch.
 	unused := filepath.Join(t.TempDir(), "unused")
 	eph := startIDP(t, func(c *Config) { c.StateDir = unused })
-	if eph.KeyID() == first.KeyID() {
+	if eph.store.KeyID() == first.store.KeyID() {
 		t.Error("ephemeral provider reused the persisted key")
 	}
 	if _, err := os.Stat(unused); !os.IsNotExist(err) {

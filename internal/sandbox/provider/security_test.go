@@ -244,8 +244,8 @@ func TestSharedStateDirKey(t *testing.T) {
 		}
 		srvs[i].start(t)
 	}
-	if srvs[0].KeyID() != srvs[1].KeyID() {
-		t.Fatalf("sandboxes on one state directory have different keys: %q and %q", srvs[0].KeyID(), srvs[1].KeyID())
+	if srvs[0].store.KeyID() != srvs[1].store.KeyID() {
+		t.Fatalf("sandboxes on one state directory have different keys: %q and %q", srvs[0].store.KeyID(), srvs[1].store.KeyID())
 	}
 	// Both serve it.
 	for _, s := range srvs {
@@ -255,7 +255,7 @@ func TestSharedStateDirKey(t *testing.T) {
 		}
 		status, jwks := doJSON(t, req)
 		keys, _ := jwks["keys"].([]any)
-		if status != http.StatusOK || len(keys) != 1 || keys[0].(map[string]any)["kid"] != srvs[0].KeyID() {
+		if status != http.StatusOK || len(keys) != 1 || keys[0].(map[string]any)["kid"] != srvs[0].store.KeyID() {
 			t.Errorf("%s JWKS: %d %v, want the shared kid", s.url, status, jwks)
 		}
 	}
