@@ -212,17 +212,32 @@ func TestAPIRefusesAFreshToken(t *testing.T) {
 // decides the answer per path.
 func failingProvider(t *testing.T, sb *sandbox, fail func(path string) (status int, body string, header http.Header)) *httptest.Server {
 	t.Helper()
+	return frontProvider(t, sb, func(w http.ResponseWriter, r *http.Request, _ http.Handler) bool {
+		status, body, h := fail(r.URL.Path)
+		if status == 0 {
+			return false
+		}
+		for k, v := range h {
+			w.Header()[k] = v
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(status)
+		io.WriteString(w, body)
+		return true
+	})
+}
+
+// frontProvider is the sandbox behind a front of its own, whose discovery
+// names the front's endpoints. intercept sees every request first, with the
+// sandbox as next, and reports whether it answered; otherwise the request
+// goes on to the sandbox.
+func frontProvider(t *testing.T, sb *sandbox, intercept func(w http.ResponseWriter, r *http.Request, next http.Handler) bool) *httptest.Server {
+	t.Helper()
 	target, _ := url.Parse(sb.Issuer)
 	proxy := httputil.NewSingleHostReverseProxy(target)
 	var front *httptest.Server
 	front = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if status, body, h := fail(r.URL.Path); status != 0 {
-			for k, v := range h {
-				w.Header()[k] = v
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(status)
-			io.WriteString(w, body)
+		if intercept(w, r, proxy) {
 			return
 		}
 		if r.URL.Path == "/.well-known/openid-configuration" {

@@ -1,11 +1,15 @@
 package e2e
 
 import (
+	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -95,59 +99,96 @@ func TestCtrlCEndsAnUnarmedWarmReadAtOnce(t *testing.T) {
 	}
 }
 
-func TestSIGTERMDuringARenewalExits143AndKeepsTheSession(t *testing.T) {
+// TestSIGTERMDuringARenewalKeepsTheSession: a signal that comes while the
+// refresh is in flight does not cut it short (the provider may have
+// rotated the refresh token already: dropping its answer would lose the
+// session). hello says it waits for the answer, saves what arrives, and
+// ends as interrupted, 143, leaving no lock or reservation behind.
+//   - held before the provider saw it, then refused (503): the entry is
+//     unchanged and the next run renews;
+//   - forwarded (the provider rotates) and its answer held: the renewed
+//     entry is saved, and the next run uses it without a refresh.
+func TestSIGTERMDuringARenewalKeepsTheSession(t *testing.T) {
 	t.Parallel()
-	sb := startSandbox(t)
-	u := newUser(t, sb)
-	u.login("alice@example.com", "alice-password")
-	base := u.cacheBytes()
-	_, tokenPath := tokenEndpoint(t, sb)
-	reached := make(chan struct{})
-	release := make(chan struct{})
-	var held atomic.Bool
-	front := failingProvider(t, sb, func(p string) (int, string, http.Header) {
-		if p != tokenPath || held.Swap(true) {
-			return 0, "", nil // the next run's refresh goes through
-		}
-		// The first refresh never gets an answer while hello runs.
-		close(reached)
-		<-release
-		return 503, `{"error":"temporarily_unavailable"}`, nil
-	})
-	t.Cleanup(func() { close(release) }) // runs before the server's Close
-	path := u.copySession(base, front.URL)
-	v := withIssuer(u, front.URL)
-	before := mustRead(t, path)
+	waiting := regexp.MustCompile(`(waiting for its answer)`)
+	for _, forward := range []bool{false, true} {
+		name := map[bool]string{false: "refused", true: "rotated"}[forward]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sb := startSandbox(t)
+			u := newUser(t, sb)
+			u.login("alice@example.com", "alice-password")
+			base := u.cacheBytes()
+			_, tokenPath := tokenEndpoint(t, sb)
+			reached := make(chan struct{})
+			release := make(chan struct{})
+			var held atomic.Bool
+			front := frontProvider(t, sb, func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
+				if r.URL.Path != tokenPath || held.Swap(true) {
+					return false // the next run's requests go through
+				}
+				rec := httptest.NewRecorder()
+				if forward {
+					next.ServeHTTP(rec, r) // the provider rotates the refresh token
+				} else {
+					rec.WriteHeader(http.StatusServiceUnavailable)
+					io.WriteString(rec, `{"error":"temporarily_unavailable"}`)
+				}
+				close(reached)
+				<-release
+				maps.Copy(w.Header(), rec.Header())
+				w.WriteHeader(rec.Code)
+				w.Write(rec.Body.Bytes())
+				return true
+			})
+			var once sync.Once
+			free := func() { once.Do(func() { close(release) }) }
+			t.Cleanup(free) // runs before the server's Close
+			path := u.copySession(base, front.URL)
+			v := withIssuer(u, front.URL)
+			before := mustRead(t, path)
+			refreshes := sb.grants(t, "refresh_token")
 
-	bg := v.start("messages", "protected")
-	select {
-	case <-reached:
-	case r := <-bg.done:
-		t.Fatalf("hello exited (%d) before refreshing; stderr:\n%s", r.Code, r.Stderr)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no refresh arrived; stderr:\n%s", bg.stderr)
-	}
-	// The refresh is in flight: hello holds the cache lock and has reserved
-	// the new entry's file.
-	if during := cacheListing(t, u); len(temporary(during)) == 0 {
-		t.Fatalf("no reservation in the cache directory during the refresh: %v", during)
-	}
-	if err := bg.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	r := bg.wait(t)
-	if r.Code != 143 || !strings.Contains(r.Stderr, "hello: interrupted") {
-		t.Fatalf("after SIGTERM: exit %d (%v), stderr %q; want 143 and \"hello: interrupted\"", r.Code, bg.cmd.ProcessState, r.Stderr)
-	}
-	if left := temporary(cacheListing(t, u)); len(left) != 0 {
-		t.Errorf("the interrupted refresh left %v in the cache directory", left)
-	}
-	if string(mustRead(t, path)) != string(before) {
-		t.Error("the interrupted refresh changed the cache entry")
-	}
-	// The lock is free and the refresh token unspent: the next run renews.
-	if r := v.run("messages", "protected"); r.Code != 0 || r.Stdout != "This is a protected message.\n" {
-		t.Fatalf("next run: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+			bg := v.start("messages", "protected")
+			select {
+			case <-reached:
+			case r := <-bg.done:
+				t.Fatalf("hello exited (%d) before refreshing; stderr:\n%s", r.Code, r.Stderr)
+			case <-time.After(30 * time.Second):
+				t.Fatalf("no refresh arrived; stderr:\n%s", bg.stderr)
+			}
+			// The refresh is in flight: hello holds the cache lock and has
+			// reserved the new entry's file.
+			if during := cacheListing(t, u); len(temporary(during)) == 0 {
+				t.Fatalf("no reservation in the cache directory during the refresh: %v", during)
+			}
+			if err := bg.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			bg.waitStderr(t, waiting)
+			free()
+			r := bg.wait(t)
+			if r.Code != 143 || !strings.Contains(r.Stderr, "hello: interrupted") {
+				t.Fatalf("after SIGTERM: exit %d (%v), stderr %q; want 143 and \"hello: interrupted\"", r.Code, bg.cmd.ProcessState, r.Stderr)
+			}
+			if left := temporary(cacheListing(t, u)); len(left) != 0 {
+				t.Errorf("the interrupted refresh left %v in the cache directory", left)
+			}
+			after := mustRead(t, path)
+			if changed := string(after) != string(before); changed != forward {
+				t.Errorf("the cache entry changed: %v; want %v (the provider answered with a renewal: %v)", changed, forward, forward)
+			}
+			// The lock is free and the session works: renewed again (the
+			// refresh token was never spent), or used as saved.
+			if r := v.run("messages", "protected"); r.Code != 0 || r.Stdout != "This is a protected message.\n" {
+				t.Fatalf("next run: exit %d\n%s%s", r.Code, r.Stdout, r.Stderr)
+			}
+			// Rotated: the one refresh, kept. Refused: the held one never
+			// reached the provider, the next run's did.
+			if n := sb.grants(t, "refresh_token") - refreshes; n != 1 {
+				t.Errorf("%d refreshes reached the provider, want 1", n)
+			}
+		})
 	}
 }
 

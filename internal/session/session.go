@@ -327,6 +327,11 @@ func (s *Session) spend(ctx context.Context, p Renewer, res *tokencache.Reservat
 		}
 	}
 	if err != nil {
+		if ie := interrupted(ctx); ie != nil {
+			// Asked to stop, and no renewal came: the run ends as
+			// interrupted, whatever else went wrong meanwhile.
+			return nil, fmt.Errorf("%w (and the renewal failed: %v)", ie, err)
+		}
 		return nil, err
 	}
 	renewed := *e
