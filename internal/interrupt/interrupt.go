@@ -31,7 +31,17 @@ type SignalError struct {
 	Signal os.Signal
 }
 
-func (e *SignalError) Error() string { return "interrupted by " + e.Signal.String() }
+func (e *SignalError) Error() string {
+	// The names people know: os.Signal's own strings are "interrupt" and
+	// "terminated", which read badly after "interrupted by".
+	switch e.Signal {
+	case os.Interrupt:
+		return "interrupted by Ctrl-C (SIGINT)"
+	case syscall.SIGTERM:
+		return "interrupted by SIGTERM"
+	}
+	return "interrupted by signal " + e.Signal.String()
+}
 
 // installer puts the process's signal handler in place and takes it away;
 // tests replace it so that no real signal is involved.

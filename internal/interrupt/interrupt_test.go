@@ -193,3 +193,16 @@ func TestStopReleasesAnArmedHandlerWithoutCancellingTheParent(t *testing.T) {
 		t.Errorf("Arm after stop installed again: %d installs", n)
 	}
 }
+
+func TestSignalErrorNamesTheSignal(t *testing.T) {
+	t.Parallel()
+	for sig, want := range map[os.Signal]string{
+		syscall.SIGINT:  "interrupted by Ctrl-C (SIGINT)",
+		syscall.SIGTERM: "interrupted by SIGTERM",
+		syscall.SIGHUP:  "interrupted by signal hangup",
+	} {
+		if got := (&SignalError{Signal: sig}).Error(); got != want {
+			t.Errorf("SignalError{%v} = %q, want %q", sig, got, want)
+		}
+	}
+}
