@@ -3,13 +3,11 @@ package cmd
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/hello-cli/hello/internal/iostreams"
 	"github.com/hello-cli/hello/internal/oidcclient"
-	"github.com/hello-cli/hello/internal/session"
 	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
 	"github.com/hello-cli/hello/internal/webbrowser"
@@ -72,24 +70,11 @@ func TestInterruptedLogoutAllStops(t *testing.T) {
 	base := t.TempDir()
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	var list []CachedSession
-	for _, p := range []string{"default", "prod"} {
-		dir := base
-		if p != "default" {
-			dir = filepath.Join(base, "profiles", p)
-		}
-		st := tokencache.New(dir)
-		k := tokencache.Key{Issuer: "https://" + p + ".example.com/", ClientID: "hello-cli"}
-		if err := st.Save(k, &tokencache.Entry{Token: token.Token{AccessToken: "a", RefreshToken: "r", Grant: token.GrantAuthorizationCode}}); err != nil {
-			t.Fatal(err)
-		}
-		list = append(list, CachedSession{Profile: p, Session: &session.Session{Store: st, Key: k},
-			// Ctrl-C while the first provider is being discovered.
-			Provider: func(ctx context.Context) (*oidcclient.Client, error) {
-				cancel()
-				return nil, context.Cause(ctx)
-			}})
-	}
+	// Ctrl-C while the first provider is being discovered.
+	list := cachedSessions(t, base, func(ctx context.Context) (*oidcclient.Client, error) {
+		cancel()
+		return nil, context.Cause(ctx)
+	})
 	io, _, _, errOut := iostreams.Test()
 	o := &LogoutOptions{IO: io, Sessions: func() ([]CachedSession, error) { return list, nil }}
 	if err := logoutAllRun(ctx, o); !errors.Is(err, context.Canceled) {

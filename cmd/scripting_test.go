@@ -380,20 +380,7 @@ func TestAPIRunJQ(t *testing.T) {
 func TestLogoutAll(t *testing.T) {
 	t.Parallel()
 	base := t.TempDir()
-	var list []CachedSession
-	for _, p := range []string{"default", "prod"} {
-		dir := base
-		if p != "default" {
-			dir = filepath.Join(base, "profiles", p)
-		}
-		st := tokencache.New(dir)
-		k := tokencache.Key{Issuer: "https://" + p + ".example.com/", ClientID: "hello-cli"}
-		if err := st.Save(k, &tokencache.Entry{Token: token.Token{AccessToken: "a", RefreshToken: "r", Grant: token.GrantAuthorizationCode}}); err != nil {
-			t.Fatal(err)
-		}
-		list = append(list, CachedSession{Profile: p, Session: &session.Session{Store: st, Key: k},
-			Provider: func(context.Context) (*oidcclient.Client, error) { return nil, errors.New("provider down") }})
-	}
+	list := cachedSessions(t, base, func(context.Context) (*oidcclient.Client, error) { return nil, errors.New("provider down") })
 	io, _, _, errOut := iostreams.Test()
 	o := &LogoutOptions{IO: io, Sessions: func() ([]CachedSession, error) { return list, nil }}
 	if err := logoutAllRun(t.Context(), o); err != nil {
@@ -452,4 +439,25 @@ func TestExecStoppedBeforeTheChildStarts(t *testing.T) {
 	if got := exitCode(ctx, err); got != 143 {
 		t.Errorf("exit %d (%v), want 143", got, err)
 	}
+}
+
+// cachedSessions saves a session for the default profile and one for
+// "prod" under base, as logout --all finds them, each reaching its
+// provider through provider.
+func cachedSessions(t *testing.T, base string, provider func(context.Context) (*oidcclient.Client, error)) []CachedSession {
+	t.Helper()
+	var list []CachedSession
+	for _, p := range []string{"default", "prod"} {
+		dir := base
+		if p != "default" {
+			dir = filepath.Join(base, "profiles", p)
+		}
+		st := tokencache.New(dir)
+		k := tokencache.Key{Issuer: "https://" + p + ".example.com/", ClientID: "hello-cli"}
+		if err := st.Save(k, &tokencache.Entry{Token: token.Token{AccessToken: "a", RefreshToken: "r", Grant: token.GrantAuthorizationCode}}); err != nil {
+			t.Fatal(err)
+		}
+		list = append(list, CachedSession{Profile: p, Session: &session.Session{Store: st, Key: k}, Provider: provider})
+	}
+	return list
 }

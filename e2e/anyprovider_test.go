@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/hello-cli/hello/e2e/internal/harness"
 )
 
 // stopAtLoopback is a browser that signs in on the sandbox but does not
@@ -140,7 +142,7 @@ func TestManualLoginTimeout(t *testing.T) {
 func needScript(t *testing.T) {
 	t.Helper()
 	if _, err := exec.LookPath("script"); err != nil {
-		if mustRunHere(os.Getenv("CI")) {
+		if harness.MustRun(os.Getenv("CI")) {
 			t.Fatal("script (util-linux) is needed to give hello a terminal, and CI must run this test")
 		}
 		t.Skip("script (util-linux) is needed to give hello a terminal")

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/hello-cli/hello/e2e/internal/harness"
 )
 
 // fetch GETs u with c and returns the final URL and body.
@@ -84,7 +86,7 @@ func chromium(t testing.TB) string {
 			return p
 		}
 	}
-	if mustRunHere(os.Getenv("CI")) {
+	if harness.MustRun(os.Getenv("CI")) {
 		t.Fatal("chromium is not installed, and CI must run the browser tests")
 	}
 	t.Skip("chromium is not installed")

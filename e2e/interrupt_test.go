@@ -39,18 +39,19 @@ func hangingServer(t *testing.T) (*httptest.Server, <-chan string) {
 	return srv, reached
 }
 
-// awaitRequest waits until the server saw a request, or bg ended first.
-func awaitRequest(t *testing.T, bg *background, reached <-chan string) string {
+// await waits until reached gives what the test waits for (what hello
+// should have done by then, for the message), or fails when bg ends first.
+func await[T any](t *testing.T, bg *background, reached <-chan T, what string) T {
 	t.Helper()
+	var v T
 	select {
-	case p := <-reached:
-		return p
+	case v = <-reached:
 	case r := <-bg.done:
-		t.Fatalf("hello exited (%d) before its request arrived; stderr:\n%s", r.Code, r.Stderr)
+		t.Fatalf("hello exited (%d) before %s; stderr:\n%s", r.Code, what, r.Stderr)
 	case <-time.After(30 * time.Second):
-		t.Fatalf("no request arrived; stderr:\n%s", bg.stderr)
+		t.Fatalf("hello did not get to %s; stderr:\n%s", what, bg.stderr)
 	}
-	return ""
+	return v
 }
 
 // cacheListing is the names in the user's cache directory.
@@ -78,7 +79,7 @@ func TestCtrlCEndsAnUnarmedWarmReadAtOnce(t *testing.T) {
 	before, listing := u.cacheBytes(), cacheListing(t, u)
 
 	bg := v.start("messages", "protected")
-	if p := awaitRequest(t, bg, reached); p != "/api/messages/protected" {
+	if p := await(t, bg, reached, "its request"); p != "/api/messages/protected" {
 		t.Fatalf("first request to the API: %s", p)
 	}
 	if err := bg.cmd.Process.Signal(syscall.SIGINT); err != nil {
@@ -150,13 +151,7 @@ func TestSIGTERMDuringARenewalKeepsTheSession(t *testing.T) {
 			refreshes := sb.grants(t, "refresh_token")
 
 			bg := v.start("messages", "protected")
-			select {
-			case <-reached:
-			case r := <-bg.done:
-				t.Fatalf("hello exited (%d) before refreshing; stderr:\n%s", r.Code, r.Stderr)
-			case <-time.After(30 * time.Second):
-				t.Fatalf("no refresh arrived; stderr:\n%s", bg.stderr)
-			}
+			await(t, bg, reached, "refreshing")
 			// The refresh is in flight: hello holds the cache lock and has
 			// reserved the new entry's file.
 			if during := cacheListing(t, u); len(temporary(during)) == 0 {

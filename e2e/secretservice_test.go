@@ -14,6 +14,8 @@ import (
 
 	"github.com/godbus/dbus/v5"
 	gokeyring "github.com/zalando/go-keyring"
+
+	"github.com/hello-cli/hello/e2e/internal/harness"
 )
 
 // secretService is a private D-Bus session bus with an unlocked
@@ -50,7 +52,7 @@ func needTools(t testing.TB, names ...string) {
 	t.Helper()
 	for _, n := range names {
 		if _, err := exec.LookPath(n); err != nil {
-			if mustRunHere(os.Getenv("CI")) {
+			if harness.MustRun(os.Getenv("CI")) {
 				t.Fatalf("%s is not installed, and CI must run the keyring tests (.ci/run installs it)", n)
 			}
 			t.Skipf("%s is not installed (apt-get install dbus-daemon gnome-keyring)", n)

@@ -24,7 +24,6 @@ import (
 	"time"
 
 	"github.com/hello-cli/hello/e2e/internal/harness"
-	"github.com/hello-cli/hello/internal/iostreams"
 )
 
 // audience is the API identifier both the provider and the API know.
@@ -52,7 +51,7 @@ func run(m *testing.M) int {
 	} else if _, err := os.Stat(filepath.Join(dir, "node_modules", "oidc-provider")); err != nil {
 		missing = "the provider is not installed: run `npm ci` in e2e/interop/testdata/provider"
 	}
-	if missing != "" && mustRunHere(os.Getenv("CI")) {
+	if missing != "" && harness.MustRun(os.Getenv("CI")) {
 		fmt.Fprintf(os.Stderr, "interop: %s, and CI must run this suite\n", missing)
 		return 1
 	}
@@ -71,11 +70,6 @@ func run(m *testing.M) int {
 	}
 	return m.Run()
 }
-
-// mustRunHere reports whether the suite must run (fail, not skip, when it
-// cannot): under CI, read as hello reads CI, so that CI=false or CI=0 on a
-// developer's machine skips like an unset CI.
-func mustRunHere(ci string) bool { return iostreams.IsCI(ci) }
 
 // requireSuite skips (locally) when the provider cannot run here.
 func requireSuite(t *testing.T) {

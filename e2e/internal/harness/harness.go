@@ -12,7 +12,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sync"
+
+	"github.com/hello-cli/hello/internal/iostreams"
 )
+
+// MustRun reports whether a suite that needs an outside program (Chromium,
+// dbus-daemon and gnome-keyring, script, Node.js and the interop provider)
+// must fail, not skip, when it is missing: under CI, which installs them
+// (.ci/run). CI is read as hello itself reads it, so that CI=false or CI=0
+// on a developer's machine skips like an unset CI.
+func MustRun(ci string) bool { return iostreams.IsCI(ci) }
 
 // Build compiles the hello module rooted at moduleDir into the binary out.
 // The compiler's output goes to the test run's stderr.

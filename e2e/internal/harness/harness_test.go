@@ -55,3 +55,17 @@ func TestCleanEnvKeepsOnlyItsOwnVariables(t *testing.T) {
 		}
 	}
 }
+
+// TestMustRun: CI=false and friends skip like an unset CI; any other value,
+// as CI services set it, makes a missing program a failure.
+func TestMustRun(t *testing.T) {
+	t.Parallel()
+	for ci, want := range map[string]bool{
+		"": false, "false": false, "0": false, "no": false, "FALSE": false,
+		"true": true, "1": true, "yes": true, "github-actions": true,
+	} {
+		if got := MustRun(ci); got != want {
+			t.Errorf("CI=%q: must run = %v, want %v", ci, got, want)
+		}
+	}
+}
