@@ -368,18 +368,32 @@ func done(renewed *tokencache.Entry, ctx context.Context) (*tokencache.Entry, er
 // hello at once (interrupt releases the handler after the first), and the
 // run ends as interrupted once the answer is saved.
 func (s *Session) refresh(ctx context.Context, p Renewer, refreshToken string) (*token.Token, error) {
+	if ctx.Err() != nil {
+		// Stopped before the request went out (a signal while the cached
+		// provider was reached, or after a refusal): nothing is in flight,
+		// so nothing is to be waited for, and the token stays unspent.
+		return nil, context.Cause(ctx)
+	}
 	held := context.WithoutCancel(ctx)
 	if deadline, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
 		held, cancel = context.WithDeadline(held, deadline)
 		defer cancel()
 	}
+	noticed := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
+		defer close(noticed)
 		if interrupted(ctx) != nil {
 			s.notify(`interrupted while the provider renews the session: waiting for its answer, so that the session is not lost (Ctrl-C again quits at once, and may lose it)`)
 		}
 	})
-	defer stop()
+	defer func() {
+		if !stop() {
+			// The notice has begun: it comes before what the run says
+			// next ("interrupted"), not after, nor lost at exit.
+			<-noticed
+		}
+	}()
 	return p.Refresh(held, refreshToken)
 }
 
