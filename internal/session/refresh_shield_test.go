@@ -199,3 +199,34 @@ func TestASignalThenARefusalSpendsNoSecondRefreshToken(t *testing.T) {
 		t.Errorf("%d notices that hello waits for the answer, want 1: %q", got, n.list())
 	}
 }
+
+// TestASignalThenARefusalHandsOutNoToken: Ctrl-C came while the refresh
+// was out, the provider refused it, and another writer (an older hello
+// that ignores the lock) left a valid token meanwhile. The run still ends
+// as interrupted: `hello token` must not print that token, nor `hello
+// exec` start its command, after the person asked to stop.
+func TestASignalThenARefusalHandsOutNoToken(t *testing.T) {
+	t.Parallel()
+	invalid := &httperr.Error{What: httperr.Token, StatusCode: 400, Code: "invalid_grant"}
+	p := &fakeProvider{}
+	s := newSession(t, p)
+	saveToken(t, s, 2*time.Hour, time.Hour)
+	ctx, cancel := context.WithCancelCause(t.Context())
+	defer cancel(nil)
+	p.refuse = func(string) error { return invalid }
+	p.during = func() {
+		now := s.Now()
+		_ = s.Store.Save(s.Key, &tokencache.Entry{User: "alice@example.com", Token: token.Token{
+			AccessToken: "at-other", RefreshToken: "rt-other", IssuedAt: now, Expiry: now.Add(time.Hour), Grant: token.GrantAuthorizationCode,
+		}})
+		cancel(&interrupt.SignalError{Signal: syscall.SIGINT})
+	}
+	tok, err := s.Token(ctx, Want{})
+	var se *interrupt.SignalError
+	if !errors.As(err, &se) || tok != nil {
+		t.Errorf("Token = %v, %v; want no token and the interruption", tok, err)
+	}
+	if e := load(t, s); e.Token.AccessToken != "at-other" || e.Dead {
+		t.Errorf("entry %+v, want the other writer's, untouched", e)
+	}
+}

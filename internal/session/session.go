@@ -439,6 +439,12 @@ func (s *Session) refused(ctx context.Context, p Renewer, res *tokencache.Reserv
 	if cur, err := s.live(); err == nil && cur.Token.RefreshToken != spent.Token.RefreshToken {
 		switch {
 		case cur.Token.AccessToken != w.Stale && cur.Token.ValidFor(s.now(), w.MinTTL):
+			if ie := interrupted(ctx); ie != nil {
+				// Asked to stop while the refused refresh was out: the
+				// other writer's entry stays for the next run, and this
+				// one hands out no token (hello token, hello exec).
+				return nil, ie
+			}
 			return cur, nil
 		case again && cur.Token.RefreshToken != "":
 			return s.spend(ctx, p, res, cur, w, false)
