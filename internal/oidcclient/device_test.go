@@ -24,6 +24,7 @@ func TestDeviceLogin(t *testing.T) {
 		wantWaits []time.Duration
 	}{
 		{name: "pending then approved", script: []string{"pending", "approve"}, interval: 1, expiresIn: 60, wantPolls: 2, wantWaits: []time.Duration{time.Second, time.Second}},
+		{name: "pending answered with 200", script: []string{"pending with 200", "approve"}, interval: 1, expiresIn: 60, wantPolls: 2, wantWaits: []time.Duration{time.Second, time.Second}},
 		{name: "denied", script: []string{"deny"}, interval: 1, expiresIn: 60, wantErr: ErrAccessDenied, wantPolls: 1, wantWaits: []time.Duration{time.Second}},
 		{name: "expired_token", script: []string{"expire"}, interval: 1, expiresIn: 60, wantErr: ErrDeviceExpired, wantPolls: 1, wantWaits: []time.Duration{time.Second}},
 		{name: "no interval means 5s", script: []string{"approve"}, interval: 0, expiresIn: 60, wantPolls: 1, wantWaits: []time.Duration{5 * time.Second}},

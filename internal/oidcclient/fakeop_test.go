@@ -282,6 +282,10 @@ func (op *fakeOP) devicePoll(w http.ResponseWriter, f url.Values) {
 		op.issue(w, "", true, true)
 	case "pending":
 		oauthError(w, http.StatusBadRequest, "authorization_pending", "")
+	case "pending with 200":
+		// RFC 6749 §5.2 wants 400; some providers (GitHub's device flow)
+		// answer the error with 200.
+		oauthError(w, http.StatusOK, "authorization_pending", "")
 	case "slow_down":
 		oauthError(w, http.StatusTooManyRequests, "slow_down", "")
 	case "deny":

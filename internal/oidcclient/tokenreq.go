@@ -1,10 +1,12 @@
 package oidcclient
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -64,14 +66,26 @@ func (c *Client) tokenRequest(ctx context.Context, form url.Values) (*tokenRespo
 	}
 	var raw struct {
 		tokenResponse
-		ExpiresIn any `json:"expires_in"`
+		ExpiresIn any    `json:"expires_in"`
+		Error     string `json:"error"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(nil, resp.Body, maxTokenResponse))
+	body, err := io.ReadAll(http.MaxBytesReader(nil, resp.Body, maxTokenResponse))
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	if err := dec.Decode(&raw); err != nil {
+	if err == nil {
+		err = dec.Decode(&raw)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("the provider's token endpoint answered with something that is not a token response (%v)", err)
 	}
 	if raw.AccessToken == "" {
+		if raw.Error != "" {
+			// RFC 6749 §5.2 wants 400, but some providers answer an
+			// error with 200 (GitHub's device flow polls do): it is the
+			// error all the same, as x/oauth2 reads it, so that
+			// authorization_pending keeps the device poll going.
+			return nil, httperr.FromBody(httperr.Token, resp.StatusCode, resp.Header, body, c.cfg.Now())
+		}
 		return nil, errors.New("the provider's token endpoint answered without an access token")
 	}
 	out := raw.tokenResponse
