@@ -173,3 +173,51 @@ func TestSupportsDevice(t *testing.T) {
 		})
 	}
 }
+
+// TestDevicePollAuthenticatesAndNamesTheResource: every poll of a
+// confidential client carries its secret the way the other token requests
+// do (HTTP Basic unless only client_secret_post is offered), and a strict
+// provider is told the resource again (RFC 8707 §2.2), as x/oauth2's
+// DeviceAccessToken was given it.
+func TestDevicePollAuthenticatesAndNamesTheResource(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		methods []string
+		basic   bool
+	}{
+		{name: "client_secret_basic", basic: true},
+		{name: "client_secret_post only", methods: []string{"client_secret_post"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			op := newFakeOP(t)
+			op.deviceScript = []string{"pending", "approve"}
+			op.deviceSecret = testSecret
+			op.authMethods = tc.methods
+			c := newClient(t, op, func(cfg *Config) {
+				cfg.ClientSecret, cfg.Audience, cfg.Dialect = testSecret, "https://api.example.com", DialectStandard
+			})
+			if _, err := c.DeviceLogin(t.Context(), DeviceLoginOptions{NoBrowser: true}); err != nil {
+				t.Fatalf("DeviceLogin: %v", err)
+			}
+			op.mu.Lock()
+			polls := slices.Clone(op.devicePollReq)
+			op.mu.Unlock()
+			if len(polls) != 2 {
+				t.Fatalf("%d polls, want 2", len(polls))
+			}
+			for i, p := range polls {
+				if p.auth.ok != tc.basic || (tc.basic && p.auth.pass != testSecret) || (!tc.basic && p.form.Get("client_secret") != testSecret) {
+					t.Errorf("poll %d: Basic %+v, form secret %q; want the secret %s", i, p.auth, p.form.Get("client_secret"), tc.name)
+				}
+				if tc.basic && p.form.Has("client_secret") {
+					t.Errorf("poll %d sends the secret twice (RFC 6749 §2.3.1: one method per request)", i)
+				}
+				if got := p.form.Get("resource"); got != "https://api.example.com" {
+					t.Errorf("poll %d: resource %q, want the API", i, got)
+				}
+			}
+		})
+	}
+}

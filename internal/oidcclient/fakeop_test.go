@@ -54,7 +54,8 @@ type fakeOP struct {
 	// Retry-After: 3 instead of the document.
 	discoveryStatus, jwksStatus int
 	noRevocation                bool
-	endSession                  string // end_session_endpoint when set
+	endSession                  string   // end_session_endpoint when set
+	authMethods                 []string // token_endpoint_auth_methods_supported when set
 
 	// Token behaviour.
 	idClaims         func(claims map[string]any) // edits ID token claims before signing
@@ -71,6 +72,7 @@ type fakeOP struct {
 	deviceInterval  int
 	deviceExpiresIn int
 	deviceScript    []string // per poll: pending, slow_down, approve, deny, expire
+	deviceSecret    string   // the client secret polls must carry ("" for a public client)
 
 	mu            sync.Mutex
 	codes         map[string]codeGrant
@@ -79,6 +81,7 @@ type fakeOP struct {
 	authorizeReqs []url.Values
 	deviceReqs    []url.Values
 	devicePolls   []time.Time
+	devicePollReq []devicePollRequest // what each poll carried
 	ccReqs        []*http.Request
 	revokeReqs    []url.Values
 	revokeAuth    []basicAuth // the Authorization header of each revocation
@@ -88,6 +91,12 @@ type fakeOP struct {
 type basicAuth struct {
 	user, pass string
 	ok         bool
+}
+
+// devicePollRequest is a device token poll as the provider saw it.
+type devicePollRequest struct {
+	form url.Values
+	auth basicAuth
 }
 
 type codeGrant struct {
@@ -154,6 +163,9 @@ func (op *fakeOP) discovery(w http.ResponseWriter, _ *http.Request) {
 	}
 	if op.grantTypes != nil {
 		m["grant_types_supported"] = op.grantTypes
+	}
+	if op.authMethods != nil {
+		m["token_endpoint_auth_methods_supported"] = op.authMethods
 	}
 	writeJSON(w, http.StatusOK, m)
 }
@@ -259,6 +271,14 @@ func (op *fakeOP) token(w http.ResponseWriter, r *http.Request) {
 		}
 		op.issue(w, "", false, false)
 	case deviceGrantType:
+		user, pass, ok := r.BasicAuth()
+		op.mu.Lock()
+		op.devicePollReq = append(op.devicePollReq, devicePollRequest{form: f, auth: basicAuth{user, pass, ok}})
+		op.mu.Unlock()
+		if secret != op.deviceSecret {
+			oauthError(w, http.StatusUnauthorized, "invalid_client", "bad secret")
+			return
+		}
 		op.devicePoll(w, f)
 	default:
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type", "")
