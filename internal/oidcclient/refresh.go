@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/hello-cli/hello/internal/shield"
 	"github.com/hello-cli/hello/internal/token"
 )
 
@@ -38,6 +39,10 @@ func (c *Client) Refresh(ctx context.Context, refreshToken string) (*token.Token
 	if err != nil {
 		return nil, err
 	}
+	// The answer is in: a hold that kept a signal from cutting the
+	// request short (shield.Hold) has done its job, and the keys below
+	// are not worth a wait once the person asked to stop.
+	ctx = shield.Resume(ctx)
 	out := c.token(*r, token.GrantRefreshToken, nil)
 	if out.IDToken != "" {
 		// No nonce check: a refreshed ID token need not carry one (OIDC

@@ -22,6 +22,7 @@ import (
 	"github.com/hello-cli/hello/internal/interrupt"
 	"github.com/hello-cli/hello/internal/keystore"
 	"github.com/hello-cli/hello/internal/oidcclient"
+	"github.com/hello-cli/hello/internal/shield"
 	"github.com/hello-cli/hello/internal/token"
 	"github.com/hello-cli/hello/internal/tokencache"
 )
@@ -364,7 +365,9 @@ func done(renewed *tokencache.Entry, ctx context.Context) (*tokencache.Entry, er
 // provider may rotate the token at any moment, and then only its answer
 // holds the session: a Ctrl-C or SIGTERM meanwhile does not cut the request
 // short (it would throw the answer away, and the next run would present the
-// spent token). RenewTimeout still bounds the wait, a second signal ends
+// spent token); the Renewer resumes ctx once the answer is in
+// (shield.Resume), so what follows it stops on the signal again.
+// RenewTimeout still bounds the wait, a second signal ends
 // hello at once (interrupt releases the handler after the first), and the
 // run ends as interrupted once the answer is saved.
 func (s *Session) refresh(ctx context.Context, p Renewer, refreshToken string) (*token.Token, error) {
@@ -374,16 +377,14 @@ func (s *Session) refresh(ctx context.Context, p Renewer, refreshToken string) (
 		// so nothing is to be waited for, and the token stays unspent.
 		return nil, context.Cause(ctx)
 	}
-	held := context.WithoutCancel(ctx)
-	if deadline, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		held, cancel = context.WithDeadline(held, deadline)
-		defer cancel()
-	}
+	held, release := shield.Hold(ctx)
+	defer release()
 	noticed := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
 		defer close(noticed)
-		if interrupted(ctx) != nil {
+		// Once the answer is in, the provider resumes ctx for the rest
+		// (the ID token's keys): the signal ends that, nothing waits.
+		if interrupted(ctx) != nil && shield.Holding(held) {
 			s.notify(`interrupted while the provider renews the session: waiting for its answer, so that the session is not lost (Ctrl-C again quits at once, and may lose it)`)
 		}
 	})
