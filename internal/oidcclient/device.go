@@ -59,7 +59,7 @@ func (c *Client) DeviceLogin(ctx context.Context, o DeviceLoginOptions) (*token.
 		return nil, c.fromRetrieveError(httperr.Device, err)
 	}
 	if da.Expiry.IsZero() {
-		da.Expiry = time.Now().Add(deviceFallbackLifetime)
+		da.Expiry = c.cfg.Now().Add(deviceFallbackLifetime)
 	}
 
 	// These URLs are shown to the person and opened in their browser, where
