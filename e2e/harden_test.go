@@ -22,14 +22,21 @@ import (
 // tokenEndpoint is the sandbox's token endpoint and its path.
 func tokenEndpoint(t *testing.T, sb *sandbox) (string, string) {
 	t.Helper()
+	return discovered(t, sb, "token_endpoint")
+}
+
+// discovered is the URL the sandbox's discovery document gives for field,
+// and its path.
+func discovered(t *testing.T, sb *sandbox, field string) (string, string) {
+	t.Helper()
 	var doc map[string]any
 	getJSON(t, sb.Issuer+"/.well-known/openid-configuration", &doc)
-	te, _ := doc["token_endpoint"].(string)
-	tu, err := url.Parse(te)
-	if err != nil || te == "" {
-		t.Fatalf("token endpoint %q: %v", te, err)
+	v, _ := doc[field].(string)
+	u, err := url.Parse(v)
+	if err != nil || v == "" {
+		t.Fatalf("discovery %s %q: %v", field, v, err)
 	}
-	return te, tu.Path
+	return v, u.Path
 }
 
 // refreshAt redeems rt at the token endpoint, as another program would.

@@ -2,12 +2,10 @@ package e2e
 
 import (
 	"net/http"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestSIGTERMAfterTheRefreshAnswerDoesNotWaitForTheKeys: the refresh has
@@ -23,17 +21,12 @@ func TestSIGTERMAfterTheRefreshAnswerDoesNotWaitForTheKeys(t *testing.T) {
 	u := newUser(t, sb)
 	u.login("alice@example.com", "alice-password")
 	base := u.cacheBytes()
-	var doc map[string]any
-	getJSON(t, sb.Issuer+"/.well-known/openid-configuration", &doc)
-	keys, err := url.Parse(doc["jwks_uri"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, keysPath := discovered(t, sb, "jwks_uri")
 	reached := make(chan struct{})
 	cancelled := make(chan struct{})
 	var fetched atomic.Bool
 	front := frontProvider(t, sb, func(w http.ResponseWriter, r *http.Request, next http.Handler) bool {
-		if r.URL.Path != keys.Path || fetched.Swap(true) {
+		if r.URL.Path != keysPath || fetched.Swap(true) {
 			return false
 		}
 		close(reached)
@@ -46,13 +39,7 @@ func TestSIGTERMAfterTheRefreshAnswerDoesNotWaitForTheKeys(t *testing.T) {
 	before := mustRead(t, path)
 	v := withIssuer(u, front.URL)
 	bg := v.start("messages", "protected")
-	select {
-	case <-reached:
-	case r := <-bg.done:
-		t.Fatalf("hello exited (%d) before fetching the keys; stderr:\n%s", r.Code, r.Stderr)
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no key fetch arrived; stderr:\n%s", bg.stderr)
-	}
+	await(t, bg, reached, "fetching the keys")
 	if err := bg.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"sync/atomic"
@@ -22,18 +21,12 @@ func TestCtrlCDuringLogoutRevocationKeepsTheSession(t *testing.T) {
 	u := newUser(t, sb)
 	u.login("alice@example.com", "alice-password")
 	base := u.cacheBytes()
-	var doc map[string]any
-	getJSON(t, sb.Issuer+"/.well-known/openid-configuration", &doc)
-	re, _ := doc["revocation_endpoint"].(string)
-	ru, err := url.Parse(re)
-	if err != nil || re == "" {
-		t.Fatalf("revocation endpoint %q: %v", re, err)
-	}
+	_, revokePath := discovered(t, sb, "revocation_endpoint")
 	reached := make(chan struct{})
 	release := make(chan struct{})
 	var held atomic.Bool
 	front := failingProvider(t, sb, func(p string) (int, string, http.Header) {
-		if p != ru.Path || held.Swap(true) {
+		if p != revokePath || held.Swap(true) {
 			return 0, "", nil // the next logout's revocation goes through
 		}
 		// The first revocation gets no answer while hello runs.

@@ -153,23 +153,22 @@ func TestASignalBeforeTheRefreshIsSentSpendsNothing(t *testing.T) {
 	}
 }
 
-// TestASignalThenARefusalSpendsNoSecondRefreshToken: the refresh in flight
-// when Ctrl-C came is refused, and another process (an older hello that
-// ignores the lock) rotated the entry meanwhile. Its refresh token is not
-// spent after the signal: the person asked to stop, and that entry is
-// safe on disk for the next run. The notice is printed once.
-func TestASignalThenARefusalSpendsNoSecondRefreshToken(t *testing.T) {
-	t.Parallel()
+// refusedAfterASignal runs Token on an expired entry whose refresh is
+// refused with invalid_grant (the refresh token "rt"; refuseAll refuses any),
+// while another writer (an older hello that ignores the lock) saves its
+// own entry, issued at issued for an hour, and Ctrl-C comes.
+func refusedAfterASignal(t *testing.T, issued time.Duration, refuseAll bool) (*fakeProvider, *Session, *notes, *token.Token, error) {
+	t.Helper()
 	invalid := &httperr.Error{What: httperr.Token, StatusCode: 400, Code: "invalid_grant"}
 	p := &fakeProvider{}
 	s := newSession(t, p)
-	var n notes
+	n := &notes{}
 	s.Notify = n.add
 	saveToken(t, s, 2*time.Hour, time.Hour)
 	ctx, cancel := context.WithCancelCause(t.Context())
 	defer cancel(nil)
 	p.refuse = func(rt string) error {
-		if rt == "rt" {
+		if refuseAll || rt == "rt" {
 			return invalid
 		}
 		return nil
@@ -178,13 +177,24 @@ func TestASignalThenARefusalSpendsNoSecondRefreshToken(t *testing.T) {
 		if p.refreshes.Load() != 1 {
 			return
 		}
-		now := s.Now()
+		at := s.Now().Add(issued)
 		_ = s.Store.Save(s.Key, &tokencache.Entry{User: "alice@example.com", Token: token.Token{
-			AccessToken: "at-other", RefreshToken: "rt-other", IssuedAt: now.Add(-2 * time.Hour), Expiry: now.Add(-time.Hour), Grant: token.GrantAuthorizationCode,
+			AccessToken: "at-other", RefreshToken: "rt-other", IssuedAt: at, Expiry: at.Add(time.Hour), Grant: token.GrantAuthorizationCode,
 		}})
 		cancel(&interrupt.SignalError{Signal: syscall.SIGINT})
 	}
-	_, err := s.Token(ctx, Want{})
+	tok, err := s.Token(ctx, Want{})
+	return p, s, n, tok, err
+}
+
+// TestASignalThenARefusalSpendsNoSecondRefreshToken: the refresh in flight
+// when Ctrl-C came is refused, and another process rotated the entry
+// meanwhile, its token expired too. Its refresh token is not spent after
+// the signal: the person asked to stop, and that entry is safe on disk for
+// the next run. The notice is printed once.
+func TestASignalThenARefusalSpendsNoSecondRefreshToken(t *testing.T) {
+	t.Parallel()
+	p, s, n, _, err := refusedAfterASignal(t, -2*time.Hour, false)
 	var se *interrupt.SignalError
 	if !errors.As(err, &se) {
 		t.Errorf("Token: %v; want the interruption", err)
@@ -200,28 +210,13 @@ func TestASignalThenARefusalSpendsNoSecondRefreshToken(t *testing.T) {
 	}
 }
 
-// TestASignalThenARefusalHandsOutNoToken: Ctrl-C came while the refresh
-// was out, the provider refused it, and another writer (an older hello
-// that ignores the lock) left a valid token meanwhile. The run still ends
-// as interrupted: `hello token` must not print that token, nor `hello
-// exec` start its command, after the person asked to stop.
+// TestASignalThenARefusalHandsOutNoToken: the same, but the other writer
+// left a valid token. The run still ends as interrupted: `hello token`
+// must not print that token, nor `hello exec` start its command, after the
+// person asked to stop.
 func TestASignalThenARefusalHandsOutNoToken(t *testing.T) {
 	t.Parallel()
-	invalid := &httperr.Error{What: httperr.Token, StatusCode: 400, Code: "invalid_grant"}
-	p := &fakeProvider{}
-	s := newSession(t, p)
-	saveToken(t, s, 2*time.Hour, time.Hour)
-	ctx, cancel := context.WithCancelCause(t.Context())
-	defer cancel(nil)
-	p.refuse = func(string) error { return invalid }
-	p.during = func() {
-		now := s.Now()
-		_ = s.Store.Save(s.Key, &tokencache.Entry{User: "alice@example.com", Token: token.Token{
-			AccessToken: "at-other", RefreshToken: "rt-other", IssuedAt: now, Expiry: now.Add(time.Hour), Grant: token.GrantAuthorizationCode,
-		}})
-		cancel(&interrupt.SignalError{Signal: syscall.SIGINT})
-	}
-	tok, err := s.Token(ctx, Want{})
+	_, s, _, tok, err := refusedAfterASignal(t, 0, true)
 	var se *interrupt.SignalError
 	if !errors.As(err, &se) || tok != nil {
 		t.Errorf("Token = %v, %v; want no token and the interruption", tok, err)
