@@ -63,18 +63,27 @@ func (p *shieldProbe) Refresh(ctx context.Context, rt string) (*token.Token, err
 	return p.fakeProvider.Refresh(ctx, rt)
 }
 
+// expiredSession is a session whose entry has expired (its next use
+// renews), what it tells the user, and a context that the test cancels as
+// a signal would.
+func expiredSession(t *testing.T) (*fakeProvider, *Session, *notes, *tokencache.Entry, context.Context, context.CancelCauseFunc) {
+	t.Helper()
+	p := &fakeProvider{}
+	s := newSession(t, p)
+	n := &notes{}
+	s.Notify = n.add
+	e := saveToken(t, s, 2*time.Hour, time.Hour)
+	ctx, cancel := context.WithCancelCause(t.Context())
+	t.Cleanup(func() { cancel(nil) })
+	return p, s, n, e, ctx, cancel
+}
+
 // TestTheShieldedRefreshKeepsTheRenewalDeadline: a signal does not cancel
 // the refresh, but RenewTimeout still bounds it, and the run still ends as
 // interrupted, with the one notice that hello waits for the answer.
 func TestTheShieldedRefreshKeepsTheRenewalDeadline(t *testing.T) {
 	t.Parallel()
-	p := &fakeProvider{}
-	s := newSession(t, p)
-	var n notes
-	s.Notify = n.add
-	saveToken(t, s, 2*time.Hour, time.Hour)
-	ctx, cancel := context.WithCancelCause(t.Context())
-	defer cancel(nil)
+	p, s, n, _, ctx, cancel := expiredSession(t)
 	probe := &shieldProbe{fakeProvider: p, signal: func() { cancel(&interrupt.SignalError{Signal: syscall.SIGTERM}) }}
 	s.Connect = func(context.Context) (Renewer, error) { return probe, nil }
 
@@ -104,13 +113,7 @@ func TestTheShieldedRefreshKeepsTheRenewalDeadline(t *testing.T) {
 // a signal (here a deadline, as the cause) prints no "waiting" notice.
 func TestNoWaitNoticeWithoutASignal(t *testing.T) {
 	t.Parallel()
-	p := &fakeProvider{}
-	s := newSession(t, p)
-	var n notes
-	s.Notify = n.add
-	saveToken(t, s, 2*time.Hour, time.Hour)
-	ctx, cancel := context.WithCancelCause(t.Context())
-	defer cancel(nil)
+	p, s, n, _, ctx, cancel := expiredSession(t)
 	p.during = func() { cancel(context.DeadlineExceeded) }
 	_, _ = s.Token(ctx, Want{})
 	if got := n.waiting(); got != 0 {
@@ -126,13 +129,7 @@ func TestNoWaitNoticeWithoutASignal(t *testing.T) {
 // to be spared.
 func TestASignalBeforeTheRefreshIsSentSpendsNothing(t *testing.T) {
 	t.Parallel()
-	p := &fakeProvider{}
-	s := newSession(t, p)
-	var n notes
-	s.Notify = n.add
-	before := saveToken(t, s, 2*time.Hour, time.Hour)
-	ctx, cancel := context.WithCancelCause(t.Context())
-	defer cancel(nil)
+	p, s, n, before, ctx, cancel := expiredSession(t)
 	s.Connect = func(context.Context) (Renewer, error) {
 		cancel(&interrupt.SignalError{Signal: syscall.SIGINT})
 		return p, nil
@@ -160,13 +157,7 @@ func TestASignalBeforeTheRefreshIsSentSpendsNothing(t *testing.T) {
 func refusedAfterASignal(t *testing.T, issued time.Duration, refuseAll bool) (*fakeProvider, *Session, *notes, *token.Token, error) {
 	t.Helper()
 	invalid := &httperr.Error{What: httperr.Token, StatusCode: 400, Code: "invalid_grant"}
-	p := &fakeProvider{}
-	s := newSession(t, p)
-	n := &notes{}
-	s.Notify = n.add
-	saveToken(t, s, 2*time.Hour, time.Hour)
-	ctx, cancel := context.WithCancelCause(t.Context())
-	defer cancel(nil)
+	p, s, n, _, ctx, cancel := expiredSession(t)
 	p.refuse = func(rt string) error {
 		if refuseAll || rt == "rt" {
 			return invalid
