@@ -234,6 +234,13 @@ type run struct{ wall, cpu []time.Duration }
 // command's times.
 func interleave(b *testing.B, u *user, cmds [][]string) []run {
 	b.Helper()
+	return interleaveExits(b, u, cmds, nil)
+}
+
+// interleaveExits is interleave where anyExit[i] lets command i exit
+// non-zero (another tool's --help may).
+func interleaveExits(b *testing.B, u *user, cmds [][]string, anyExit []bool) []run {
+	b.Helper()
 	runs := make([]run, len(cmds))
 	order := make([]int, len(cmds))
 	for i := range order {
@@ -243,7 +250,7 @@ func interleave(b *testing.B, u *user, cmds [][]string) []run {
 	for b.Loop() {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, j := range order {
-			wall, cpu := timedCPU(b, u, cmds[j][0], cmds[j][1:]...)
+			wall, cpu := timedCPU(b, u, j < len(anyExit) && anyExit[j], cmds[j][0], cmds[j][1:]...)
 			runs[j].wall = append(runs[j].wall, wall)
 			runs[j].cpu = append(runs[j].cpu, cpu)
 		}
@@ -312,26 +319,17 @@ func BenchmarkHelp(b *testing.B) {
 	}
 	for _, bd := range bs {
 		b.Run(bd.name, func(b *testing.B) {
-			runs := make([][]time.Duration, 1+len(peers))
-			order := make([]int, len(runs))
-			for i := range order {
-				order[i] = i
+			cmds := [][]string{{bd.hello, "--help"}}
+			anyExit := []bool{false}
+			for _, p := range peers {
+				cmds = append(cmds, []string{p.path, "--help"})
+				anyExit = append(anyExit, true)
 			}
-			rng := rand.New(rand.NewPCG(3, 4))
-			for b.Loop() {
-				rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-				for _, j := range order {
-					if j == 0 {
-						runs[0] = append(runs[0], timed(b, u, bd.hello, "--help"))
-					} else {
-						runs[j] = append(runs[j], timedAnyExit(b, u, peers[j-1].path, "--help"))
-					}
-				}
-			}
-			h := median(runs[0])
+			runs := interleaveExits(b, u, cmds, anyExit)
+			h := median(runs[0].wall)
 			b.ReportMetric(ms(h), "hello-ms")
 			for i, p := range peers {
-				o := median(runs[i+1])
+				o := median(runs[i+1].wall)
 				b.ReportMetric(ms(o), p.name+"-ms")
 				b.ReportMetric(float64(h)/float64(o), "hello/"+p.name)
 			}
@@ -382,33 +380,20 @@ func timed(b *testing.B, u *user, name string, args ...string) time.Duration {
 	return d
 }
 
-// timedCPU is timed, also returning the CPU time the process used.
-func timedCPU(b *testing.B, u *user, name string, args ...string) (wall, cpu time.Duration) {
+// timedCPU is timed, also returning the CPU time the process used; with
+// anyExit, a non-zero exit is a result like any other.
+func timedCPU(b *testing.B, u *user, anyExit bool, name string, args ...string) (wall, cpu time.Duration) {
 	b.Helper()
 	cmd := exec.Command(name, args...)
 	cmd.Env, cmd.Dir = u.env, u.dir
 	start := time.Now()
 	out, err := cmd.CombinedOutput()
 	wall = time.Since(start)
-	if err != nil {
+	var exitErr *exec.ExitError
+	if err != nil && !(anyExit && errors.As(err, &exitErr)) {
 		b.Fatalf("%s %v: %v\n%s", name, args, err, out)
 	}
 	return wall, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-}
-
-// timedAnyExit is timed for programs whose --help exits non-zero.
-func timedAnyExit(b *testing.B, u *user, name string, args ...string) time.Duration {
-	b.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env, cmd.Dir = u.env, u.dir
-	start := time.Now()
-	out, err := cmd.CombinedOutput()
-	d := time.Since(start)
-	var exitErr *exec.ExitError
-	if err != nil && !errors.As(err, &exitErr) {
-		b.Fatalf("%s %v: %v\n%s", name, args, err, out)
-	}
-	return d
 }
 
 // initLine is one package's line of GODEBUG=inittrace=1, e.g.
