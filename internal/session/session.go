@@ -345,16 +345,16 @@ func (s *Session) spend(ctx context.Context, p Renewer, res *tokencache.Reservat
 		s.keep(e, &renewed)
 		s.unsaved(e, &renewed, err)
 		s.remember(&renewed)
-		return done(&renewed, ctx)
+		return done(ctx, &renewed)
 	}
 	s.keep(e, nil)
 	s.remember(&renewed)
-	return done(&renewed, ctx)
+	return done(ctx, &renewed)
 }
 
 // done is the renewed entry, or, when a signal came while the provider was
 // answering, the interruption: the renewal is kept, the run ends.
-func done(renewed *tokencache.Entry, ctx context.Context) (*tokencache.Entry, error) {
+func done(ctx context.Context, renewed *tokencache.Entry) (*tokencache.Entry, error) {
 	if err := interrupted(ctx); err != nil {
 		return nil, fmt.Errorf("the session was renewed and kept, then the command stopped: %w", err)
 	}
@@ -365,11 +365,11 @@ func done(renewed *tokencache.Entry, ctx context.Context) (*tokencache.Entry, er
 // provider may rotate the token at any moment, and then only its answer
 // holds the session: a Ctrl-C or SIGTERM meanwhile does not cut the request
 // short (it would throw the answer away, and the next run would present the
-// spent token); the Renewer resumes ctx once the answer is in
+// spent token). The Renewer resumes ctx once the answer is in
 // (shield.Resume), so what follows it stops on the signal again.
-// RenewTimeout still bounds the wait, a second signal ends
-// hello at once (interrupt releases the handler after the first), and the
-// run ends as interrupted once the answer is saved.
+// RenewTimeout still bounds the wait, a second signal ends hello at once
+// (interrupt releases the handler after the first), and the run ends as
+// interrupted once the answer is saved.
 func (s *Session) refresh(ctx context.Context, p Renewer, refreshToken string) (*token.Token, error) {
 	if ctx.Err() != nil {
 		// Stopped before the request went out (a signal while the cached
