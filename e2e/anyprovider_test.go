@@ -50,16 +50,16 @@ func TestManualLoginPastesTheRedirect(t *testing.T) {
 	// Nothing listens on 4040 for this test: the browser "elsewhere" fails
 	// to load the redirect, and its address is pasted.
 	bg := u.start("login", "--manual", "--port", "4040", "--timeout", "1m")
-	authURL := bg.waitStderr(t, loginURL)
-	bg.waitStderr(t, addressPrompt)
+	authURL := bg.WaitStderr(t, loginURL)
+	bg.WaitStderr(t, addressPrompt)
 	back := stopAtLoopback(t, authURL, "alice@example.com", "alice-password")
 	if !strings.HasPrefix(back, "http://localhost:4040/callback?") {
 		t.Fatalf("redirect %q, want the registered callback", back)
 	}
-	if _, err := bg.stdin.Write([]byte(back + "\n")); err != nil {
+	if _, err := bg.Stdin.Write([]byte(back + "\n")); err != nil {
 		t.Fatal(err)
 	}
-	if r := bg.wait(t); r.Code != 0 || !strings.Contains(r.Stderr, "Logged in as alice@example.com") {
+	if r := bg.Wait(t); r.Code != 0 || !strings.Contains(r.Stderr, "Logged in as alice@example.com") {
 		t.Fatalf("manual login: exit %d\n%s", r.Code, r.Stderr)
 	}
 	if got := u.mustRun("messages", "admin").Stdout; got != "This is an admin message.\n" {
@@ -73,15 +73,15 @@ func TestManualLoginRefusesAnotherLoginsRedirect(t *testing.T) {
 	u := newUser(t, sb)
 	// A redirect from an earlier login (another state) is pasted.
 	first := u.start("login", "--manual", "--port", "4040")
-	stale := stopAtLoopback(t, first.waitStderr(t, loginURL), "alice@example.com", "alice-password")
-	_ = first.cmd.Process.Kill()
+	stale := stopAtLoopback(t, first.WaitStderr(t, loginURL), "alice@example.com", "alice-password")
+	_ = first.Cmd.Process.Kill()
 
 	bg := u.start("login", "--manual", "--port", "4040")
-	bg.waitStderr(t, addressPrompt)
-	if _, err := bg.stdin.Write([]byte(stale + "\n")); err != nil {
+	bg.WaitStderr(t, addressPrompt)
+	if _, err := bg.Stdin.Write([]byte(stale + "\n")); err != nil {
 		t.Fatal(err)
 	}
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if r.Code != 4 || !strings.Contains(r.Stderr, "state mismatch") {
 		t.Fatalf("stale redirect: exit %d\n%s", r.Code, r.Stderr)
 	}
@@ -102,8 +102,8 @@ func TestManualLoginRefusesAnotherIssuer(t *testing.T) {
 	sb := startSandbox(t)
 	u := newUser(t, sb)
 	bg := u.start("login", "--manual", "--port", "4040", "--timeout", "1m")
-	authURL := bg.waitStderr(t, loginURL)
-	bg.waitStderr(t, addressPrompt)
+	authURL := bg.WaitStderr(t, loginURL)
+	bg.WaitStderr(t, addressPrompt)
 	forged, err := url.Parse(stopAtLoopback(t, authURL, "alice@example.com", "alice-password"))
 	if err != nil {
 		t.Fatal(err)
@@ -111,10 +111,10 @@ func TestManualLoginRefusesAnotherIssuer(t *testing.T) {
 	q := forged.Query()
 	q.Set("iss", "https://attacker.example/")
 	forged.RawQuery = q.Encode()
-	if _, err := bg.stdin.Write([]byte(forged.String() + "\n")); err != nil {
+	if _, err := bg.Stdin.Write([]byte(forged.String() + "\n")); err != nil {
 		t.Fatal(err)
 	}
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if r.Code != 4 || !strings.Contains(r.Stderr, "attacker.example") {
 		t.Fatalf("pasted redirect with another iss: exit %d\n%s", r.Code, r.Stderr)
 	}
@@ -132,7 +132,7 @@ func TestManualLoginTimeout(t *testing.T) {
 	u := newUser(t, sb)
 	bg := u.start("login", "--manual", "--port", "4040", "--timeout", "1s")
 	// Nothing is pasted; stdin stays open.
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if r.Code != 4 || !strings.Contains(r.Stderr, "not finished in time") {
 		t.Fatalf("manual login with nothing pasted: exit %d\n%s", r.Code, r.Stderr)
 	}
@@ -169,7 +169,7 @@ func TestLoginKeepsTheBrowserWithStderrRedirected(t *testing.T) {
 	if !strings.Contains(page, "Logged in") {
 		t.Errorf("callback page:\n%s", page)
 	}
-	if r := login.wait(t); r.Code != 0 {
+	if r := login.Wait(t); r.Code != 0 {
 		t.Fatalf("login: exit %d\n%s", r.Code, r.Stdout)
 	}
 	msgs, err := os.ReadFile(errFile)
@@ -189,7 +189,7 @@ func TestDeviceFlowShowsProgressOnATerminal(t *testing.T) {
 	sb := startSandbox(t)
 	u := newUser(t, sb)
 	bg := u.startProgram("script", "-qec", helloBin+" login --device --timeout 2s", "/dev/null")
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if r.Code != 4 {
 		t.Fatalf("unapproved device login: exit %d\n%s", r.Code, r.Stdout)
 	}
@@ -259,7 +259,7 @@ func TestLoginRefusesAnotherIssuer(t *testing.T) {
 	sb := startSandbox(t)
 	u := newUser(t, sb)
 	bg := u.start("login", "--no-browser", "--port", "0")
-	back := stopAtLoopback(t, bg.waitStderr(t, loginURL), "alice@example.com", "alice-password")
+	back := stopAtLoopback(t, bg.WaitStderr(t, loginURL), "alice@example.com", "alice-password")
 	forged, err := url.Parse(back)
 	if err != nil {
 		t.Fatal(err)
@@ -273,7 +273,7 @@ func TestLoginRefusesAnotherIssuer(t *testing.T) {
 	q.Set("iss", "https://attacker.example/")
 	forged.RawQuery = q.Encode()
 	_, page := fetch(t, browserClient(t), forged.String())
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if r.Code != 4 || !strings.Contains(r.Stderr, "attacker.example") || !strings.Contains(page, "attacker.example") {
 		t.Fatalf("forged iss: exit %d\nstderr: %s\npage: %s", r.Code, r.Stderr, page)
 	}

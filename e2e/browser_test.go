@@ -23,8 +23,8 @@ func TestBrowserLoginAliceAndBob(t *testing.T) {
 
 	alice := newUser(t, sb)
 	bg := alice.start("login", "--no-browser", "--port", "0")
-	chromeLogin(t, chrome, bg.waitStderr(t, loginURL), "alice@example.com", "alice-password")
-	if r := bg.wait(t); r.Code != 0 {
+	chromeLogin(t, chrome, bg.WaitStderr(t, loginURL), "alice@example.com", "alice-password")
+	if r := bg.Wait(t); r.Code != 0 {
 		t.Fatalf("login: exit %d\n%s", r.Code, r.Stderr)
 	}
 	for kind, want := range map[string]string{"public": "public", "protected": "protected", "admin": "admin"} {
@@ -36,8 +36,8 @@ func TestBrowserLoginAliceAndBob(t *testing.T) {
 	// Bob logs in in a browser of his own (no provider session from alice).
 	bob := newUser(t, sb)
 	bg = bob.start("login", "--no-browser", "--port", "0")
-	chromeLogin(t, newChrome(t), bg.waitStderr(t, loginURL), "bob@example.com", "bob-password")
-	if r := bg.wait(t); r.Code != 0 {
+	chromeLogin(t, newChrome(t), bg.WaitStderr(t, loginURL), "bob@example.com", "bob-password")
+	if r := bg.Wait(t); r.Code != 0 {
 		t.Fatalf("bob's login: exit %d\n%s", r.Code, r.Stderr)
 	}
 	if r := bob.run("messages", "admin"); r.Code != 5 {
@@ -52,14 +52,14 @@ func TestBrowserWrongPassword(t *testing.T) {
 	u := newUser(t, sb)
 	bg := u.start("login", "--no-browser", "--port", "0")
 	chromeDo(t, chrome, "wrong password",
-		chromedp.Navigate(bg.waitStderr(t, loginURL)),
+		chromedp.Navigate(bg.WaitStderr(t, loginURL)),
 		fillLogin("alice@example.com", "not-her-password"),
 	)
 	waitChromeText(t, chrome, "Wrong email or password")
 	// The form is shown again; the right password still works.
 	chromeDo(t, chrome, "right password", fillLogin("alice@example.com", "alice-password"))
 	waitChromeText(t, chrome, "Logged in")
-	if r := bg.wait(t); r.Code != 0 {
+	if r := bg.Wait(t); r.Code != 0 {
 		t.Fatalf("login: exit %d\n%s", r.Code, r.Stderr)
 	}
 }
@@ -70,7 +70,7 @@ func TestBrowserSignupThenProfile(t *testing.T) {
 	chrome := newChrome(t)
 	u := newUser(t, sb)
 	bg := u.start("signup", "--no-browser", "--port", "0")
-	authURL := bg.waitStderr(t, loginURL)
+	authURL := bg.WaitStderr(t, loginURL)
 	if !strings.Contains(authURL, "screen_hint=signup") || !strings.Contains(authURL, "prompt=create") {
 		t.Errorf("signup URL lacks screen_hint=signup or prompt=create: %s", authURL)
 	}
@@ -83,7 +83,7 @@ func TestBrowserSignupThenProfile(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#submit")),
 	)
 	waitChromeText(t, chrome, "Logged in")
-	if r := bg.wait(t); r.Code != 0 || !strings.Contains(r.Stderr, "carol@example.com") {
+	if r := bg.Wait(t); r.Code != 0 || !strings.Contains(r.Stderr, "carol@example.com") {
 		t.Fatalf("signup: exit %d\n%s", r.Code, r.Stderr)
 	}
 	var p map[string]any
@@ -107,14 +107,14 @@ func TestBrowserLogoutEndsProviderSession(t *testing.T) {
 	chrome := newChrome(t)
 	u := newUser(t, sb)
 	bg := u.start("login", "--no-browser", "--port", "0")
-	chromeLogin(t, chrome, bg.waitStderr(t, loginURL), "alice@example.com", "alice-password")
-	bg.wait(t)
+	chromeLogin(t, chrome, bg.WaitStderr(t, loginURL), "alice@example.com", "alice-password")
+	bg.Wait(t)
 
 	// While the provider session lives, a second login needs no password.
 	bg = u.start("login", "--no-browser", "--port", "0")
-	chromeDo(t, chrome, "log in again", chromedp.Navigate(bg.waitStderr(t, loginURL)))
+	chromeDo(t, chrome, "log in again", chromedp.Navigate(bg.WaitStderr(t, loginURL)))
 	waitChromeText(t, chrome, "Logged in")
-	if r := bg.wait(t); r.Code != 0 {
+	if r := bg.Wait(t); r.Code != 0 {
 		t.Fatalf("second login: exit %d\n%s", r.Code, r.Stderr)
 	}
 
@@ -144,8 +144,8 @@ func TestBrowserDeviceFlow(t *testing.T) {
 	chrome := newChrome(t)
 	u := newUser(t, sb)
 	bg := u.start("login", "--device")
-	code := bg.waitStderr(t, regexp.MustCompile(`enter the code (\S+)`))
-	verify := bg.waitStderr(t, regexp.MustCompile(`open (\S+) and enter the code`))
+	code := bg.WaitStderr(t, regexp.MustCompile(`enter the code (\S+)`))
+	verify := bg.WaitStderr(t, regexp.MustCompile(`open (\S+) and enter the code`))
 	chromeDo(t, chrome, "type the user code",
 		chromedp.Navigate(verify),
 		chromedp.WaitVisible(chromedp.CSS("#user_code")),
@@ -155,7 +155,7 @@ func TestBrowserDeviceFlow(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS("#approve")),
 		chromedp.Click(chromedp.CSS("#approve")),
 	)
-	if r := bg.wait(t); r.Code != 0 {
+	if r := bg.Wait(t); r.Code != 0 {
 		t.Fatalf("device login: exit %d\n%s", r.Code, r.Stderr)
 	}
 	if got := u.mustRun("messages", "admin").Stdout; !strings.Contains(got, "admin") {
@@ -174,8 +174,8 @@ func TestBrowserLogoutFromATerminal(t *testing.T) {
 	chrome := newChrome(t)
 	u := newUser(t, sb)
 	bg := u.start("login", "--no-browser", "--port", "0")
-	chromeLogin(t, chrome, bg.waitStderr(t, loginURL), "alice@example.com", "alice-password")
-	bg.wait(t)
+	chromeLogin(t, chrome, bg.WaitStderr(t, loginURL), "alice@example.com", "alice-password")
+	bg.Wait(t)
 
 	// $BROWSER hands the URL to the test, which opens it in Chromium.
 	opened := filepath.Join(u.home, "opened-url")
@@ -191,7 +191,7 @@ func TestBrowserLogoutFromATerminal(t *testing.T) {
 	}
 	chromeDo(t, chrome, "log out", chromedp.Navigate(startURL))
 	waitChromeText(t, chrome, "You are logged out")
-	if r := logout.wait(t); r.Code != 0 || strings.Contains(r.Stdout, "eyJ") {
+	if r := logout.Wait(t); r.Code != 0 || strings.Contains(r.Stdout, "eyJ") {
 		t.Fatalf("logout: exit %d\n%s", r.Code, r.Stdout)
 	}
 	// The page is hello's own, on the post-logout redirect, not an error
@@ -211,12 +211,12 @@ func loginAsksPassword(t *testing.T, chrome context.Context, u *user) {
 	t.Helper()
 	bg := u.start("login", "--no-browser", "--port", "0")
 	chromeDo(t, chrome, "log in after logout",
-		chromedp.Navigate(bg.waitStderr(t, loginURL)),
+		chromedp.Navigate(bg.WaitStderr(t, loginURL)),
 		chromedp.WaitVisible(chromedp.CSS("#password")),
 		fillLogin("alice@example.com", "alice-password"),
 	)
 	waitChromeText(t, chrome, "Logged in")
-	if r := bg.wait(t); r.Code != 0 {
+	if r := bg.Wait(t); r.Code != 0 {
 		t.Fatalf("login after logout: exit %d\n%s", r.Code, r.Stderr)
 	}
 }

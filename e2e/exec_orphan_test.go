@@ -25,11 +25,11 @@ func TestExecChildEndsWhenHelloIsKilled(t *testing.T) {
 	bg := u.start("exec", "--", "sh", "-c",
 		`trap 'echo got-term; exit 0' TERM; echo ready; i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done; echo orphan`)
 	waitStdout(t, bg, "ready\n")
-	if err := bg.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+	if err := bg.Cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	// The child shares hello's stdout: the result comes once both are gone.
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if !strings.Contains(r.Stdout, "got-term") || strings.Contains(r.Stdout, "orphan") {
 		t.Errorf("the child outlived hello: stdout %q", r.Stdout)
 	}

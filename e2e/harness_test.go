@@ -4,8 +4,6 @@ package e2e
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -51,7 +49,7 @@ type sandbox struct {
 	Issuer string
 	API    string
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *harness.Buffer
 	done   chan error
 
 	stopOnce sync.Once
@@ -70,7 +68,7 @@ func startSandbox(t testing.TB, args ...string) *sandbox {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sb := &sandbox{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	sb := &sandbox{cmd: cmd, stderr: &harness.Buffer{}, done: make(chan error, 1)}
 	cmd.Stderr = sb.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -167,25 +165,16 @@ func (u *user) setenv(k, v string) {
 }
 
 // result is what one hello run did.
-type result struct {
-	Stdout, Stderr string
-	Code           int
-}
+type result = harness.Result
 
 // run runs hello to completion.
 func (u *user) run(args ...string) result {
 	u.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, helloBin, args...)
-	cmd.Env, cmd.Dir = u.env, u.dir
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	code, err := harness.ExitCode(cmd.Run())
+	r, err := harness.Run(helloBin, u.env, u.dir, nil, args...)
 	if err != nil {
 		u.t.Fatalf("run hello %v: %v", args, err)
 	}
-	return result{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
+	return r
 }
 
 // mustRun runs hello and fails the test unless it exits 0.
@@ -193,22 +182,14 @@ func (u *user) mustRun(args ...string) result {
 	u.t.Helper()
 	r := u.run(args...)
 	if r.Code != 0 {
-		u.t.Fatalf("hello %s: exit %d\nstdout: %s\nstderr: %s", strings.Join(args, " "), r.Code, r.Stdout, r.Stderr)
+		u.t.Fatalf("hello %s: %s", strings.Join(args, " "), r)
 	}
 	return r
 }
 
 // background is a hello process still running, e.g. a login waiting for
 // its browser.
-type background struct {
-	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
-	// stdin is the process's input, open until it exits (a pasted
-	// redirect is written here).
-	stdin io.WriteCloser
-	done  chan result
-}
+type background = harness.Process
 
 func (u *user) start(args ...string) *background {
 	u.t.Helper()
@@ -218,59 +199,13 @@ func (u *user) start(args ...string) *background {
 // startProgram is start for any program, e.g. hello run through another.
 func (u *user) startProgram(name string, args ...string) *background {
 	u.t.Helper()
-	cmd := exec.Command(name, args...)
-	cmd.Env, cmd.Dir = u.env, u.dir
-	b := &background{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan result, 1)}
-	cmd.Stdout, cmd.Stderr = b.stdout, b.stderr
-	stdin, err := cmd.StdinPipe()
+	p, err := harness.Start(name, u.env, u.dir, args...)
 	if err != nil {
 		u.t.Fatal(err)
 	}
-	b.stdin = stdin
-	if err := cmd.Start(); err != nil {
-		u.t.Fatal(err)
-	}
-	go func() {
-		code, _ := harness.ExitCode(cmd.Wait())
-		b.done <- result{Stdout: b.stdout.String(), Stderr: b.stderr.String(), Code: code}
-	}()
 	// Killing a process that has already exited is a harmless error.
-	u.t.Cleanup(func() { _ = cmd.Process.Kill() })
-	return b
-}
-
-// waitStderr waits until stderr matches re and returns the first submatch
-// (or the whole match).
-func (b *background) waitStderr(t testing.TB, re *regexp.Regexp) string {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if m := re.FindStringSubmatch(b.stderr.String()); m != nil {
-			return m[len(m)-1]
-		}
-		select {
-		case r := <-b.done:
-			b.done <- r
-			t.Fatalf("hello exited (%d) before printing %v; stderr:\n%s", r.Code, re, r.Stderr)
-		case <-b.stderr.changed():
-		case <-time.After(time.Second):
-		}
-	}
-	t.Fatalf("hello did not print %v in time; stderr:\n%s", re, b.stderr)
-	return ""
-}
-
-// wait waits for the process to end.
-func (b *background) wait(t testing.TB) result {
-	t.Helper()
-	select {
-	case r := <-b.done:
-		return r
-	case <-time.After(60 * time.Second):
-		_ = b.cmd.Process.Kill()
-		t.Fatalf("hello did not finish; stderr:\n%s", b.stderr)
-	}
-	return result{}
+	u.t.Cleanup(func() { _ = p.Cmd.Process.Kill() })
+	return p
 }
 
 // loginURL matches the authorize URL that `hello login --no-browser` prints.
@@ -302,12 +237,6 @@ func getJSON(t testing.TB, url string, v any) {
 		t.Fatalf("GET %s: %v", url, err)
 	}
 }
-
-// syncBuffer is a process's output, read by the test while it is written.
-type syncBuffer struct{ harness.Buffer }
-
-// changed returns a channel closed on the next write.
-func (b *syncBuffer) changed() <-chan struct{} { return b.Changed() }
 
 // browserClient is an HTTP client with cookies, like a browser.
 func browserClient(t testing.TB) *http.Client {

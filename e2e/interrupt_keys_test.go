@@ -40,10 +40,10 @@ func TestSIGTERMAfterTheRefreshAnswerDoesNotWaitForTheKeys(t *testing.T) {
 	v := withIssuer(u, front.URL)
 	bg := v.start("messages", "protected")
 	await(t, bg, reached, "fetching the keys")
-	if err := bg.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := bg.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	<-cancelled
 	if r.Code != 143 || !strings.Contains(r.Stderr, "hello: interrupted") {
 		t.Errorf("after SIGTERM: exit %d, stderr %q; want 143 and \"hello: interrupted\"", r.Code, r.Stderr)

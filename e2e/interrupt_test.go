@@ -46,10 +46,10 @@ func await[T any](t *testing.T, bg *background, reached <-chan T, what string) T
 	var v T
 	select {
 	case v = <-reached:
-	case r := <-bg.done:
+	case r := <-bg.Done:
 		t.Fatalf("hello exited (%d) before %s; stderr:\n%s", r.Code, what, r.Stderr)
 	case <-time.After(30 * time.Second):
-		t.Fatalf("hello did not get to %s; stderr:\n%s", what, bg.stderr)
+		t.Fatalf("hello did not get to %s; stderr:\n%s", what, bg.Stderr)
 	}
 	return v
 }
@@ -82,15 +82,15 @@ func TestCtrlCEndsAnUnarmedWarmReadAtOnce(t *testing.T) {
 	if p := await(t, bg, reached, "its request"); p != "/api/messages/protected" {
 		t.Fatalf("first request to the API: %s", p)
 	}
-	if err := bg.cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := bg.Cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	// Killed by the signal, as any program without a handler is: a shell
 	// reports 128+2 = 130.
-	ws, ok := bg.cmd.ProcessState.Sys().(syscall.WaitStatus)
+	ws, ok := bg.Cmd.ProcessState.Sys().(syscall.WaitStatus)
 	if !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
-		t.Fatalf("after Ctrl-C: %v (exit %d, stderr %q); want ended by SIGINT, no handler installed", bg.cmd.ProcessState, r.Code, r.Stderr)
+		t.Fatalf("after Ctrl-C: %v (exit %d, stderr %q); want ended by SIGINT, no handler installed", bg.Cmd.ProcessState, r.Code, r.Stderr)
 	}
 	if string(u.cacheBytes()) != string(before) {
 		t.Error("the cache entry changed")
@@ -157,14 +157,14 @@ func TestSIGTERMDuringARenewalKeepsTheSession(t *testing.T) {
 			if during := cacheListing(t, u); len(temporary(during)) == 0 {
 				t.Fatalf("no reservation in the cache directory during the refresh: %v", during)
 			}
-			if err := bg.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			if err := bg.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 				t.Fatal(err)
 			}
-			bg.waitStderr(t, waiting)
+			bg.WaitStderr(t, waiting)
 			free()
-			r := bg.wait(t)
+			r := bg.Wait(t)
 			if r.Code != 143 || !strings.Contains(r.Stderr, "hello: interrupted") {
-				t.Fatalf("after SIGTERM: exit %d (%v), stderr %q; want 143 and \"hello: interrupted\"", r.Code, bg.cmd.ProcessState, r.Stderr)
+				t.Fatalf("after SIGTERM: exit %d (%v), stderr %q; want 143 and \"hello: interrupted\"", r.Code, bg.Cmd.ProcessState, r.Stderr)
 			}
 			if left := temporary(cacheListing(t, u)); len(left) != 0 {
 				t.Errorf("the interrupted refresh left %v in the cache directory", left)

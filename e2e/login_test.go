@@ -17,12 +17,12 @@ func (u *user) login(email, password string, args ...string) result {
 func (u *user) loginWith(c *http.Client, email, password string, args ...string) result {
 	u.t.Helper()
 	bg := u.start(append([]string{"login", "--no-browser", "--port", "0"}, args...)...)
-	authURL := bg.waitStderr(u.t, loginURL)
+	authURL := bg.WaitStderr(u.t, loginURL)
 	page := httpLogin(u.t, c, authURL, email, password)
 	if !strings.Contains(page, "Logged in") {
 		u.t.Errorf("hello's callback page does not say it worked:\n%s", page)
 	}
-	r := bg.wait(u.t)
+	r := bg.Wait(u.t)
 	if r.Code != 0 {
 		u.t.Fatalf("login: exit %d\nstderr: %s", r.Code, r.Stderr)
 	}
@@ -72,7 +72,7 @@ func TestSecondLoginOnBusyPort(t *testing.T) {
 	sb := startSandbox(t)
 	u := newUser(t, sb)
 	first := u.start("login", "--no-browser", "--port", "0")
-	authURL := first.waitStderr(t, loginURL)
+	authURL := first.WaitStderr(t, loginURL)
 	port := regexpFind(t, `redirect_uri=http%3A%2F%2Flocalhost%3A(\d+)`, authURL)
 	r := u.run("login", "--no-browser", "--port", port)
 	if r.Code != 1 || !strings.Contains(r.Stderr, "port "+port+" is busy") || !strings.Contains(r.Stderr, "--port") {
@@ -80,7 +80,7 @@ func TestSecondLoginOnBusyPort(t *testing.T) {
 	}
 	// The first login is unharmed.
 	httpLogin(t, browserClient(t), authURL, "alice@example.com", "alice-password")
-	if r := first.wait(t); r.Code != 0 {
+	if r := first.Wait(t); r.Code != 0 {
 		t.Fatalf("first login: exit %d\n%s", r.Code, r.Stderr)
 	}
 }

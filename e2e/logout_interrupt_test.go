@@ -41,10 +41,10 @@ func TestCtrlCDuringLogoutRevocationKeepsTheSession(t *testing.T) {
 
 	bg := v.start("logout")
 	await(t, bg, reached, "revoking")
-	if err := bg.cmd.Process.Signal(syscall.SIGINT); err != nil {
+	if err := bg.Cmd.Process.Signal(syscall.SIGINT); err != nil {
 		t.Fatal(err)
 	}
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if r.Code != 130 || !strings.Contains(r.Stderr, "hello: interrupted") {
 		t.Errorf("after Ctrl-C: exit %d, stderr %q; want 130 and \"hello: interrupted\"", r.Code, r.Stderr)
 	}

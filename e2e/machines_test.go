@@ -45,12 +45,12 @@ func TestDeviceFlow(t *testing.T) {
 	sb := startSandbox(t)
 	u := newUser(t, sb)
 	bg := u.start("login", "--device")
-	link := bg.waitStderr(t, deviceURL)
-	if !strings.Contains(bg.stderr.String(), "enter the code") {
-		t.Errorf("device login did not print the code:\n%s", bg.stderr)
+	link := bg.WaitStderr(t, deviceURL)
+	if !strings.Contains(bg.Stderr.String(), "enter the code") {
+		t.Errorf("device login did not print the code:\n%s", bg.Stderr)
 	}
 	approveDevice(t, browserClient(t), link, "alice@example.com", "alice-password", "approve")
-	if r := bg.wait(t); r.Code != 0 || !strings.Contains(r.Stderr, "Logged in as alice@example.com") {
+	if r := bg.Wait(t); r.Code != 0 || !strings.Contains(r.Stderr, "Logged in as alice@example.com") {
 		t.Fatalf("device login: exit %d\n%s", r.Code, r.Stderr)
 	}
 	if got := u.mustRun("messages", "admin").Stdout; got != "This is an admin message.\n" {
@@ -66,9 +66,9 @@ func TestDeviceFlowDenied(t *testing.T) {
 	sb := startSandbox(t)
 	u := newUser(t, sb)
 	bg := u.start("login", "--device")
-	link := bg.waitStderr(t, deviceURL)
+	link := bg.WaitStderr(t, deviceURL)
 	approveDevice(t, browserClient(t), link, "alice@example.com", "alice-password", "deny")
-	if r := bg.wait(t); r.Code != 4 || !strings.Contains(r.Stderr, "denied") {
+	if r := bg.Wait(t); r.Code != 4 || !strings.Contains(r.Stderr, "denied") {
 		t.Fatalf("denied device login: exit %d\n%s", r.Code, r.Stderr)
 	}
 }
@@ -79,11 +79,11 @@ func TestDeviceFlowChosenWithoutBrowser(t *testing.T) {
 	u := newUser(t, sb)
 	u.setenv("SSH_CONNECTION", "192.0.2.1 22 192.0.2.2 22")
 	bg := u.start("login")
-	bg.waitStderr(t, deviceURL)
-	if !strings.Contains(bg.stderr.String(), "device flow") {
-		t.Errorf("hello did not say it chose the device flow:\n%s", bg.stderr)
+	bg.WaitStderr(t, deviceURL)
+	if !strings.Contains(bg.Stderr.String(), "device flow") {
+		t.Errorf("hello did not say it chose the device flow:\n%s", bg.Stderr)
 	}
-	_ = bg.cmd.Process.Kill()
+	_ = bg.Cmd.Process.Kill()
 }
 
 func TestClientCredentials(t *testing.T) {
@@ -271,9 +271,9 @@ func TestCINeverOpensABrowser(t *testing.T) {
 	u.setenv("DISPLAY", ":0")
 	u.setenv("CI", "true")
 	bg := u.start("login", "--port", "0")
-	bg.waitStderr(t, regexp.MustCompile(`(https?://\S+)`))
-	_ = bg.cmd.Process.Kill()
-	bg.wait(t)
+	bg.WaitStderr(t, regexp.MustCompile(`(https?://\S+)`))
+	_ = bg.Cmd.Process.Kill()
+	bg.Wait(t)
 	if _, err := os.Stat(marker); err == nil {
 		t.Fatal("hello opened a browser with CI=true")
 	}

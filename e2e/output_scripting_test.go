@@ -120,7 +120,7 @@ func TestServerTextIsOneLine(t *testing.T) {
 
 	// The same for an error the provider sends back to the callback.
 	bg := u.start("login", "--no-browser", "--port", "0")
-	authURL, err := url.Parse(bg.waitStderr(t, loginURL))
+	authURL, err := url.Parse(bg.WaitStderr(t, loginURL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestServerTextIsOneLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if r.Code != 4 || strings.Contains(r.Stderr, "\nhello: Logged in") || !strings.Contains(r.Stderr, "(access_denied: no^Jhello: Logged in as admin.)") {
 		t.Errorf("declined login with a two-line description: exit %d, stderr %q", r.Code, r.Stderr)
 	}

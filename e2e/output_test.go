@@ -87,11 +87,11 @@ func TestCtrlCExits130(t *testing.T) {
 			t.Parallel()
 			u := newUser(t, sb)
 			bg := u.start("login", "--no-browser", "--port", "0")
-			bg.waitStderr(t, loginURL)
-			if err := bg.cmd.Process.Signal(tt.sig); err != nil {
+			bg.WaitStderr(t, loginURL)
+			if err := bg.Cmd.Process.Signal(tt.sig); err != nil {
 				t.Fatal(err)
 			}
-			r := bg.wait(t)
+			r := bg.Wait(t)
 			if r.Code != tt.code || !strings.Contains(r.Stderr, "hello: interrupted") {
 				t.Fatalf("after %v: exit %d, stderr %q; want %d and \"interrupted\"", tt.sig, r.Code, r.Stderr, tt.code)
 			}
@@ -110,7 +110,7 @@ func TestLoginFailureTab(t *testing.T) {
 	sb := startSandbox(t)
 	u := newUser(t, sb)
 	bg := u.start("login", "--no-browser", "--port", "0")
-	authURL, err := url.Parse(bg.waitStderr(t, loginURL))
+	authURL, err := url.Parse(bg.WaitStderr(t, loginURL))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestLoginFailureTab(t *testing.T) {
 			t.Errorf("failure tab lacks %q:\n%s", want, page)
 		}
 	}
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	// The same sentence as a declined device login, the provider's words last.
 	if r.Code != 4 || !strings.Contains(r.Stderr, `hello: the login was declined at the provider: to try again, run "hello login" and approve the request (access_denied: User cancelled^[[2J^[]0;pwned^G)`) {
 		t.Errorf("denied login: exit %d, stderr %q; want 4 and a plain sentence", r.Code, r.Stderr)
@@ -147,7 +147,7 @@ const hostileName = "Eve\x1b[2J\x1b[31mRED\x07"
 func (u *user) signup(name, email, password string) result {
 	u.t.Helper()
 	bg := u.start("signup", "--no-browser", "--port", "0")
-	authURL := bg.waitStderr(u.t, loginURL)
+	authURL := bg.WaitStderr(u.t, loginURL)
 	c := browserClient(u.t)
 	pageURL, page := fetch(u.t, c, authURL)
 	f := parseForm(u.t, page, "name")
@@ -157,7 +157,7 @@ func (u *user) signup(name, email, password string) result {
 	if pageURL, page = submit(u.t, c, pageURL, f); !strings.HasPrefix(pageURL, "http://localhost:") {
 		u.t.Fatalf("sign-up did not reach hello's callback; ended at %s:\n%s", pageURL, page)
 	}
-	r := bg.wait(u.t)
+	r := bg.Wait(u.t)
 	if r.Code != 0 {
 		u.t.Fatalf("signup: exit %d\nstderr: %s", r.Code, r.Stderr)
 	}
@@ -365,8 +365,8 @@ func TestPlainWords(t *testing.T) {
 	}{
 		{"device login declined", func(u *user) result {
 			bg := u.start("login", "--device")
-			approveDevice(t, browserClient(t), bg.waitStderr(t, deviceURL), "alice@example.com", "alice-password", "deny")
-			return bg.wait(t)
+			approveDevice(t, browserClient(t), bg.WaitStderr(t, deviceURL), "alice@example.com", "alice-password", "deny")
+			return bg.Wait(t)
 		}, 4, `the login was declined at the provider: to try again, run "hello login" and approve the request (HTTP 400`, "device login: provider answered"},
 		{"permission denied", func(u *user) result {
 			u.login("bob@example.com", "bob-password")
@@ -423,14 +423,14 @@ func TestNotLoggedInOnATerminal(t *testing.T) {
 	// script(1) runs hello on a pseudo-terminal and copies it to stdout.
 	bg := u.startProgram("script", "-qefc", helloBin+" messages protected", "/dev/null")
 	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(bg.stdout.String(), "To log in, open") && time.Now().Before(deadline) {
+	for !strings.Contains(bg.Stdout.String(), "To log in, open") && time.Now().Before(deadline) {
 		select {
-		case <-bg.stdout.changed():
+		case <-bg.Stdout.Changed():
 		case <-time.After(time.Second):
 		}
 	}
-	_ = bg.cmd.Process.Kill()
-	out := bg.stdout.String()
+	_ = bg.Cmd.Process.Kill()
+	out := bg.Stdout.String()
 	if !strings.Contains(out, `You are not logged in: starting "hello login".`) || strings.Contains(out, "not logged in: run") {
 		t.Errorf("on a terminal without a session, hello printed:\n%s", out)
 	}

@@ -255,7 +255,7 @@ func waitLogLines(t *testing.T, sb *sandbox, done func([]map[string]any) bool) [
 	t.Helper()
 	deadline := time.After(30 * time.Second)
 	for {
-		changed := sb.stderr.changed()
+		changed := sb.stderr.Changed()
 		var lines []map[string]any
 		for _, l := range strings.Split(sb.stderr.String(), "\n") {
 			if !strings.HasPrefix(l, "{") {

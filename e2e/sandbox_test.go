@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hello-cli/hello/e2e/internal/harness"
 )
 
 func TestSandboxProcess(t *testing.T) {
@@ -18,7 +20,7 @@ func TestSandboxProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stderr := &syncBuffer{}
+	stderr := &harness.Buffer{}
 	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -46,7 +48,7 @@ func TestSandboxProcess(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(stderr.String(), "alice@example.com") && time.Now().Before(deadline) {
 		select {
-		case <-stderr.changed():
+		case <-stderr.Changed():
 		case <-time.After(time.Second):
 		}
 	}
@@ -90,13 +92,13 @@ func TestSandboxStateSurvivesRestart(t *testing.T) {
 	u := newUser(t, sb)
 	bg := u.start("signup", "--no-browser", "--port", "0")
 	c := browserClient(t)
-	pageURL, page := fetch(t, c, bg.waitStderr(t, loginURL))
+	pageURL, page := fetch(t, c, bg.WaitStderr(t, loginURL))
 	f := parseForm(t, page, "email")
 	f.Values.Set("name", "Dana Persisted")
 	f.Values.Set("email", "dana@example.com")
 	f.Values.Set("password", "dana-password-1")
 	submit(t, c, pageURL, f)
-	if r := bg.wait(t); r.Code != 0 {
+	if r := bg.Wait(t); r.Code != 0 {
 		t.Fatalf("signup: exit %d\n%s", r.Code, r.Stderr)
 	}
 	var keys1, keys2 struct {

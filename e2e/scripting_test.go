@@ -2,9 +2,7 @@ package e2e
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -18,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hello-cli/hello/e2e/internal/harness"
 )
 
 // Tests of the scripting commands (exec, api, token --format, --min-ttl,
@@ -26,22 +26,11 @@ import (
 // runIn runs hello with stdin and returns what it did.
 func (u *user) runIn(stdin string, args ...string) result {
 	u.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, helloBin, args...)
-	cmd.Env, cmd.Dir = u.env, u.dir
-	cmd.Stdin = strings.NewReader(stdin)
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else if err != nil {
+	r, err := harness.Run(helloBin, u.env, u.dir, strings.NewReader(stdin), args...)
+	if err != nil {
 		u.t.Fatalf("run hello %v: %v", args, err)
 	}
-	return result{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
+	return r
 }
 
 func needSh(t *testing.T) {
@@ -166,10 +155,10 @@ func TestExecForwardsSIGTERM(t *testing.T) {
 	u.login("bob@example.com", "bob-password")
 	bg := u.start("exec", "--", "sh", "-c", `trap 'echo got-term; exit 42' TERM; echo ready; while :; do sleep 0.1; done`)
 	waitStdout(t, bg, "ready\n")
-	if err := bg.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := bg.Cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if r.Code != 42 || r.Stdout != "ready\ngot-term\n" {
 		t.Errorf("after SIGTERM: exit %d, stdout %q, stderr %q", r.Code, r.Stdout, r.Stderr)
 	}
@@ -178,12 +167,12 @@ func TestExecForwardsSIGTERM(t *testing.T) {
 func waitStdout(t *testing.T, b *background, want string) {
 	t.Helper()
 	deadline := time.After(30 * time.Second)
-	for !strings.Contains(b.stdout.String(), want) {
+	for !strings.Contains(b.Stdout.String(), want) {
 		select {
-		case r := <-b.done:
-			b.done <- r
+		case r := <-b.Done:
+			b.Done <- r
 			t.Fatalf("exited (%d) before printing %q; stderr:\n%s", r.Code, want, r.Stderr)
-		case <-b.stdout.changed():
+		case <-b.Stdout.Changed():
 		case <-time.After(time.Second):
 		case <-deadline:
 			t.Fatalf("no %q on stdout in time", want)

@@ -154,7 +154,7 @@ func (e *env) startLogin(t *testing.T, u *user, args ...string) (*background, *u
 	t.Helper()
 	u = u.in(t)
 	bg := u.start(append([]string{"login", "--no-browser", "--port", "0"}, args...)...)
-	raw := bg.waitStderr(t, loginURLRe)
+	raw := bg.WaitStderr(t, loginURLRe)
 	au, err := url.Parse(raw)
 	if err != nil {
 		t.Fatal(err)
@@ -205,7 +205,7 @@ func (e *env) browserLogin(t *testing.T, u *user, b *browser, login string) stri
 		t.Fatalf("the provider did not redirect to hello; last page %s:\n%s", cb.URL, cb.Body)
 	}
 	done := b.get(cb.Left)
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if r.Code != 0 {
 		t.Fatalf("login: %s\npage: %s", r, done.Body)
 	}
@@ -356,7 +356,7 @@ func (e *env) logout(t *testing.T, u *user, b *browser) string {
 		if first.Left != "" {
 			t.Fatalf("after logout, the provider signed the browser in without asking")
 		}
-		_ = bg.cmd.Process.Kill()
+		_ = bg.Cmd.Process.Kill()
 		notes = append(notes, "printed logout URL works as printed, provider session ended")
 	default:
 		if m != nil {
@@ -432,12 +432,12 @@ func (e *env) deviceLogin(t *testing.T) string {
 		return "no device endpoint: said so (exit 2)"
 	}
 	bg := u.start("login", "--device")
-	complete := bg.waitStderr(t, deviceURLRe)
+	complete := bg.WaitStderr(t, deviceURLRe)
 	end := newBrowser(t, e.p.Issuer).signIn(complete, "bob")
 	if end.Left != "" {
 		t.Fatalf("device approval left the provider for %s", end.Left)
 	}
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if r.Code != 0 {
 		t.Fatalf("device login: %s", r)
 	}
@@ -483,7 +483,7 @@ func (e *env) wrongIss(t *testing.T) string {
 	q.Set("iss", "https://attacker.example/")
 	forged.RawQuery = q.Encode()
 	page := b.get(forged.String())
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if r.Code != 4 {
 		t.Fatalf("callback with a wrong iss: want exit 4, got %s", r)
 	}
@@ -521,7 +521,7 @@ func (e *env) parLogin(t *testing.T) string {
 		t.Fatalf("the provider did not redirect to hello; last page %s:\n%s", cb.URL, cb.Body)
 	}
 	b.get(cb.Left)
-	if r := bg.wait(t); r.Code != 0 {
+	if r := bg.Wait(t); r.Code != 0 {
 		t.Fatalf("PAR login: %s", r)
 	}
 	r := u.mustRun("messages", "protected")
@@ -540,16 +540,16 @@ func (e *env) manualLogin(t *testing.T) string {
 	// Nothing listens on the port: the browser's redirect "fails", and the
 	// address is what gets pasted.
 	bg := u.start("login", "--manual", "--port", "4040", "--timeout", "1m")
-	raw := bg.waitStderr(t, loginURLRe)
-	bg.waitStderr(t, regexp.MustCompile(`(Address: )`))
+	raw := bg.WaitStderr(t, loginURLRe)
+	bg.WaitStderr(t, regexp.MustCompile(`(Address: )`))
 	cb := newBrowser(t, e.p.Issuer).signIn(raw, "alice")
 	if !strings.HasPrefix(cb.Left, "http://localhost:4040/callback?") {
 		t.Fatalf("the provider did not redirect to the registered callback; got %q", cb.Left)
 	}
-	if _, err := bg.stdin.Write([]byte("  '" + cb.Left + "'\n")); err != nil {
+	if _, err := bg.Stdin.Write([]byte("  '" + cb.Left + "'\n")); err != nil {
 		t.Fatal(err)
 	}
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if r.Code != 0 {
 		t.Fatalf("manual login: %s", r)
 	}
@@ -572,8 +572,8 @@ func (e *env) manualWrongIss(t *testing.T) string {
 	t.Helper()
 	u := newUser(t, e.p, e.api)
 	bg := u.start("login", "--manual", "--port", "4040", "--timeout", "1m")
-	raw := bg.waitStderr(t, loginURLRe)
-	bg.waitStderr(t, regexp.MustCompile(`(Address: )`))
+	raw := bg.WaitStderr(t, loginURLRe)
+	bg.WaitStderr(t, regexp.MustCompile(`(Address: )`))
 	cb := newBrowser(t, e.p.Issuer).signIn(raw, "alice")
 	forged, err := url.Parse(cb.Left)
 	if err != nil || forged.Query().Get("code") == "" {
@@ -582,10 +582,10 @@ func (e *env) manualWrongIss(t *testing.T) string {
 	q := forged.Query()
 	q.Set("iss", "https://attacker.example/")
 	forged.RawQuery = q.Encode()
-	if _, err := bg.stdin.Write([]byte(forged.String() + "\n")); err != nil {
+	if _, err := bg.Stdin.Write([]byte(forged.String() + "\n")); err != nil {
 		t.Fatal(err)
 	}
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if r.Code != 4 {
 		t.Fatalf("pasted redirect with a wrong iss: want exit 4, got %s", r)
 	}
@@ -602,20 +602,20 @@ func (e *env) signup(t *testing.T) string {
 	t.Helper()
 	u := newUser(t, e.p, e.api)
 	bg := u.start("signup", "--no-browser", "--port", "0")
-	au, err := url.Parse(bg.waitStderr(t, loginURLRe))
+	au, err := url.Parse(bg.WaitStderr(t, loginURLRe))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = bg.cmd.Process.Kill()
-	<-bg.done
+	_ = bg.Cmd.Process.Kill()
+	<-bg.Done
 	if e.auth0 {
 		if au.Query().Get("screen_hint") != "signup" {
 			t.Fatalf("no screen_hint=signup for Auth0: %s", au)
 		}
-		wantNot(t, bg.stderr.String(), "no sign-up screen")
+		wantNot(t, bg.Stderr.String(), "no sign-up screen")
 		return "screen_hint=signup"
 	}
-	want(t, bg.stderr.String(), "advertises no sign-up screen")
+	want(t, bg.Stderr.String(), "advertises no sign-up screen")
 	return "no prompt=create advertised: said so"
 }
 
@@ -646,13 +646,13 @@ func TestEmailOnlyInUserinfo(t *testing.T) {
 	b := newBrowser(t, p.Issuer)
 	// No API: the access token is the provider's own, good at userinfo.
 	bg := u.start("login", "--no-browser", "--port", "0", "--audience", "")
-	raw := bg.waitStderr(t, loginURLRe)
+	raw := bg.WaitStderr(t, loginURLRe)
 	cb := b.signIn(raw, "alice")
 	if cb.Left == "" {
 		t.Fatalf("the provider did not redirect to hello; last page %s:\n%s", cb.URL, cb.Body)
 	}
 	b.get(cb.Left)
-	r := bg.wait(t)
+	r := bg.Wait(t)
 	if r.Code != 0 {
 		t.Fatalf("login: %s", r)
 	}
@@ -683,7 +683,7 @@ func TestConfidentialClientLogout(t *testing.T) {
 		t.Fatalf("the provider did not redirect to hello; last page %s:\n%s", cb.URL, cb.Body)
 	}
 	b.get(cb.Left)
-	if r := bg.wait(t); r.Code != 0 {
+	if r := bg.Wait(t); r.Code != 0 {
 		t.Fatalf("login: %s", r)
 	}
 	u.expireToken()

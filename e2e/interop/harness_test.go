@@ -9,15 +9,12 @@ package interop
 
 import (
 	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -82,7 +79,7 @@ func requireSuite(t *testing.T) {
 // process is a server the test started; it is stopped when the test ends.
 type process struct {
 	cmd    *exec.Cmd
-	stderr *syncBuffer
+	stderr *harness.Buffer
 	done   chan struct{}
 	stdin  io.Closer
 }
@@ -105,7 +102,7 @@ func startServer(t *testing.T, env []string, want []string, name string, args ..
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &process{cmd: cmd, stderr: &syncBuffer{}, done: make(chan struct{}), stdin: stdin}
+	p := &process{cmd: cmd, stderr: &harness.Buffer{}, done: make(chan struct{}), stdin: stdin}
 	cmd.Stderr = p.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -226,29 +223,16 @@ func (u *user) setenv(k, v string) { u.env = append(u.env, k+"="+v) }
 func cleanEnv(home string) []string { return harness.CleanEnv(home) }
 
 // result is what one hello run did.
-type result struct {
-	Stdout, Stderr string
-	Code           int
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d\nstdout: %s\nstderr: %s", r.Code, r.Stdout, r.Stderr)
-}
+type result = harness.Result
 
 // run runs hello to completion.
 func (u *user) run(args ...string) result {
 	u.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, helloBin, args...)
-	cmd.Env, cmd.Dir = u.env, u.home
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	code, err := harness.ExitCode(cmd.Run())
+	r, err := harness.Run(helloBin, u.env, u.home, nil, args...)
 	if err != nil {
 		u.t.Fatalf("run hello %v: %v", args, err)
 	}
-	return result{Stdout: stdout.String(), Stderr: stderr.String(), Code: code}
+	return r
 }
 
 // mustRun runs hello and fails the test unless it exits 0.
@@ -263,71 +247,16 @@ func (u *user) mustRun(args ...string) result {
 
 // background is a hello process still running, e.g. a login waiting for
 // its browser.
-type background struct {
-	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
-	stdin  io.WriteCloser
-	done   chan result
-}
+type background = harness.Process
 
 func (u *user) start(args ...string) *background {
 	u.t.Helper()
-	cmd := exec.Command(helloBin, args...)
-	cmd.Env, cmd.Dir = u.env, u.home
-	b := &background{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan result, 1)}
-	cmd.Stdout, cmd.Stderr = b.stdout, b.stderr
-	stdin, err := cmd.StdinPipe()
+	p, err := harness.Start(helloBin, u.env, u.home, args...)
 	if err != nil {
 		u.t.Fatal(err)
 	}
-	b.stdin = stdin
-	if err := cmd.Start(); err != nil {
-		u.t.Fatal(err)
-	}
-	go func() {
-		code, _ := harness.ExitCode(cmd.Wait())
-		b.done <- result{Stdout: b.stdout.String(), Stderr: b.stderr.String(), Code: code}
-	}()
-	u.t.Cleanup(func() { _ = cmd.Process.Kill() })
-	return b
-}
-
-// waitStderr waits until stderr matches re and returns the last submatch.
-func (b *background) waitStderr(t *testing.T, re *regexp.Regexp) string {
-	t.Helper()
-	deadline := time.NewTimer(30 * time.Second)
-	defer deadline.Stop()
-	for {
-		changed := b.stderr.changed()
-		if m := re.FindStringSubmatch(b.stderr.String()); m != nil {
-			return m[len(m)-1]
-		}
-		select {
-		case r := <-b.done:
-			b.done <- r
-			if m := re.FindStringSubmatch(r.Stderr); m != nil {
-				return m[len(m)-1]
-			}
-			t.Fatalf("hello exited (%d) before printing %v; stderr:\n%s", r.Code, re, r.Stderr)
-		case <-changed:
-		case <-deadline.C:
-			t.Fatalf("hello did not print %v in time; stderr:\n%s", re, b.stderr)
-		}
-	}
-}
-
-// wait waits for the process to end.
-func (b *background) wait(t *testing.T) result {
-	t.Helper()
-	select {
-	case r := <-b.done:
-		return r
-	case <-time.After(60 * time.Second):
-		_ = b.cmd.Process.Kill()
-		t.Fatalf("hello did not finish; stderr:\n%s", b.stderr)
-	}
-	return result{}
+	u.t.Cleanup(func() { _ = p.Cmd.Process.Kill() })
+	return p
 }
 
 // cachePath is the user's one token cache entry.
@@ -390,9 +319,3 @@ func keys(m map[string]any) []string {
 	}
 	return out
 }
-
-// syncBuffer is a process's output, read by the test while it is written.
-type syncBuffer struct{ harness.Buffer }
-
-// changed returns a channel closed on the next write.
-func (b *syncBuffer) changed() <-chan struct{} { return b.Changed() }
