@@ -56,11 +56,7 @@ func TestLockExcludesGoroutines(t *testing.T) {
 func TestLockOtherKeysIndependent(t *testing.T) {
 	t.Parallel()
 	s := New(t.TempDir())
-	unlock, err := s.Lock(context.Background(), testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
+	holdLock(t, s)
 	// Another key's lock is taken at once: finding it held is the failure.
 	s.onWait = func() { t.Error("Lock waited for another key's lock") }
 	s.expire = expired
@@ -97,11 +93,7 @@ func TestLockTimeout(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			holder := New(t.TempDir())
-			unlock, err := holder.Lock(context.Background(), testKey)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer unlock()
+			holdLock(t, holder)
 
 			s := New(holder.Dir)
 			s.LockTimeout = tt.timeout
@@ -122,7 +114,7 @@ func TestLockTimeout(t *testing.T) {
 			}
 			// The other holder keeps the lock: only the timer can end the wait.
 			close(fire)
-			err = <-done
+			err := <-done
 			if !errors.Is(err, ErrLockTimeout) {
 				t.Fatalf("Lock = %v, want ErrLockTimeout", err)
 			}
@@ -140,17 +132,13 @@ func TestLockTimeout(t *testing.T) {
 func TestLockContextCancelled(t *testing.T) {
 	t.Parallel()
 	s := New(t.TempDir())
-	unlock, err := s.Lock(context.Background(), testKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unlock()
+	holdLock(t, s)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	s.onWait = cancel
 	s.expire = func(time.Duration) <-chan time.Time { return nil }
-	_, err = s.Lock(ctx, testKey)
+	_, err := s.Lock(ctx, testKey)
 	if !errors.Is(err, ErrLockTimeout) || !errors.Is(err, context.Canceled) {
 		t.Fatalf("Lock = %v, want ErrLockTimeout and context.Canceled", err)
 	}
@@ -240,4 +228,14 @@ func TestLockAcrossProcesses(t *testing.T) {
 	if err := unlock(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// holdLock takes testKey's lock in s for the rest of the test.
+func holdLock(t *testing.T, s *Store) {
+	t.Helper()
+	unlock, err := s.Lock(context.Background(), testKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = unlock() })
 }
